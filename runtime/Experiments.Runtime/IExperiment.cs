@@ -1,0 +1,30 @@
+using Experiments.Runtime.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Experiments.Runtime;
+
+/// <summary>
+/// An experiment the runtime can train: the contract the source generator emits (and hand-written models meet).
+/// </summary>
+public interface IExperiment
+{
+    /// <summary>Name, dataset, summary and fingerprint: what identifies the declaration.</summary>
+    ExperimentInfo Info { get; }
+
+    /// <summary>Everything training needs besides the model.</summary>
+    TrainingSettings Settings { get; }
+
+    /// <summary>
+    /// A fresh model with its initial weights drawn from torch's global generator (the runtime seeds it first).
+    /// It maps a batch shaped [N, ..Settings.InputShape] to class logits [N, classes]; the final softmax is part of
+    /// the loss (<see cref="LossKind"/>), where it is the same mathematics and numerically stabler.
+    /// </summary>
+    nn.Module<Tensor, Tensor> CreateModel();
+}
+
+/// <summary>What identifies an experiment's declaration.</summary>
+/// <param name="Name">Stable, short, readable: it names result folders and snapshot files.</param>
+/// <param name="Fingerprint">A hash of the declaration: any change to model or settings changes it.</param>
+/// <param name="Summary">The Keras-style summary table.</param>
+public sealed record ExperimentInfo(string Name, Data.DatasetId Dataset, string Fingerprint, string Summary, string Description = "");

@@ -1,0 +1,70 @@
+using System.Runtime.InteropServices;
+
+namespace Experiments.Runtime.Native;
+
+/// <summary>
+/// Switches LibTorch's deterministic algorithms on. TorchSharp 0.107's torch.use_deterministic_algorithms is
+/// marked obsolete ("not implemented", a compile error), so this binds the at::Context entry points that
+/// libtorch_cpu exports (PLATFORM.md; Itanium-mangled names, Linux and macOS).
+/// </summary>
+public static unsafe class DeterministicAlgorithms
+{
+    private static readonly object Gate = new();
+    private static nint _context;
+    private static delegate* unmanaged<nint, byte, byte, void> _setDeterministic;
+    private static delegate* unmanaged<nint, byte> _getDeterministic;
+    private static delegate* unmanaged<nint, byte, void> _setDeterministicCuDnn;
+    private static delegate* unmanaged<nint, byte, void> _setBenchmarkCuDnn;
+
+    /// <summary>Turns deterministic algorithms on (error on a non-deterministic op), cuDNN deterministic, benchmark off.</summary>
+    public static void Enable()
+    {
+        Bind();
+        _setDeterministic(_context, 1, 0);
+        _setDeterministicCuDnn(_context, 1);
+        _setBenchmarkCuDnn(_context, 0);
+        if (!IsEnabled)
+        {
+            throw new InvalidOperationException("LibTorch did not keep deterministic algorithms on after setDeterministicAlgorithms(true).");
+        }
+    }
+
+    public static bool IsEnabled
+    {
+        get
+        {
+            Bind();
+            return _getDeterministic(_context) != 0;
+        }
+    }
+
+    private static void Bind()
+    {
+        lock (Gate)
+        {
+            if (_context != 0)
+            {
+                return;
+            }
+
+            string library = OperatingSystem.IsWindows() ? "torch_cpu.dll" : OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
+            if (OperatingSystem.IsWindows())
+            {
+                throw new PlatformNotSupportedException("Deterministic algorithms are bound through Itanium-mangled names; the MSVC names for Windows are not wired yet.");
+            }
+
+            // TorchSharp has already loaded LibTorch; loading by soname returns that same copy.
+            if (!NativeLibrary.TryLoad(library, out nint handle))
+            {
+                throw new InvalidOperationException($"{library} is not loaded; initialise TorchSharp first.");
+            }
+
+            var globalContext = (delegate* unmanaged<nint>)NativeLibrary.GetExport(handle, "_ZN2at13globalContextEv");
+            _setDeterministic = (delegate* unmanaged<nint, byte, byte, void>)NativeLibrary.GetExport(handle, "_ZN2at7Context26setDeterministicAlgorithmsEbb");
+            _getDeterministic = (delegate* unmanaged<nint, byte>)NativeLibrary.GetExport(handle, "_ZNK2at7Context23deterministicAlgorithmsEv");
+            _setDeterministicCuDnn = (delegate* unmanaged<nint, byte, void>)NativeLibrary.GetExport(handle, "_ZN2at7Context21setDeterministicCuDNNEb");
+            _setBenchmarkCuDnn = (delegate* unmanaged<nint, byte, void>)NativeLibrary.GetExport(handle, "_ZN2at7Context17setBenchmarkCuDNNEb");
+            _context = globalContext();
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Experiments.Build;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Experiments.Runtime.Native;
+
+/// <summary>Loads LibTorch once per process and puts it into the deterministic state every run relies on.</summary>
+public static partial class TorchRuntime
+{
+    private static readonly object Gate = new();
+    private static int? _threads;
+
+    /// <summary>The backend this build was made with (the TorchBackend MSBuild property).</summary>
+    public static string Backend { get; } = Metadata("TorchBackend") ?? "unknown";
+
+    public static string TorchSharpVersion { get; } =
+        typeof(torch).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
+
+    public static string LibTorchPackage { get; } = Metadata("LibTorchPackage") ?? "unknown";
+
+    /// <summary>
+    /// Loads the native library, pins the intra-op thread count and turns deterministic algorithms on.
+    /// Thread count is part of a result's identity: 1 and 2 threads give different bits (PLATFORM.md).
+    /// </summary>
+    public static void Initialize(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
+        lock (Gate)
+        {
+            EnsureLoaded();
+            if (_threads != threads)
+            {
+                torch.set_num_threads(threads);
+                _threads = threads;
+            }
+
+            DeterministicAlgorithms.Enable();
+        }
+    }
+
+    /// <summary>Makes TorchSharp load LibTorch, turning its misleading failure into one that names the real cause.</summary>
+    public static void EnsureLoaded()
+    {
+        // cuBLAS reads this when CUDA first initialises; it must be in the native environment before that.
+        SetNativeEnvironment("CUBLAS_WORKSPACE_CONFIG", ":4096:8", overwrite: false);
+        try
+        {
+            torch.InitializeDeviceType(DeviceType.CPU);
+        }
+        catch (Exception e) when (e is NotSupportedException or DllNotFoundException or TypeInitializationException)
+        {
+            string explanation = OperatingSystem.IsLinux()
+                ? NativeLoadDiagnosis.Explain(AppContext.BaseDirectory, LibStdCxxCompat.FindHostLibStdCxx())
+                : "Check that the libtorch package for this platform is referenced (TorchBackend=cpu) or LibTorch is on the library path.";
+            throw new NativeLoadException($"TorchSharp could not load LibTorch. {explanation}", e);
+        }
+    }
+
+    /// <summary>Resolves "cpu", "cuda" or "cuda:N" to a device; CUDA asked for but unavailable is an error that says why.</summary>
+    public static Device ResolveDevice(string name)
+    {
+        string normalized = name.Trim().ToLowerInvariant();
+        if (normalized == "cpu")
+        {
+            return torch.CPU;
+        }
+
+        if (normalized == "cuda" || normalized.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            if (!torch.cuda.is_available())
+            {
+                throw new DeviceUnavailableException(
+                    $"Device '{name}' was requested but CUDA is not available in this process (TorchBackend={Backend}). " +
+                    "Build with -p:TorchBackend=cuda-linux (or cuda-windows), or with -p:TorchBackend=external and a CUDA-enabled LibTorch on LD_LIBRARY_PATH, " +
+                    "and check that `nvidia-smi` sees a GPU. Use --device cpu to train on the CPU.");
+            }
+
+            int index = normalized == "cuda" ? 0 : int.Parse(normalized["cuda:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            int count = torch.cuda.device_count();
+            if (index >= count)
+            {
+                throw new DeviceUnavailableException($"Device '{name}' was requested but this machine has {count} CUDA device(s) (0..{count - 1}).");
+            }
+
+            return torch.device(DeviceType.CUDA, index);
+        }
+
+        throw new DeviceUnavailableException($"Unknown device '{name}'. Use cpu, cuda or cuda:N.");
+    }
+
+    /// <summary>Seeds torch's generators (CPU and, when present, every CUDA device).</summary>
+    public static void Seed(long seed)
+    {
+        torch.manual_seed(seed);
+        if (torch.cuda.is_available())
+        {
+            torch.cuda.manual_seed_all(seed);
+        }
+    }
+
+    private static string? Metadata(string key) =>
+        typeof(TorchRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value;
+
+    /// <summary>Environment.SetEnvironmentVariable does not reach native getenv on Unix; libc's setenv does.</summary>
+    private static void SetNativeEnvironment(string name, string value, bool overwrite)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            if (overwrite || Environment.GetEnvironmentVariable(name) is null)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+
+            return;
+        }
+
+        _ = SetEnv(name, value, overwrite ? 1 : 0);
+    }
+
+    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
+}
+
+public sealed class NativeLoadException(string message, Exception inner) : Exception(message, inner);
+
+public sealed class DeviceUnavailableException(string message) : Exception(message);

@@ -1,0 +1,64 @@
+using System.Globalization;
+using Experiments.Runtime.Data;
+
+namespace Experiments.Runtime.Training;
+
+public enum LossKind
+{
+    /// <summary>Keras categorical_crossentropy on softmax outputs, computed from logits (log-softmax) for stability.</summary>
+    CategoricalCrossEntropy,
+
+    /// <summary>Keras mean_squared_error between softmax probabilities and one-hot labels (seed 002, model 4).</summary>
+    MeanSquaredError,
+}
+
+/// <summary>Training settings of an experiment, with Keras' meaning for every field.</summary>
+public sealed record TrainingSettings
+{
+    public TrainingSettings(
+        IReadOnlyList<int> inputShape,
+        OptimizerSettings optimizer,
+        LossKind loss,
+        int batchSize,
+        int epochs,
+        ValidationSpec validation,
+        long seed,
+        float inputScale = 1f / 255f)
+    {
+        if (inputShape.Count == 0 || inputShape.Any(d => d <= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputShape), $"Input shape [{string.Join(", ", inputShape)}] must have positive dimensions, e.g. [784] or [1, 28, 28].");
+        }
+
+        InputShape = inputShape.ToArray();
+        Optimizer = optimizer;
+        Loss = loss;
+        BatchSize = batchSize > 0 ? batchSize : throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "Batch size must be at least 1 (Keras' default is 32).");
+        Epochs = epochs > 0 ? epochs : throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Epochs must be at least 1.");
+        Validation = validation;
+        Seed = seed;
+        InputScale = inputScale > 0 && float.IsFinite(inputScale) ? inputScale : throw new ArgumentOutOfRangeException(nameof(inputScale), inputScale, "Input scale must be a positive number, e.g. 1/255.");
+    }
+
+    /// <summary>The shape of one example after preprocessing: [784] for an MLP, [1, 28, 28] for a CNN, [28, 28] for an RNN.</summary>
+    public IReadOnlyList<int> InputShape { get; }
+
+    public OptimizerSettings Optimizer { get; }
+
+    public LossKind Loss { get; }
+
+    public int BatchSize { get; }
+
+    public int Epochs { get; }
+
+    public ValidationSpec Validation { get; }
+
+    public long Seed { get; }
+
+    /// <summary>Pixel bytes are multiplied by this (the notebooks' x / 255).</summary>
+    public float InputScale { get; }
+
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"input [{string.Join(", ", InputShape)}] x{InputScale:R}, {Optimizer}, {Loss}, batch {BatchSize}, {Epochs} epochs, validation {Validation}, seed {Seed}");
+}
