@@ -52,14 +52,14 @@ public sealed record DataSplit(int[] Train, int[] Validation, bool ValidationIsT
     }
 
     /// <summary>A seeded subset of <paramref name="count"/> examples, stratified by class, in ascending index order.</summary>
-    public static int[] Subset(IReadOnlyList<byte> labels, int count, long experimentSeed)
+    public static int[] Subset(IReadOnlyList<byte> labels, int count, long experimentSeed, int stream = 0)
     {
         if (count >= labels.Count)
         {
             return Range(0, labels.Count);
         }
 
-        Xoshiro256StarStar random = SeedStreams.Create(experimentSeed, SeedPurpose.Subset);
+        Xoshiro256StarStar random = SeedStreams.Create(experimentSeed, SeedPurpose.Subset, stream);
         var chosen = new List<int>();
         var groups = Enumerable.Range(0, labels.Count).GroupBy(i => labels[i]).OrderBy(g => g.Key).Select(g => g.ToArray()).ToList();
         int remaining = count;

@@ -60,5 +60,5 @@ public sealed record TrainingSettings
 
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"input [{string.Join(", ", InputShape)}] x{InputScale:R}, {Optimizer}, {Loss}, batch {BatchSize}, {Epochs} epochs, validation {Validation}, seed {Seed}");
+        $"input [{string.Join(", ", InputShape)}] {(InputScale == 1f / 255f ? "/255" : $"x{InputScale:R}")}, {Optimizer}, {Loss}, batch {BatchSize}, {Epochs} epochs, validation {Validation}, seed {Seed}");
 }

@@ -1,0 +1,4 @@
+using Experiments.Catalog;
+using Experiments.Runtime.Hosting;
+
+return ExperimentsCli.Run(args, Catalog.All);

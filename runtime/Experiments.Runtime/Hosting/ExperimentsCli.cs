@@ -1,0 +1,186 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Experiments.Runtime.Data;
+using Experiments.Runtime.Native;
+using Experiments.Runtime.Results;
+using Experiments.Runtime.Training;
+
+namespace Experiments.Runtime.Hosting;
+
+/// <summary>
+/// The command line every experiments project gets with one line: <c>return ExperimentsCli.Run(args, registry);</c>.
+/// Exit codes: 0 success, 1 a run failed, 2 usage error, 3 dataset error, 4 device or native-library error.
+/// </summary>
+public static class ExperimentsCli
+{
+    public const int Success = 0;
+    public const int RunFailed = 1;
+    public const int UsageError = 2;
+    public const int DataError = 3;
+    public const int DeviceError = 4;
+
+    public static int Run(string[] args, IReadOnlyList<IExperiment> registry)
+    {
+        var root = new RootCommand("Reproducible deep-learning experiments: list, summarise and run the registered experiments.");
+        root.Subcommands.Add(ListCommand(registry));
+        root.Subcommands.Add(SummaryCommand(registry));
+        root.Subcommands.Add(RunCommand(registry));
+        root.Subcommands.Add(DataCommand());
+        return root.Parse(args).Invoke();
+    }
+
+    private static Command ListCommand(IReadOnlyList<IExperiment> registry)
+    {
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var command = new Command("list", "List the registered experiments: name, dataset, parameters, fingerprint.") { json };
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(json))
+            {
+                var rows = registry.Select(e => new { name = e.Info.Name, dataset = DatasetSpec.For(e.Info.Dataset).Key, fingerprint = e.Info.Fingerprint, description = e.Info.Description });
+                Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+                return Success;
+            }
+
+            int width = Math.Max(10, registry.Select(e => e.Info.Name.Length).DefaultIfEmpty(0).Max());
+            Console.WriteLine($"{"name".PadRight(width)}  {"dataset",-13}  fingerprint");
+            foreach (IExperiment e in registry)
+            {
+                Console.WriteLine($"{e.Info.Name.PadRight(width)}  {DatasetSpec.For(e.Info.Dataset).Key,-13}  {e.Info.Fingerprint}");
+            }
+
+            return Success;
+        });
+        return command;
+    }
+
+    private static Command SummaryCommand(IReadOnlyList<IExperiment> registry)
+    {
+        var name = new Argument<string>("name") { Description = "The experiment's name." };
+        var command = new Command("summary", "Print an experiment's Keras-style summary.") { name };
+        command.SetAction(parse => Guard(() =>
+        {
+            IExperiment experiment = ExperimentSelector.Select(registry, [parse.GetValue(name)!]).Single();
+            Console.WriteLine(experiment.Info.Summary);
+            return Success;
+        }));
+        return command;
+    }
+
+    private static Command RunCommand(IReadOnlyList<IExperiment> registry)
+    {
+        var names = new Argument<string[]>("names") { Description = "Experiment names or globs (mnist-*).", Arity = ArgumentArity.OneOrMore };
+        var profile = new Option<string>("--profile") { Description = "full (the notebook's settings) or smoke (seeded subset, fewer epochs).", DefaultValueFactory = _ => "full" };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var threads = new Option<int>("--threads") { Description = "Intra-op CPU threads (part of the result's identity).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var output = new Option<string>("--out") { Description = "Results folder; one subfolder per experiment.", DefaultValueFactory = _ => "results" };
+        var data = new Option<string?>("--data") { Description = "A folder with the dataset's IDX files (overrides EXPERIMENTS_DATA)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Cap the number of epochs." };
+        var command = new Command("run", "Train and evaluate experiments; write metrics.json, timing.json and misclassified.json per experiment.")
+        {
+            names, profile, device, threads, output, data, epochs,
+        };
+        command.SetAction(parse => Guard(() =>
+        {
+            IReadOnlyList<IExperiment> chosen = ExperimentSelector.Select(registry, parse.GetValue(names)!);
+            Profile p = Profile.Find(parse.GetValue(profile)!);
+            int threadCount = parse.GetValue(threads);
+            if (threadCount < 1)
+            {
+                throw new UsageException($"--threads {threadCount}: use at least 1.");
+            }
+
+            int? maxEpochs = parse.GetValue(epochs);
+            if (maxEpochs is < 1)
+            {
+                throw new UsageException($"--epochs {maxEpochs}: use at least 1.");
+            }
+
+            var options = new RunOptions
+            {
+                Device = parse.GetValue(device)!,
+                Threads = threadCount,
+                Profile = p.Name,
+                TrainLimit = p.TrainLimit,
+                TestLimit = p.TestLimit,
+                MaxEpochs = maxEpochs ?? p.MaxEpochs,
+                Data = parse.GetValue(data) is { } dataFolder ? new ProvisioningOptions { ExplicitDirectory = dataFolder } : null,
+            };
+            string outputRoot = parse.GetValue(output)!;
+            foreach (IExperiment experiment in chosen)
+            {
+                Console.WriteLine($"== {experiment.Info.Name} ({p.Name}, {options.Device}, {threadCount} threads)");
+                ExperimentResult result = ExperimentRunner.Run(experiment, options, epoch => Console.WriteLine(FormatEpoch(epoch)), Console.WriteLine);
+                string folder = ResultWriter.Write(result, outputRoot);
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"   test accuracy {result.Test.Accuracy:P2}, loss {result.Test.Loss:F4}; train accuracy {result.Train.Accuracy:P2} -> {folder}"));
+            }
+
+            return Success;
+        }));
+        return command;
+    }
+
+    private static Command DataCommand()
+    {
+        var dataset = new Argument<string[]>("datasets") { Description = "mnist, fashion-mnist (default: both).", Arity = ArgumentArity.ZeroOrMore };
+        var fetch = new Command("fetch", "Provision datasets into the user cache, verifying SHA-256.") { dataset };
+        fetch.SetAction(parse => Guard(() =>
+        {
+            foreach (DatasetSpec spec in Datasets(parse.GetValue(dataset)!))
+            {
+                IReadOnlyList<string> paths = new DatasetProvisioner().Provide(spec, Console.WriteLine);
+                Console.WriteLine($"{spec.DisplayName}: verified {string.Join(", ", paths)}");
+            }
+
+            return Success;
+        }));
+        var command = new Command("data", "Provision and verify datasets.") { fetch };
+        return command;
+    }
+
+    private static IEnumerable<DatasetSpec> Datasets(string[] keys)
+    {
+        DatasetSpec[] all = [DatasetSpec.Mnist, DatasetSpec.FashionMnist];
+        return keys.Length == 0 ? all : keys.Select(k => all.FirstOrDefault(s => s.Key == k)
+            ?? throw new UsageException($"Unknown dataset '{k}'. Known: {string.Join(", ", all.Select(s => s.Key))}."));
+    }
+
+    private static string FormatEpoch(EpochMetrics e)
+    {
+        string validation = e.ValidationLoss is { } vl
+            ? string.Create(CultureInfo.InvariantCulture, $", val_loss {vl:F4}, val_accuracy {e.ValidationAccuracy:F4}")
+            : "";
+        return string.Create(CultureInfo.InvariantCulture, $"   epoch {e.Epoch}: loss {e.Loss:F4}, accuracy {e.Accuracy:F4}{validation} ({e.Seconds:F1} s)");
+    }
+
+    private static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
+        catch (DatasetException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return DataError;
+        }
+        catch (Exception e) when (e is DeviceUnavailableException or NativeLoadException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return DeviceError;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
+    }
+}

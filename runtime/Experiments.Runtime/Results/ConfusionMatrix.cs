@@ -1,0 +1,45 @@
+namespace Experiments.Runtime.Results;
+
+/// <summary>Counts of (true class, predicted class): rows are the true classes, columns the predictions.</summary>
+public sealed class ConfusionMatrix
+{
+    private readonly int[][] _counts;
+
+    public ConfusionMatrix(IReadOnlyList<string> classNames, int[][] counts)
+    {
+        if (counts.Length != classNames.Count || counts.Any(r => r.Length != classNames.Count))
+        {
+            throw new ArgumentException($"A confusion matrix for {classNames.Count} classes must be {classNames.Count}x{classNames.Count}.", nameof(counts));
+        }
+
+        ClassNames = classNames;
+        _counts = counts;
+    }
+
+    public IReadOnlyList<string> ClassNames { get; }
+
+    public int this[int actual, int predicted] => _counts[actual][predicted];
+
+    public int Total => _counts.Sum(r => r.Sum());
+
+    public int Correct => Enumerable.Range(0, _counts.Length).Sum(i => _counts[i][i]);
+
+    public IReadOnlyList<IReadOnlyList<int>> Rows => _counts;
+
+    public static ConfusionMatrix From(IReadOnlyList<string> classNames, IReadOnlyList<byte> actual, IReadOnlyList<int> predicted)
+    {
+        if (actual.Count != predicted.Count)
+        {
+            throw new ArgumentException($"{actual.Count} labels but {predicted.Count} predictions.", nameof(predicted));
+        }
+
+        int classes = classNames.Count;
+        int[][] counts = Enumerable.Range(0, classes).Select(_ => new int[classes]).ToArray();
+        for (int i = 0; i < actual.Count; i++)
+        {
+            counts[actual[i]][predicted[i]]++;
+        }
+
+        return new ConfusionMatrix(classNames, counts);
+    }
+}

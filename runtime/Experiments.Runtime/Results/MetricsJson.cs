@@ -1,0 +1,155 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Experiments.Runtime.Results;
+
+/// <summary>
+/// Writes a result as stable, human-readable JSON. metrics.json holds only what is deterministic (so two runs
+/// can be compared byte for byte and a snapshot diff shows real changes); wall-clock seconds go to timing.json.
+/// </summary>
+public static class MetricsJson
+{
+    private static readonly JsonWriterOptions Options = new() { Indented = true };
+
+    public static string Metrics(ExperimentResult result)
+    {
+        return Write(writer =>
+        {
+            writer.WriteStartObject();
+            WriteIdentity(writer, result.Identity);
+            writer.WriteNumber("parameters", result.Parameters);
+            WriteEvaluation(writer, "train", result.Train);
+            WriteEvaluation(writer, "test", result.Test);
+            writer.WriteStartArray("history");
+            foreach (EpochMetrics epoch in result.History)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("epoch", epoch.Epoch);
+                writer.WriteNumber("loss", epoch.Loss);
+                writer.WriteNumber("accuracy", epoch.Accuracy);
+                WriteOptional(writer, "val_loss", epoch.ValidationLoss);
+                WriteOptional(writer, "val_accuracy", epoch.ValidationAccuracy);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteStartObject("confusion");
+            WriteMatrix(writer, "train", result.TrainConfusion);
+            WriteMatrix(writer, "test", result.TestConfusion);
+            writer.WriteEndObject();
+            writer.WriteStartArray("class_names");
+            foreach (string name in result.TestConfusion.ClassNames)
+            {
+                writer.WriteStringValue(name);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        });
+    }
+
+    public static string Timing(ExperimentResult result) => Write(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteStartArray("epochs");
+        foreach (EpochMetrics epoch in result.History)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("epoch", epoch.Epoch);
+            writer.WriteNumber("seconds", Math.Round(epoch.Seconds, 3));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNumber("total_seconds", Math.Round(result.History.Sum(e => e.Seconds), 3));
+        writer.WriteEndObject();
+    });
+
+    /// <summary>misclassified.json: per true class, the test indices the model gets wrong and what it predicts.</summary>
+    public static string Misclassified(ExperimentResult result) => Write(writer =>
+    {
+        writer.WriteStartObject();
+        foreach (IGrouping<int, Misclassified> group in result.Misclassified.GroupBy(m => m.Actual).OrderBy(g => g.Key))
+        {
+            writer.WriteStartArray(result.TestConfusion.ClassNames[group.Key]);
+            foreach (Misclassified m in group.OrderBy(m => m.Index))
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("index", m.Index);
+                writer.WriteString("predicted", result.TestConfusion.ClassNames[m.Predicted]);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+    });
+
+    private static void WriteIdentity(Utf8JsonWriter writer, RunIdentity identity)
+    {
+        writer.WriteStartObject("identity");
+        writer.WriteString("experiment", identity.Experiment);
+        writer.WriteString("fingerprint", identity.Fingerprint);
+        writer.WriteString("dataset", identity.Dataset);
+        writer.WriteNumber("seed", identity.Seed);
+        writer.WriteString("profile", identity.Profile);
+        writer.WriteString("settings", identity.Settings);
+        writer.WriteNumber("epochs", identity.Epochs);
+        writer.WriteNumber("train_examples", identity.TrainExamples);
+        writer.WriteNumber("validation_examples", identity.ValidationExamples);
+        writer.WriteNumber("test_examples", identity.TestExamples);
+        writer.WriteString("device", identity.Device);
+        writer.WriteString("device_name", identity.DeviceName);
+        writer.WriteNumber("threads", identity.Threads);
+        writer.WriteString("backend", identity.Backend);
+        writer.WriteString("torchsharp", identity.TorchSharp);
+        writer.WriteString("libtorch", identity.LibTorch);
+        writer.WriteString("dotnet", identity.DotNet);
+        writer.WriteString("os", identity.Os);
+        writer.WriteBoolean("deterministic", identity.Deterministic);
+        writer.WriteBoolean("tf32", identity.Tf32);
+        writer.WriteString("initialisers", identity.Initialisers);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteEvaluation(Utf8JsonWriter writer, string name, Evaluation evaluation)
+    {
+        writer.WriteStartObject(name);
+        writer.WriteNumber("accuracy", evaluation.Accuracy);
+        writer.WriteNumber("loss", evaluation.Loss);
+        writer.WriteNumber("examples", evaluation.Count);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteOptional(Utf8JsonWriter writer, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            writer.WriteNumber(name, v);
+        }
+    }
+
+    private static void WriteMatrix(Utf8JsonWriter writer, string name, ConfusionMatrix matrix)
+    {
+        writer.WriteStartArray(name);
+        foreach (IReadOnlyList<int> row in matrix.Rows)
+        {
+            // One row per line keeps the matrix readable in a diff; the writer would otherwise put every number on its own line.
+            writer.WriteRawValue("\n      [" + string.Join(", ", row.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(4))) + "]");
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static string Write(Action<Utf8JsonWriter> body)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, Options))
+        {
+            body(writer);
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+}

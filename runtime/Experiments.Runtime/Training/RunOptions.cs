@@ -1,0 +1,30 @@
+using Experiments.Runtime.Data;
+
+namespace Experiments.Runtime.Training;
+
+/// <summary>How to run an experiment: where, with how many threads, and on how much of the data.</summary>
+public sealed record RunOptions
+{
+    /// <summary>cpu, cuda or cuda:N.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Intra-op threads. Part of a result's identity: a different count gives different bits.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>A name recorded with the result (full, smoke, ...).</summary>
+    public string Profile { get; init; } = "full";
+
+    /// <summary>A seeded, stratified subset of the training file; null uses all of it.</summary>
+    public int? TrainLimit { get; init; }
+
+    /// <summary>A seeded, stratified subset of the test file; null uses all of it.</summary>
+    public int? TestLimit { get; init; }
+
+    /// <summary>Caps the experiment's epochs; null runs them all.</summary>
+    public int? MaxEpochs { get; init; }
+
+    /// <summary>Batch size for evaluation; it changes only summation order, not which weights are evaluated.</summary>
+    public int EvaluationBatchSize { get; init; } = 1000;
+
+    public ProvisioningOptions? Data { get; init; }
+}

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Experiments.Runtime.Tests;
+
+/// <summary>Trains the same experiment in two separate processes through the real command line and compares bytes.</summary>
+public sealed class ProcessDeterminismTests
+{
+    private static (int ExitCode, string Output) Cli(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(TestEnvironment.Metadata("CatalogExecutable"));
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result + stderr);
+    }
+
+    [Fact]
+    public void Two_processes_write_byte_identical_metrics()
+    {
+        string a = TestEnvironment.TempDirectory("run-a");
+        string b = TestEnvironment.TempDirectory("run-b");
+        var first = Cli("run", "mnist-mlp-rmsprop", "--profile", "smoke", "--threads", "2", "--out", a);
+        var second = Cli("run", "mnist-mlp-rmsprop", "--profile", "smoke", "--threads", "2", "--out", b);
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.True(second.ExitCode == 0, second.Output);
+        foreach (string file in new[] { "metrics.json", "misclassified.json" })
+        {
+            byte[] left = File.ReadAllBytes(Path.Combine(a, "mnist-mlp-rmsprop", file));
+            byte[] right = File.ReadAllBytes(Path.Combine(b, "mnist-mlp-rmsprop", file));
+            Assert.Equal(left, right);
+        }
+
+        Assert.Empty(Directory.GetDirectories(a, ".*"));
+    }
+
+    [Fact]
+    public void Unknown_experiment_is_a_usage_error_listing_the_known_ones()
+    {
+        var (exitCode, output) = Cli("run", "no-such-*", "--out", TestEnvironment.TempDirectory("none"));
+        Assert.Equal(2, exitCode);
+        Assert.Contains("No experiment matches 'no-such-*'", output, StringComparison.Ordinal);
+        Assert.Contains("mnist-mlp-rmsprop", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cuda_on_a_machine_without_it_exits_with_the_device_error_code()
+    {
+        if (TorchSharp.torch.cuda.is_available())
+        {
+            return;
+        }
+
+        var (exitCode, output) = Cli("run", "mnist-mlp-rmsprop", "--profile", "smoke", "--device", "cuda", "--out", TestEnvironment.TempDirectory("cuda"));
+        Assert.Equal(4, exitCode);
+        Assert.Contains("CUDA is not available", output, StringComparison.Ordinal);
+    }
+}
