@@ -1,4 +1,4 @@
 using Experiments.Catalog;
 using Experiments.Runtime.Hosting;
 
-return ExperimentsCli.Run(args, Catalog.All);
+return ExperimentsCli.Run(args, ExperimentRegistry.All);

@@ -27,14 +27,14 @@ public sealed class ProcessDeterminismTests
     {
         string a = TestEnvironment.TempDirectory("run-a");
         string b = TestEnvironment.TempDirectory("run-b");
-        var first = Cli("run", "mnist-mlp-rmsprop", "--profile", "smoke", "--threads", "2", "--out", a);
-        var second = Cli("run", "mnist-mlp-rmsprop", "--profile", "smoke", "--threads", "2", "--out", b);
+        var first = Cli("run", "mnist-mlp-512-rmsprop", "--profile", "smoke", "--threads", "2", "--out", a);
+        var second = Cli("run", "mnist-mlp-512-rmsprop", "--profile", "smoke", "--threads", "2", "--out", b);
         Assert.True(first.ExitCode == 0, first.Output);
         Assert.True(second.ExitCode == 0, second.Output);
         foreach (string file in new[] { "metrics.json", "misclassified.json" })
         {
-            byte[] left = File.ReadAllBytes(Path.Combine(a, "mnist-mlp-rmsprop", file));
-            byte[] right = File.ReadAllBytes(Path.Combine(b, "mnist-mlp-rmsprop", file));
+            byte[] left = File.ReadAllBytes(Path.Combine(a, "mnist-mlp-512-rmsprop", file));
+            byte[] right = File.ReadAllBytes(Path.Combine(b, "mnist-mlp-512-rmsprop", file));
             Assert.Equal(left, right);
         }
 
@@ -47,7 +47,7 @@ public sealed class ProcessDeterminismTests
         var (exitCode, output) = Cli("run", "no-such-*", "--out", TestEnvironment.TempDirectory("none"));
         Assert.Equal(2, exitCode);
         Assert.Contains("No experiment matches 'no-such-*'", output, StringComparison.Ordinal);
-        Assert.Contains("mnist-mlp-rmsprop", output, StringComparison.Ordinal);
+        Assert.Contains("mnist-mlp-512-rmsprop", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class ProcessDeterminismTests
             return;
         }
 
-        var (exitCode, output) = Cli("run", "mnist-mlp-rmsprop", "--profile", "smoke", "--device", "cuda", "--out", TestEnvironment.TempDirectory("cuda"));
+        var (exitCode, output) = Cli("run", "mnist-mlp-512-rmsprop", "--profile", "smoke", "--device", "cuda", "--out", TestEnvironment.TempDirectory("cuda"));
         Assert.Equal(4, exitCode);
         Assert.Contains("CUDA is not available", output, StringComparison.Ordinal);
     }

@@ -81,7 +81,7 @@ public sealed class TrainingTests
     public void Resident_set_stays_flat_from_the_second_epoch_on()
     {
         var rss = new List<long>();
-        var experiment = new Experiments.Catalog.MnistMlpRmsProp();
+        var experiment = new Experiments.Catalog.MnistMlp512RmsProp();
         ExperimentRunner.Run(experiment, Small with { TrainLimit = 6000, MaxEpochs = 5 }, _ =>
         {
             using var self = Process.GetCurrentProcess();

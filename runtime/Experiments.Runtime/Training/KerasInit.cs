@@ -44,6 +44,18 @@ public static class KerasInit
     /// orthogonal, bias zeros with the LSTM forget gate at one (unit_forget_bias). PyTorch's second bias (bias_hh)
     /// is zeroed so the sum of the two equals Keras' single bias.
     /// </summary>
+    /// <param name="freezeSecondBias">Keras SimpleRNN and LSTM have one bias: bias_hh is then held at zero and frozen.</param>
+    public static void Recurrent(nn.Module recurrent, int gates, long units, bool unitForgetBias, bool freezeSecondBias)
+    {
+        Tensor Get(string name) => recurrent.get_parameter(name)
+            ?? throw new ArgumentException($"{recurrent.GetName()} has no parameter {name}; only single-layer recurrent modules are supported.", nameof(recurrent));
+        Recurrent(Get("weight_ih_l0"), Get("weight_hh_l0"), Get("bias_ih_l0"), Get("bias_hh_l0"), gates, units, unitForgetBias);
+        if (freezeSecondBias)
+        {
+            recurrent.get_parameter("bias_hh_l0")!.requires_grad = false;
+        }
+    }
+
     public static void Recurrent(Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh, int gates, long units, bool unitForgetBias)
     {
         using var noGrad = torch.no_grad();

@@ -1,0 +1,78 @@
+using Microsoft.CodeAnalysis;
+
+namespace Experiments.Generators;
+
+/// <summary>Every diagnostic the generator reports. Help pages: docs/diagnostics/EXPnnnn.md.</summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "Experiments";
+
+    public static readonly DiagnosticDescriptor NotPartial = Create(
+        "EXP0001", "Experiment class must be partial", "Experiment class '{0}' must be declared 'partial' so the generator can add the model to it; add the 'partial' modifier");
+
+    public static readonly DiagnosticDescriptor NotConstant = Create(
+        "EXP0002", "Argument is not a compile-time constant", "Experiment '{0}', layer {1} ({2}): argument '{3}' is not a compile-time constant; use a literal, a const or nameof(...)");
+
+    public static readonly DiagnosticDescriptor UnknownDataset = Create(
+        "EXP0003", "Unknown dataset", "Experiment '{0}': dataset value {1} is not a known dataset; use Dataset.Mnist or Dataset.FashionMnist");
+
+    public static readonly DiagnosticDescriptor DuplicateName = Create(
+        "EXP0004", "Duplicate experiment name", "Experiment name '{0}' is used by both {1} and {2}; names identify results and snapshots, so give each experiment its own");
+
+    public static readonly DiagnosticDescriptor WrongRank = Create(
+        "EXP0005", "Layer gets an input of the wrong rank", "Experiment '{0}', layer {1} ({2}) needs {3} but gets {4}; {5}");
+
+    public static readonly DiagnosticDescriptor WindowTooLarge = Create(
+        "EXP0006", "Kernel or pool larger than its input", "Experiment '{0}', layer {1} ({2}): window {3} is larger than its input {4}; use a smaller window or padding Same");
+
+    public static readonly DiagnosticDescriptor SpatialZero = Create(
+        "EXP0007", "Spatial size reaches zero", "Experiment '{0}', layer {1} ({2}): output size {3} has a zero dimension; remove a pooling or strided layer, or use padding Same");
+
+    public static readonly DiagnosticDescriptor ConcatMismatch = Create(
+        "EXP0008", "Concatenated branches disagree in shape", "Experiment '{0}', layer {1} (Concatenate): branch {2} gives {3} but branch 1 gives {4}; all dimensions but the channels must match (use padding Same in every branch)");
+
+    public static readonly DiagnosticDescriptor ClassCountMismatch = Create(
+        "EXP0009", "Final units differ from the class count", "Experiment '{0}': the last layer gives {1} outputs but {2} has {3} classes; end with Dense({3}, Activation.Softmax)");
+
+    public static readonly DiagnosticDescriptor BadFunction = Create(
+        "EXP0010", "Custom layer method has the wrong signature", "Experiment '{0}', layer {1} (Function): {2}; declare 'static global::TorchSharp.torch.Tensor {3}(global::TorchSharp.torch.Tensor x)' in the experiment class");
+
+    public static readonly DiagnosticDescriptor NoLayers = Create(
+        "EXP0011", "Experiment has no layers", "Experiment '{0}': {1}; declare 'static readonly Layer[] Layers = [ new Dense(10, Activation.Softmax) ];' with one 'new' layer per element");
+
+    public static readonly DiagnosticDescriptor FinalNotSoftmax = Create(
+        "EXP0012", "Model does not end in softmax", "Experiment '{0}': the last layer ({1}) does not end in softmax, but {2} is computed on softmax probabilities as in Keras; add Activation.Softmax to the last layer");
+
+    public static readonly DiagnosticDescriptor OutOfRange = Create(
+        "EXP0013", "Value out of range", "Experiment '{0}', {1}: {2} is out of range; {3}");
+
+    public static readonly DiagnosticDescriptor BadName = Create(
+        "EXP0014", "Experiment name is not a stable file name", "Experiment name '{0}' must be lower-case letters, digits and single hyphens (e.g. 'mnist-cnn-16-36'); it names result folders and snapshot files");
+
+    public static DiagnosticDescriptor ById(string id) => id switch
+    {
+        "EXP0001" => NotPartial,
+        "EXP0002" => NotConstant,
+        "EXP0003" => UnknownDataset,
+        "EXP0004" => DuplicateName,
+        "EXP0005" => WrongRank,
+        "EXP0006" => WindowTooLarge,
+        "EXP0007" => SpatialZero,
+        "EXP0008" => ConcatMismatch,
+        "EXP0009" => ClassCountMismatch,
+        "EXP0010" => BadFunction,
+        "EXP0011" => NoLayers,
+        "EXP0012" => FinalNotSoftmax,
+        "EXP0013" => OutOfRange,
+        _ => BadName,
+    };
+
+    private static DiagnosticDescriptor Create(string id, string title, string message) => new(
+        id,
+        title,
+        message,
+        Category,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        helpLinkUri: $"https://github.com/experiments-dotnet/experiments/blob/main/docs/diagnostics/{id}.md");
+}

@@ -1,0 +1,37 @@
+using Experiments.Generators.Models;
+using Microsoft.CodeAnalysis;
+
+namespace Experiments.Generators;
+
+/// <summary>Turns every [Experiment] class into a TorchSharp model, a Keras-style summary and a registration.</summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class ExperimentGenerator : IIncrementalGenerator
+{
+    public const string AttributeName = "Experiments.ExperimentAttribute";
+
+    /// <summary>Tracking names the incremental-caching tests look for.</summary>
+    public static class TrackingNames
+    {
+        public const string Experiments = nameof(Experiments);
+        public const string RootNamespace = nameof(RootNamespace);
+    }
+
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        // Stage 1: find [Experiment] classes and parse each into a value-only spec (no symbols, no syntax).
+        IncrementalValuesProvider<ExperimentSpec> experiments = context.SyntaxProvider
+            .ForAttributeWithMetadataName(AttributeName, static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax, Parser.Parse)
+            .WithTrackingName(TrackingNames.Experiments);
+
+        // Stage 2: the project's root namespace from MSBuild (CompilerVisibleProperty) names the registry's namespace.
+        IncrementalValueProvider<string> rootNamespace = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.RootNamespace", out string? value) && value.Length > 0 ? value : "Experiments.Generated")
+            .WithTrackingName(TrackingNames.RootNamespace);
+
+        // Stage 3: one source file per experiment: the model, its summary and its settings, or its diagnostics.
+        context.RegisterSourceOutput(experiments, Emitter.EmitExperiment);
+
+        // Stage 4: the registry of every experiment, and the duplicate-name check that needs them all.
+        context.RegisterSourceOutput(experiments.Collect().Combine(rootNamespace), static (spc, pair) => Emitter.EmitRegistry(spc, pair.Left, pair.Right));
+    }
+}
