@@ -90,6 +90,12 @@ public sealed partial class ExperimentGenerator
                             return null;
                         }
 
+                        if (layer.Units <= 0)
+                        {
+                            Report("EXP0013", layer.Location, _spec.Name, $"layer {position} (Dense)", $"units {layer.Units}", "a Dense layer needs at least 1 unit");
+                            return null;
+                        }
+
                         string name = Next("dense");
                         Fields.Add($"private readonly global::TorchSharp.Modules.Linear {name};");
                         Constructor.Add($"{name} = nn.Linear({shape[0]}, {layer.Units});");
@@ -211,9 +217,25 @@ public sealed partial class ExperimentGenerator
             bool same = layer.Padding == 1;
             int height = shape[0];
             int width = shape[1];
+            if (layer.KernelHeight <= 0 || layer.KernelWidth <= 0 || layer.StrideHeight <= 0 || layer.StrideWidth <= 0 || (conv && layer.Units <= 0))
+            {
+                Report("EXP0013", layer.Location, _spec.Name, $"layer {position} ({type})",
+                    $"filters {layer.Units}, window {layer.KernelHeight}x{layer.KernelWidth}, stride {layer.StrideHeight}x{layer.StrideWidth}", "filters, window and stride must be at least 1");
+                return null;
+            }
+
             if (!same && (layer.KernelHeight > height || layer.KernelWidth > width))
             {
-                Report("EXP0006", layer.Location, _spec.Name, position, type, $"{layer.KernelHeight}x{layer.KernelWidth}", Shape(shape));
+                if (conv)
+                {
+                    Report("EXP0006", layer.Location, _spec.Name, position, type, $"{layer.KernelHeight}x{layer.KernelWidth}", Shape(shape));
+                }
+                else
+                {
+                    // Keras reports a pool wider than its input as a negative (here: zero) output dimension.
+                    Report("EXP0007", layer.Location, _spec.Name, position, type, Shape(new[] { Math.Max(0, height - layer.KernelHeight + 1), Math.Max(0, width - layer.KernelWidth + 1), shape[2] }));
+                }
+
                 return null;
             }
 
@@ -268,6 +290,12 @@ public sealed partial class ExperimentGenerator
 
             int features = shape[1];
             int units = layer.Units;
+            if (units <= 0)
+            {
+                Report("EXP0013", layer.Location, _spec.Name, $"layer {position} ({type})", $"units {units}", "a recurrent layer needs at least 1 unit");
+                return null;
+            }
+
             int gates = layer.Kind switch { LayerKind.Lstm => 4, LayerKind.Gru => 3, _ => 1 };
             string baseName = layer.Kind switch { LayerKind.Lstm => "lstm", LayerKind.Gru => "gru", _ => "simple_rnn" };
             string name = Next(baseName);

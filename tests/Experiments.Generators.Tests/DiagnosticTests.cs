@@ -1,0 +1,76 @@
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace Experiments.Generators.Tests;
+
+/// <summary>One case per EXP diagnostic: it fires on the bad declaration, at the right place, with a message that says the fix.</summary>
+public sealed class DiagnosticTests
+{
+    private static string Declaration(string layers, string settings = "", string name = "demo", string modifiers = "public sealed partial", string extra = "", string input = "Input.Flat") =>
+        GeneratorHarness.Usings + $$"""
+        namespace Demo;
+        [Experiment("{{name}}", Dataset.Mnist, {{input}}{{settings}})]
+        {{modifiers}} class Demo
+        {
+            private static readonly Layer[] Layers = [{{layers}}];
+            {{extra}}
+        }
+        """;
+
+    private const string Good = "new Dense(10, Activation.Softmax)";
+
+    public static TheoryData<string, string, string, string> Cases => new()
+    {
+        { "EXP0001", Declaration(Good, modifiers: "public sealed"), "must be declared 'partial'", "Demo" },
+        { "EXP0002", Declaration("new Dense(Width, Activation.Softmax)", extra: "private static int Width = 10;"), "argument 'Units' is not a compile-time constant", "Width" },
+        { "EXP0003", Declaration(Good).Replace("Dataset.Mnist", "(Dataset)7", StringComparison.Ordinal), "dataset value 7 is not a known dataset", "Demo" },
+        { "EXP0005", Declaration("new Flatten(), new Conv2D(8, 3), new Flatten(), " + Good, input: "Input.Image"), "layer 2 (Conv2D) needs a 3-D (height, width, channels) input but gets (None, 784) (rank 1)", "new Conv2D(8, 3)" },
+        { "EXP0005", Declaration("new Lstm(8), " + Good, input: "Input.Image"), "layer 1 (Lstm) needs a 2-D (steps, features) input but gets (None, 28, 28, 1)", "new Lstm(8)" },
+        { "EXP0006", Declaration("new Conv2D(4, 30), new Flatten(), " + Good, input: "Input.Image"), "window 30x30 is larger than its input (None, 28, 28, 1)", "new Conv2D(4, 30)" },
+        { "EXP0007", Declaration("new MaxPool2D(8), new MaxPool2D(8), new Flatten(), " + Good, input: "Input.Image"), "layer 2 (MaxPooling2D): output size (None, 0, 0, 1) has a zero dimension", "new MaxPool2D(8)" },
+        { "EXP0008", Declaration("new Concatenate(new Conv2D(2, 3, Padding: Padding.Same), new Conv2D(2, 3)), new Flatten(), " + Good, input: "Input.Image"), "branch 2 gives (None, 26, 26, 2) but branch 1 gives (None, 28, 28, 2)", "new Concatenate(" },
+        { "EXP0009", Declaration("new Dense(9, Activation.Softmax)"), "the last layer gives (None, 9) outputs but MNIST has 10 classes", "new Dense(9, Activation.Softmax)" },
+        { "EXP0010", Declaration("new Function(nameof(Scale)), " + Good, extra: "public static int Scale(int x) => x;"), "'Demo.Scale' must be static, take one Tensor and return a Tensor", "new Function(nameof(Scale))" },
+        { "EXP0010", Declaration("new Function(\"Missing\"), " + Good), "'Demo' has no method 'Missing'", "new Function(\"Missing\")" },
+        { "EXP0011", Declaration(""), "'Layers' is empty or not an array of layers", "[]" },
+        { "EXP0012", Declaration("new Dense(10, Activation.Relu)"), "the last layer (Dense) does not end in softmax", "new Dense(10, Activation.Relu)" },
+        { "EXP0013", Declaration(Good, settings: ", BatchSize = 0"), "BatchSize: 0 is out of range; use at least 1", "Demo" },
+        { "EXP0013", Declaration("new Dropout(1.0), " + Good), "layer 1 (Dropout): rate 1 is out of range", "new Dropout(1.0)" },
+        { "EXP0013", Declaration(Good, settings: ", Validation = Validation.KerasTail, ValidationFraction = 1.5"), "ValidationFraction: 1.5 is out of range", "Demo" },
+        { "EXP0014", Declaration(Good, name: "My Experiment"), "'My Experiment' must be lower-case letters", "Demo" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Bad_declaration_gets_its_diagnostic_at_the_offending_code(string id, string source, string message, string locatedAt)
+    {
+        var (generator, sources, _) = GeneratorHarness.Run(source);
+        Diagnostic diagnostic = Assert.Single(generator, d => d.Id == id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Contains(message, diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        string located = source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length);
+        Assert.StartsWith(locatedAt, located, StringComparison.Ordinal);
+        Assert.EndsWith($"docs/diagnostics/{id}.md", diagnostic.Descriptor.HelpLinkUri, StringComparison.Ordinal);
+        Assert.DoesNotContain(sources, s => s.HintName == "Demo.Demo.g.cs");
+    }
+
+    [Fact]
+    public void Duplicate_names_are_reported_on_the_second_class()
+    {
+        string first = Declaration(Good, name: "same");
+        string second = first.Replace("class Demo", "class Other", StringComparison.Ordinal);
+        var (generator, _, _) = GeneratorHarness.Run(first, second);
+        Diagnostic diagnostic = Assert.Single(generator, d => d.Id == "EXP0004");
+        Assert.Contains("'same' is used by both global::Demo.Demo and global::Demo.Other", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Equal("Experiment1.cs", diagnostic.Location.GetLineSpan().Path);
+    }
+
+    [Fact]
+    public void A_good_declaration_has_no_diagnostics_and_compiles()
+    {
+        var (generator, sources, compiler) = GeneratorHarness.Run(Declaration("new Dense(32, Activation.Relu), new Dropout(0.5), " + Good, settings: ", Validation = Validation.Seeded, ValidationFraction = 0.1"));
+        Assert.Empty(generator);
+        Assert.Empty(compiler);
+        Assert.Contains(sources, s => s.HintName == "Demo.Demo.g.cs");
+    }
+}
