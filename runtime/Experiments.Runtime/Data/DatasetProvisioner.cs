@@ -27,7 +27,7 @@ public sealed partial class DatasetProvisioner
         if (_options.ExplicitDirectory is { } explicitDirectory)
         {
             // An explicit folder is the user's statement of where the data is: a bad file there is an error, never a fallback.
-            return spec.Files.Select(f => FindVerified(explicitDirectory, f, strict: true)
+            return spec.Files.Select(f => FindVerified(explicitDirectory, f)
                 ?? throw new DatasetException(
                     $"{Path.Combine(explicitDirectory, f.Name)}: missing (looked for {f.Name} and {f.Name}.gz) in the folder given by EXPERIMENTS_DATA / --data. " +
                     $"Put the {spec.DisplayName} IDX files there, or unset it to let the framework provision them.")).ToList();
@@ -161,7 +161,7 @@ public sealed partial class DatasetProvisioner
         return verified.Select(v => WriteAtomically(cache, v.File.Name, v.Bytes)).ToList();
     }
 
-    private static string? FindVerified(string directory, DatasetFile file, bool strict)
+    private static string? FindVerified(string directory, DatasetFile file)
     {
         string? path = Candidates(directory, file).FirstOrDefault(File.Exists);
         if (path is null)
@@ -180,7 +180,7 @@ public sealed partial class DatasetProvisioner
         }
 
         string actual = Sha256Hex(raw);
-        if (actual != file.Sha256 && strict)
+        if (actual != file.Sha256)
         {
             throw new DatasetException(
                 $"{path}: SHA-256 mismatch: the uncompressed content hashes to {actual}, the pinned value for {file.Name} is {file.Sha256}. " +
