@@ -4,6 +4,7 @@ using System.Text.Json;
 using Experiments.Runtime.Data;
 using Experiments.Runtime.Native;
 using Experiments.Runtime.Results;
+using Experiments.Runtime.Snapshots;
 using Experiments.Runtime.Training;
 
 namespace Experiments.Runtime.Hosting;
@@ -26,6 +27,7 @@ public static class ExperimentsCli
         root.Subcommands.Add(ListCommand(registry));
         root.Subcommands.Add(SummaryCommand(registry));
         root.Subcommands.Add(RunCommand(registry));
+        root.Subcommands.Add(AcceptCommand(registry));
         root.Subcommands.Add(DataCommand());
         return root.Parse(args).Invoke();
     }
@@ -77,9 +79,13 @@ public static class ExperimentsCli
         var output = new Option<string>("--out") { Description = "Results folder; one subfolder per experiment.", DefaultValueFactory = _ => "results" };
         var data = new Option<string?>("--data") { Description = "A folder with the dataset's IDX files (overrides EXPERIMENTS_DATA)." };
         var epochs = new Option<int?>("--epochs") { Description = "Cap the number of epochs." };
+        var snapshot = new Option<string?>("--snapshot")
+        {
+            Description = "Also write the run's snapshot (the text of approved *.verified.txt files) to this file; with several experiments, to this folder.",
+        };
         var command = new Command("run", "Train and evaluate experiments; write metrics.json, timing.json and misclassified.json per experiment.")
         {
-            names, profile, device, threads, output, data, epochs,
+            names, profile, device, threads, output, data, epochs, snapshot,
         };
         command.SetAction(parse => Guard(() =>
         {
@@ -113,6 +119,12 @@ public static class ExperimentsCli
                 Console.WriteLine($"== {experiment.Info.Name} ({p.Name}, {options.Device}, {threadCount} threads)");
                 ExperimentResult result = ExperimentRunner.Run(experiment, options, epoch => Console.WriteLine(FormatEpoch(epoch)), Console.WriteLine);
                 string folder = ResultWriter.Write(result, outputRoot);
+                if (parse.GetValue(snapshot) is { } snapshotPath)
+                {
+                    string file = chosen.Count == 1 ? snapshotPath : Path.Combine(snapshotPath, experiment.Info.Name + ".txt");
+                    AtomicFile.WriteAllText(file, SnapshotDocument.From(result).Render());
+                }
+
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
                     $"   test accuracy {result.Test.Accuracy:P2}, loss {result.Test.Loss:F4}; train accuracy {result.Train.Accuracy:P2} -> {folder}"));
@@ -121,6 +133,72 @@ public static class ExperimentsCli
             return Success;
         }));
         return command;
+    }
+
+    private static Command AcceptCommand(IReadOnlyList<IExperiment> registry)
+    {
+        var paths = new Argument<string[]>("paths")
+        {
+            Description = "Received snapshots (*.received.txt) or folders to search (default: the current folder).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var command = new Command(
+            "accept",
+            "Approve received snapshots: each experiment is run again in a separate process and approved only if the repeat is bit-for-bit identical.")
+        {
+            paths,
+        };
+        command.SetAction(parse => Guard(() =>
+        {
+            string[] roots = parse.GetValue(paths) is { Length: > 0 } given ? given : ["."];
+            IReadOnlyList<string> received = SnapshotApproval.FindReceived(roots);
+            if (received.Count == 0)
+            {
+                Console.WriteLine($"Nothing to approve: no *{SnapshotVerifier.ReceivedSuffix} under {string.Join(", ", roots)}.");
+                return Success;
+            }
+
+            int refused = 0;
+            foreach (string path in received)
+            {
+                Console.WriteLine($"== {path}");
+                Approval approval = SnapshotApproval.Approve(path, document => RepeatInChildProcess(registry, document));
+                Console.WriteLine(approval.Message);
+                refused += approval.Approved ? 0 : 1;
+            }
+
+            Console.WriteLine($"{received.Count - refused} approved, {refused} refused.");
+            return refused == 0 ? Success : RunFailed;
+        }));
+        return command;
+    }
+
+    /// <summary>Runs a snapshot's experiment with the snapshot's profile, threads and device in a fresh process of this program.</summary>
+    private static string RepeatInChildProcess(IReadOnlyList<IExperiment> registry, SnapshotDocument document)
+    {
+        _ = ExperimentSelector.Select(registry, [document.Experiment]);
+        string scratch = Directory.CreateTempSubdirectory("experiments-accept-").FullName;
+        try
+        {
+            string snapshotFile = Path.Combine(scratch, "snapshot.txt");
+            string[] arguments =
+            [
+                "run", document.Experiment, "--profile", document.Profile, "--threads", document.Environment["threads"],
+                "--device", document.Environment["device"], "--out", Path.Combine(scratch, "results"), "--snapshot", snapshotFile,
+            ];
+            Console.WriteLine($"   repeating in a separate process: {string.Join(' ', arguments[..8])}");
+            int exitCode = SelfProcess.Run(arguments, line => Console.WriteLine("   | " + line));
+            if (exitCode != Success)
+            {
+                throw new RunFailedException($"The repeat run of '{document.Experiment}' exited with code {exitCode}; nothing was approved.");
+            }
+
+            return File.ReadAllText(snapshotFile);
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
     }
 
     private static Command DataCommand()
@@ -161,6 +239,21 @@ public static class ExperimentsCli
         try
         {
             return body();
+        }
+        catch (RunFailedException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return RunFailed;
+        }
+        catch (SnapshotFormatException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return RunFailed;
+        }
+        catch (FileNotFoundException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UsageError;
         }
         catch (UsageException e)
         {

@@ -79,7 +79,7 @@ public static class ExperimentRunner
             ValidationExamples = validation?.Count ?? 0,
             TestExamples = test.Count,
             Device = device.type == DeviceType.CPU ? "cpu" : $"cuda:{device.index}",
-            DeviceName = device.type == DeviceType.CPU ? MachineInfo.CpuModel() : $"CUDA device {device.index}",
+            DeviceName = device.type == DeviceType.CPU ? MachineInfo.CpuIdentity() : $"CUDA device {device.index}",
             Threads = options.Threads,
             Backend = TorchRuntime.Backend,
             TorchSharp = TorchRuntime.TorchSharpVersion,

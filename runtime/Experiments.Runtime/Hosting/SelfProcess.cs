@@ -1,0 +1,33 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace Experiments.Runtime.Hosting;
+
+/// <summary>Starts this program again as a child process (for runs that must not share a process with their peer).</summary>
+public static class SelfProcess
+{
+    public static int Run(IEnumerable<string> arguments, Action<string> output)
+    {
+        var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        string host = Environment.ProcessPath ?? throw new InvalidOperationException("The path of this process is unknown.");
+        start.FileName = host;
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            // Started as `dotnet program.dll`: the child needs the same assembly.
+            start.ArgumentList.Add(Assembly.GetEntryAssembly()?.Location ?? throw new InvalidOperationException("No entry assembly."));
+        }
+
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {host}.");
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+}

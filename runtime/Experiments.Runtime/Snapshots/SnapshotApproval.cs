@@ -1,0 +1,77 @@
+using Experiments.Runtime.Results;
+
+namespace Experiments.Runtime.Snapshots;
+
+/// <summary>The outcome of approving one received snapshot.</summary>
+public sealed record Approval(string ReceivedPath, string VerifiedPath, bool Approved, string Message);
+
+/// <summary>
+/// Turns <c>*.received.txt</c> into <c>*.verified.txt</c>, but only for a run that repeats bit for bit: the experiment is
+/// run again in a separate process and its snapshot text must equal the received one before anything is approved.
+/// </summary>
+public static class SnapshotApproval
+{
+    private static readonly HashSet<string> SkippedFolders = new(StringComparer.Ordinal) { "bin", "obj", ".git", "node_modules" };
+
+    /// <summary>The received snapshots under the given files or folders (folders are searched recursively, build output skipped).</summary>
+    public static IReadOnlyList<string> FindReceived(IEnumerable<string> roots)
+    {
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (string root in roots)
+        {
+            if (File.Exists(root))
+            {
+                found.Add(Path.GetFullPath(root));
+            }
+            else if (Directory.Exists(root))
+            {
+                Search(new DirectoryInfo(root), found);
+            }
+            else
+            {
+                throw new FileNotFoundException($"'{root}' is neither a received snapshot nor a folder.", root);
+            }
+        }
+
+        return [.. found];
+    }
+
+    /// <param name="repeat">Runs the snapshot's experiment again in a separate process and returns its snapshot text.</param>
+    public static Approval Approve(string receivedPath, Func<SnapshotDocument, string> repeat)
+    {
+        if (!receivedPath.EndsWith(SnapshotVerifier.ReceivedSuffix, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{receivedPath}' is not a received snapshot (*{SnapshotVerifier.ReceivedSuffix}).", nameof(receivedPath));
+        }
+
+        string verifiedPath = receivedPath[..^SnapshotVerifier.ReceivedSuffix.Length] + SnapshotVerifier.VerifiedSuffix;
+        string receivedText = File.ReadAllText(receivedPath);
+        SnapshotDocument received = SnapshotDocument.Parse(receivedText, receivedPath);
+        string repeatedText = repeat(received);
+        if (!string.Equals(receivedText, repeatedText, StringComparison.Ordinal))
+        {
+            return new Approval(receivedPath, verifiedPath, false,
+                $"Not approved: repeating '{received.Experiment}' ({received.Profile}) in a separate process gave a different result, so the run is " +
+                "not deterministic and its snapshot would not hold. The received file is left in place.\n" +
+                SnapshotVerifier.UnifiedDiff(receivedText, repeatedText, receivedPath, "repeated run"));
+        }
+
+        AtomicFile.WriteAllText(verifiedPath, receivedText);
+        File.Delete(receivedPath);
+        return new Approval(receivedPath, verifiedPath, true,
+            $"Approved {verifiedPath}: a repeat in a separate process was identical.");
+    }
+
+    private static void Search(DirectoryInfo folder, SortedSet<string> found)
+    {
+        foreach (FileInfo file in folder.EnumerateFiles("*" + SnapshotVerifier.ReceivedSuffix))
+        {
+            found.Add(file.FullName);
+        }
+
+        foreach (DirectoryInfo child in folder.EnumerateDirectories().Where(d => !SkippedFolders.Contains(d.Name)))
+        {
+            Search(child, found);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using Experiments.Runtime.Results;
+
+namespace Experiments.Runtime.Snapshots;
+
+/// <summary>How a run was compared with its approved snapshot.</summary>
+public enum ComparisonMode
+{
+    /// <summary>The environment matched: every number had to be identical.</summary>
+    Exact,
+
+    /// <summary>The environment differed (another CPU model, backend, library or thread count): tolerances applied.</summary>
+    Tolerance,
+}
+
+/// <summary>The outcome of comparing a received snapshot with the approved one.</summary>
+/// <param name="Differences">Every difference found, one readable line each; in tolerance mode only those beyond tolerance.</param>
+/// <param name="ModeReason">Why this mode was used: the environment fields that differ, if any.</param>
+public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, IReadOnlyList<string> Differences)
+{
+    public bool Matches => Differences.Count == 0;
+
+    /// <summary>One line for test output: which mode was used and why.</summary>
+    public string Describe() => Mode == ComparisonMode.Exact
+        ? "compared exactly: the environment matches the approved snapshot"
+        : $"compared under tolerances: {ModeReason}";
+
+    public static SnapshotComparison Compare(SnapshotDocument approved, SnapshotDocument received, Tolerances tolerances)
+    {
+        var differences = new List<string>();
+        if (approved.Experiment != received.Experiment)
+        {
+            differences.Add($"experiment: approved '{approved.Experiment}', received '{received.Experiment}'");
+        }
+
+        // What was run must always be the same: a different fingerprint or setting is a different experiment.
+        foreach (string key in SnapshotDocument.RunKeys.Where(k => approved.Run[k] != received.Run[k]))
+        {
+            differences.Add($"run.{key}: approved '{approved.Run[key]}', received '{received.Run[key]}'" +
+                (key == "fingerprint" ? " (the declaration changed: review the result and approve it)" : ""));
+        }
+
+        string[] environmentChanges = SnapshotDocument.BitKeys
+            .Where(k => approved.Environment[k] != received.Environment[k])
+            .Select(k => $"{k} '{approved.Environment[k]}' -> '{received.Environment[k]}'")
+            .ToArray();
+        ComparisonMode mode = environmentChanges.Length == 0 ? ComparisonMode.Exact : ComparisonMode.Tolerance;
+        var check = new Checker(mode, tolerances, differences);
+
+        if (approved.Parameters != received.Parameters)
+        {
+            differences.Add($"parameters: approved {approved.Parameters}, received {received.Parameters}");
+        }
+
+        check.Value("final.test_accuracy", Metric.TestAccuracy, approved.TestAccuracy, received.TestAccuracy);
+        check.Value("final.test_loss", Metric.TestLoss, approved.TestLoss, received.TestLoss);
+        check.Value("final.train_accuracy", Metric.TrainAccuracy, approved.TrainAccuracy, received.TrainAccuracy);
+        check.Value("final.train_loss", Metric.TrainLoss, approved.TrainLoss, received.TrainLoss);
+
+        if (approved.History.Count != received.History.Count)
+        {
+            differences.Add($"history: approved {approved.History.Count} epochs, received {received.History.Count}");
+        }
+        else
+        {
+            foreach ((SnapshotEpoch a, SnapshotEpoch r) in approved.History.Zip(received.History))
+            {
+                string at = $"history epoch {a.Epoch}";
+                check.Value($"{at} loss", Metric.EpochLoss, a.Loss, r.Loss);
+                check.Value($"{at} accuracy", Metric.EpochAccuracy, a.Accuracy, r.Accuracy);
+                check.Optional($"{at} val_loss", Metric.ValidationLoss, a.ValidationLoss, r.ValidationLoss);
+                check.Optional($"{at} val_accuracy", Metric.ValidationAccuracy, a.ValidationAccuracy, r.ValidationAccuracy);
+            }
+        }
+
+        check.Confusion("confusion_test", approved.TestConfusion, received.TestConfusion);
+        check.Confusion("confusion_train", approved.TrainConfusion, received.TrainConfusion);
+        return new SnapshotComparison(mode, environmentChanges.Length == 0 ? "" : string.Join("; ", environmentChanges), differences);
+    }
+
+    private sealed class Checker(ComparisonMode mode, Tolerances tolerances, List<string> differences)
+    {
+        public void Value(string what, Metric metric, double approved, double received)
+        {
+            // Exact means the same bits: NaN equals NaN, 0.0 and -0.0 differ.
+            bool same = BitConverter.DoubleToInt64Bits(approved) == BitConverter.DoubleToInt64Bits(received);
+            if (same)
+            {
+                return;
+            }
+
+            double delta = received - approved;
+            if (mode == ComparisonMode.Exact)
+            {
+                differences.Add(Invariant($"{what}: approved {approved:R}, received {received:R} (delta {delta:+0.######;-0.######;0}), exact match required"));
+            }
+            else if (!(Math.Abs(delta) <= tolerances[metric]))
+            {
+                differences.Add(Invariant($"{what}: approved {approved:R}, received {received:R} (delta {delta:+0.######;-0.######}), tolerance {metric} {tolerances[metric]:R}"));
+            }
+        }
+
+        public void Optional(string what, Metric metric, double? approved, double? received)
+        {
+            if (approved is { } a && received is { } r)
+            {
+                Value(what, metric, a, r);
+            }
+            else if (approved.HasValue != received.HasValue)
+            {
+                differences.Add($"{what}: approved {(approved.HasValue ? "a value" : "none")}, received {(received.HasValue ? "a value" : "none")}");
+            }
+        }
+
+        public void Confusion(string what, ConfusionMatrix approved, ConfusionMatrix received)
+        {
+            if (!approved.ClassNames.SequenceEqual(received.ClassNames))
+            {
+                differences.Add($"{what}: class names differ ({string.Join(", ", approved.ClassNames)} vs {string.Join(", ", received.ClassNames)})");
+                return;
+            }
+
+            var cells = new List<string>();
+            long moved = 0;
+            for (int t = 0; t < approved.ClassNames.Count; t++)
+            {
+                for (int p = 0; p < approved.ClassNames.Count; p++)
+                {
+                    int delta = received[t, p] - approved[t, p];
+                    if (delta != 0)
+                    {
+                        moved += Math.Abs(delta);
+                        cells.Add($"({approved.ClassNames[t]} as {approved.ClassNames[p]}) {approved[t, p]} -> {received[t, p]}");
+                    }
+                }
+            }
+
+            if (cells.Count == 0)
+            {
+                return;
+            }
+
+            // Integers: exact under a matching environment; otherwise the share of examples that changed cell.
+            double fraction = moved / 2.0 / Math.Max(1, approved.Total);
+            if (mode == ComparisonMode.Exact || fraction > tolerances[Metric.Confusion])
+            {
+                string limit = mode == ComparisonMode.Exact ? "exact match required" : Invariant($"tolerance Confusion {tolerances[Metric.Confusion]:R}");
+                differences.Add(Invariant($"{what}: {fraction:P2} of examples changed cell, {limit}: {string.Join(", ", cells.Take(12))}{(cells.Count > 12 ? ", ..." : "")}"));
+            }
+        }
+
+        private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,318 @@
+using System.Globalization;
+using System.Text;
+using Experiments.Runtime.Results;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Experiments.Runtime.Snapshots;
+
+/// <summary>One row of a snapshot's history table.</summary>
+public sealed record SnapshotEpoch(int Epoch, double Loss, double Accuracy, double? ValidationLoss, double? ValidationAccuracy);
+
+/// <summary>
+/// An approved (or received) result as a reviewer reads it in a pull request: a YAML document with a provenance header,
+/// the final metrics, the per-epoch history and the confusion matrices as aligned text tables with class names.
+/// Numbers are written in round-trip form, so parsing the text gives back the exact doubles.
+/// </summary>
+public sealed record SnapshotDocument
+{
+    /// <summary>Keys of <see cref="Run"/>: what was run. A difference here means the experiment itself changed.</summary>
+    public static readonly IReadOnlyList<string> RunKeys =
+        ["fingerprint", "dataset", "seed", "profile", "settings", "epochs", "train_examples", "validation_examples", "test_examples", "initialisers"];
+
+    /// <summary>
+    /// Keys of <see cref="Environment"/> that decide a result's bits. When they all match the approved snapshot the
+    /// comparison is exact; otherwise it is made under the experiment's tolerances.
+    /// </summary>
+    public static readonly IReadOnlyList<string> BitKeys =
+        ["backend", "device", "device_name", "threads", "torchsharp", "libtorch", "os", "deterministic", "tf32"];
+
+    /// <summary>Recorded for the reader; does not change any result (managed code does no floating-point training work).</summary>
+    public static readonly IReadOnlyList<string> InformationKeys = ["dotnet"];
+
+    public required string Experiment { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Run { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Environment { get; init; }
+
+    public required long Parameters { get; init; }
+
+    public required double TrainAccuracy { get; init; }
+
+    public required double TrainLoss { get; init; }
+
+    public required double TestAccuracy { get; init; }
+
+    public required double TestLoss { get; init; }
+
+    public required IReadOnlyList<SnapshotEpoch> History { get; init; }
+
+    public required ConfusionMatrix TrainConfusion { get; init; }
+
+    public required ConfusionMatrix TestConfusion { get; init; }
+
+    public string Profile => Run["profile"];
+
+    public static SnapshotDocument From(ExperimentResult result)
+    {
+        RunIdentity id = result.Identity;
+        return new SnapshotDocument
+        {
+            Experiment = id.Experiment,
+            Run = new Dictionary<string, string>
+            {
+                ["fingerprint"] = id.Fingerprint,
+                ["dataset"] = id.Dataset,
+                ["seed"] = Invariant(id.Seed),
+                ["profile"] = id.Profile,
+                ["settings"] = id.Settings,
+                ["epochs"] = Invariant(id.Epochs),
+                ["train_examples"] = Invariant(id.TrainExamples),
+                ["validation_examples"] = Invariant(id.ValidationExamples),
+                ["test_examples"] = Invariant(id.TestExamples),
+                ["initialisers"] = id.Initialisers,
+            },
+            Environment = new Dictionary<string, string>
+            {
+                ["backend"] = id.Backend,
+                ["device"] = id.Device,
+                ["device_name"] = id.DeviceName,
+                ["threads"] = Invariant(id.Threads),
+                ["torchsharp"] = id.TorchSharp,
+                ["libtorch"] = id.LibTorch,
+                ["os"] = id.Os,
+                ["deterministic"] = id.Deterministic ? "true" : "false",
+                ["tf32"] = id.Tf32 ? "true" : "false",
+                ["dotnet"] = id.DotNet,
+            },
+            Parameters = result.Parameters,
+            TrainAccuracy = result.Train.Accuracy,
+            TrainLoss = result.Train.Loss,
+            TestAccuracy = result.Test.Accuracy,
+            TestLoss = result.Test.Loss,
+            History = result.History.Select(e => new SnapshotEpoch(e.Epoch, e.Loss, e.Accuracy, e.ValidationLoss, e.ValidationAccuracy)).ToList(),
+            TrainConfusion = result.TrainConfusion,
+            TestConfusion = result.TestConfusion,
+        };
+    }
+
+    /// <summary>The document's text. Equal documents give equal text, byte for byte.</summary>
+    public string Render()
+    {
+        var root = new YamlMappingNode
+        {
+            { "experiment", Experiment },
+            { "run", Mapping(Run, RunKeys) },
+            { "environment", Mapping(Environment, [.. BitKeys, .. InformationKeys]) },
+            { "parameters", Invariant(Parameters) },
+            {
+                "final", new YamlMappingNode
+                {
+                    { "test_accuracy", Number(TestAccuracy) },
+                    { "test_loss", Number(TestLoss) },
+                    { "train_accuracy", Number(TrainAccuracy) },
+                    { "train_loss", Number(TrainLoss) },
+                }
+            },
+            { "history", Literal(HistoryTable()) },
+            { "confusion_test", Literal(ConfusionTable(TestConfusion)) },
+            { "confusion_train", Literal(ConfusionTable(TrainConfusion)) },
+        };
+
+        var text = new StringBuilder();
+        text.Append("# Snapshot of experiment '").Append(Experiment).Append("', profile ").Append(Profile).Append('\n');
+        text.Append("# run: what was run (a change here means the experiment changed); environment: where it ran.\n");
+        text.Append("# Compared exactly when the environment matches (dotnet aside), else under the experiment's tolerances.\n");
+        text.Append("# confusion tables: rows are true classes, columns predicted classes.\n");
+        using (var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" })
+        {
+            var emitter = new Emitter(writer, new EmitterSettings(2, int.MaxValue, false, 1024, false, false, "\n"));
+            new YamlStream(new YamlDocument(root)).Save(emitter, assignAnchors: false);
+            string body = writer.ToString();
+            // The stream ends with an explicit document end marker; a single-document file reads better without it.
+            text.Append(body.EndsWith("...\n", StringComparison.Ordinal) ? body[..^4] : body);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Reads a snapshot file's text; errors name the file, line and field.</summary>
+    public static SnapshotDocument Parse(string text, string path)
+    {
+        YamlMappingNode root;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            root = stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode mapping
+                ? mapping
+                : throw new SnapshotFormatException(path, 1, "expected one YAML mapping (experiment, run, environment, ...)");
+        }
+        catch (YamlException e)
+        {
+            throw new SnapshotFormatException(path, (int)e.Start.Line, e.Message);
+        }
+
+        var reader = new Reader(path);
+        YamlMappingNode final = reader.Map(root, "final");
+        return new SnapshotDocument
+        {
+            Experiment = reader.Text(root, "experiment"),
+            Run = reader.Strings(reader.Map(root, "run"), RunKeys),
+            Environment = reader.Strings(reader.Map(root, "environment"), [.. BitKeys, .. InformationKeys]),
+            Parameters = long.Parse(reader.Text(root, "parameters"), CultureInfo.InvariantCulture),
+            TestAccuracy = reader.Double(final, "test_accuracy"),
+            TestLoss = reader.Double(final, "test_loss"),
+            TrainAccuracy = reader.Double(final, "train_accuracy"),
+            TrainLoss = reader.Double(final, "train_loss"),
+            History = reader.History(root),
+            TestConfusion = reader.Confusion(root, "confusion_test"),
+            TrainConfusion = reader.Confusion(root, "confusion_train"),
+        };
+    }
+
+    private string HistoryTable()
+    {
+        string[] header = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"];
+        IEnumerable<string[]> rows = History.Select(e => new[]
+        {
+            Invariant(e.Epoch), Number(e.Loss), Number(e.Accuracy),
+            e.ValidationLoss is { } vl ? Number(vl) : "-", e.ValidationAccuracy is { } va ? Number(va) : "-",
+        });
+        return Table([header, .. rows], firstColumnLeft: false);
+    }
+
+    private static string ConfusionTable(ConfusionMatrix matrix)
+    {
+        string[] header = ["true \\ predicted", .. matrix.ClassNames];
+        IEnumerable<string[]> rows = matrix.ClassNames.Select((name, i) =>
+            new[] { name }.Concat(matrix.Rows[i].Select(c => Invariant(c))).ToArray());
+        return Table([header, .. rows], firstColumnLeft: true);
+    }
+
+    /// <summary>Aligned columns: the first left-aligned when it holds names, the rest right-aligned; no trailing spaces.</summary>
+    private static string Table(IReadOnlyList<string[]> rows, bool firstColumnLeft)
+    {
+        int columns = rows[0].Length;
+        int[] widths = Enumerable.Range(0, columns).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var text = new StringBuilder();
+        foreach (string[] row in rows)
+        {
+            for (int c = 0; c < columns; c++)
+            {
+                if (c > 0)
+                {
+                    text.Append("  ");
+                }
+
+                text.Append(c == 0 && firstColumnLeft ? row[c].PadRight(widths[c]) : row[c].PadLeft(widths[c]));
+            }
+
+            text.Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    private static YamlMappingNode Mapping(IReadOnlyDictionary<string, string> values, IReadOnlyList<string> keys)
+    {
+        var node = new YamlMappingNode();
+        foreach (string key in keys)
+        {
+            node.Add(key, new YamlScalarNode(values[key]));
+        }
+
+        return node;
+    }
+
+    private static YamlScalarNode Literal(string text) => new(text) { Style = ScalarStyle.Literal };
+
+    /// <summary>Shortest text that parses back to the same double ("R" semantics).</summary>
+    internal static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Reads fields with errors that say which file, line and field is wrong.</summary>
+    private sealed class Reader(string path)
+    {
+        public YamlNode Node(YamlMappingNode map, string key) =>
+            map.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? node)
+                ? node
+                : throw new SnapshotFormatException(path, (int)map.Start.Line, $"missing field '{key}'");
+
+        public YamlMappingNode Map(YamlMappingNode map, string key) => Node(map, key) as YamlMappingNode
+            ?? throw new SnapshotFormatException(path, (int)Node(map, key).Start.Line, $"'{key}' must be a mapping");
+
+        public string Text(YamlMappingNode map, string key) => Node(map, key) is YamlScalarNode { Value: { } value }
+            ? value
+            : throw new SnapshotFormatException(path, (int)Node(map, key).Start.Line, $"'{key}' must be a single value");
+
+        public double Double(YamlMappingNode map, string key) => ParseDouble(Text(map, key), (int)Node(map, key).Start.Line, key);
+
+        public IReadOnlyDictionary<string, string> Strings(YamlMappingNode map, IReadOnlyList<string> keys) =>
+            keys.ToDictionary(k => k, k => Text(map, k));
+
+        public IReadOnlyList<SnapshotEpoch> History(YamlMappingNode map)
+        {
+            int line = (int)Node(map, "history").Start.Line;
+            var epochs = new List<SnapshotEpoch>();
+            foreach ((string[] cells, int offset) in Rows(Text(map, "history")).Skip(1))
+            {
+                if (cells.Length != 5)
+                {
+                    throw new SnapshotFormatException(path, line + offset, "a history row needs 5 columns: epoch, loss, accuracy, val_loss, val_accuracy");
+                }
+
+                epochs.Add(new SnapshotEpoch(
+                    int.Parse(cells[0], CultureInfo.InvariantCulture),
+                    ParseDouble(cells[1], line + offset, "loss"),
+                    ParseDouble(cells[2], line + offset, "accuracy"),
+                    cells[3] == "-" ? null : ParseDouble(cells[3], line + offset, "val_loss"),
+                    cells[4] == "-" ? null : ParseDouble(cells[4], line + offset, "val_accuracy")));
+            }
+
+            return epochs;
+        }
+
+        public ConfusionMatrix Confusion(YamlMappingNode map, string key)
+        {
+            int line = (int)Node(map, key).Start.Line;
+            string[] lines = Text(map, key).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            int classes = lines.Length - 1;
+            var names = new List<string>();
+            var counts = new int[classes][];
+            for (int r = 0; r < classes; r++)
+            {
+                // Class names may hold spaces ("Ankle boot"): the last 'classes' cells are the counts, the rest is the name.
+                string[] cells = lines[r + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (cells.Length <= classes || !cells[^classes..].All(c => int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+                {
+                    throw new SnapshotFormatException(path, line + r + 2, $"'{key}' row {r + 1} needs a class name and {classes} counts");
+                }
+
+                names.Add(string.Join(' ', cells[..^classes]));
+                counts[r] = cells[^classes..].Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+            }
+
+            return new ConfusionMatrix(names, counts);
+        }
+
+        private static IEnumerable<(string[] Cells, int Offset)> Rows(string table) =>
+            table.Split('\n').Select((l, i) => (l.Split(' ', StringSplitOptions.RemoveEmptyEntries), i + 1)).Where(r => r.Item1.Length > 0);
+
+        private double ParseDouble(string text, int line, string field) =>
+            double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
+                ? value
+                : throw new SnapshotFormatException(path, line, $"'{field}' is '{text}', not a number");
+    }
+}
+
+/// <summary>A snapshot file could not be read; the message names the file and line.</summary>
+public sealed class SnapshotFormatException(string path, int line, string problem)
+    : Exception($"{path}({line}): {problem}. Snapshot files are written by approval; delete a damaged one and approve the run again.")
+{
+    public string FilePath { get; } = path;
+
+    public int Line { get; } = line;
+}

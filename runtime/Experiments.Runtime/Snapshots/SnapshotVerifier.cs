@@ -1,0 +1,113 @@
+using System.Text;
+using DiffPlex.DiffBuilder;
+using DiffPlex.DiffBuilder.Model;
+using Experiments.Runtime.Results;
+
+namespace Experiments.Runtime.Snapshots;
+
+/// <summary>The outcome of verifying one run against its approved snapshot.</summary>
+/// <param name="Comparison">Null when there was no approved snapshot to compare with.</param>
+/// <param name="Message">What a reviewer needs: the mode, the differences, a diff, and how to approve.</param>
+public sealed record Verification(bool Passed, string VerifiedPath, string ReceivedPath, SnapshotComparison? Comparison, string Message);
+
+/// <summary>
+/// Verify's conventions for experiment results: the approved <c>NAME.verified.txt</c> is committed; a run that does not
+/// match writes <c>NAME.received.txt</c> beside it (git-ignored) and fails with a diff; approving turns received into
+/// verified after proving the run repeats bit for bit (<see cref="SnapshotApproval"/>).
+/// </summary>
+public static class SnapshotVerifier
+{
+    public const string VerifiedSuffix = ".verified.txt";
+    public const string ReceivedSuffix = ".received.txt";
+
+    public static string VerifiedPath(string directory, string experiment) => Path.Combine(directory, experiment + VerifiedSuffix);
+
+    public static string ReceivedPath(string directory, string experiment) => Path.Combine(directory, experiment + ReceivedSuffix);
+
+    /// <param name="approveHint">The command that approves received snapshots in this repository (shown on failure).</param>
+    public static Verification Verify(ExperimentResult result, string directory, Tolerances tolerances, string approveHint)
+    {
+        SnapshotDocument received = SnapshotDocument.From(result);
+        string receivedText = received.Render();
+        string verifiedPath = VerifiedPath(directory, received.Experiment);
+        string receivedPath = ReceivedPath(directory, received.Experiment);
+
+        if (!File.Exists(verifiedPath))
+        {
+            AtomicFile.WriteAllText(receivedPath, receivedText);
+            return new Verification(false, verifiedPath, receivedPath, null,
+                $"No approved snapshot for '{received.Experiment}' ({received.Profile}): {verifiedPath} does not exist.\n" +
+                $"The run was written to {receivedPath}. Review it, then approve it with: {approveHint}");
+        }
+
+        string approvedText = File.ReadAllText(verifiedPath);
+        SnapshotDocument approved = SnapshotDocument.Parse(approvedText, verifiedPath);
+        SnapshotComparison comparison = SnapshotComparison.Compare(approved, received, tolerances);
+        if (comparison.Matches)
+        {
+            // A stale received file from an earlier failure would only confuse the next approval.
+            File.Delete(receivedPath);
+            return new Verification(true, verifiedPath, receivedPath, comparison, $"{received.Experiment} ({received.Profile}): {comparison.Describe()}.");
+        }
+
+        AtomicFile.WriteAllText(receivedPath, receivedText);
+        var message = new StringBuilder();
+        message.Append(received.Experiment).Append(" (").Append(received.Profile).Append(") does not match its approved snapshot; ")
+            .Append(comparison.Describe()).Append(".\n");
+        foreach (string difference in comparison.Differences)
+        {
+            message.Append("  - ").Append(difference).Append('\n');
+        }
+
+        message.Append('\n').Append(UnifiedDiff(approvedText, receivedText, verifiedPath, receivedPath));
+        message.Append("\nIf the change is intended, approve it with: ").Append(approveHint).Append('\n');
+        message.Append("and explain in the commit message why the numbers moved.");
+        return new Verification(false, verifiedPath, receivedPath, comparison, message.ToString());
+    }
+
+    /// <summary>A unified diff with two lines of context, like `git diff` shows in a pull request.</summary>
+    public static string UnifiedDiff(string approved, string received, string approvedName, string receivedName)
+    {
+        DiffPaneModel model = InlineDiffBuilder.Diff(approved, received, ignoreWhiteSpace: false);
+        List<DiffPiece> lines = model.Lines;
+        var show = new bool[lines.Count];
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (lines[i].Type is ChangeType.Inserted or ChangeType.Deleted)
+            {
+                for (int j = Math.Max(0, i - 2); j <= Math.Min(lines.Count - 1, i + 2); j++)
+                {
+                    show[j] = true;
+                }
+            }
+        }
+
+        var text = new StringBuilder();
+        text.Append("--- ").Append(approvedName).Append('\n').Append("+++ ").Append(receivedName).Append('\n');
+        bool gap = false;
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (!show[i])
+            {
+                gap = true;
+                continue;
+            }
+
+            if (gap)
+            {
+                text.Append("@@ ... @@\n");
+                gap = false;
+            }
+
+            char marker = lines[i].Type switch
+            {
+                ChangeType.Inserted => '+',
+                ChangeType.Deleted => '-',
+                _ => ' ',
+            };
+            text.Append(marker).Append(lines[i].Text).Append('\n');
+        }
+
+        return text.ToString();
+    }
+}
