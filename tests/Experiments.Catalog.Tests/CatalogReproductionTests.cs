@@ -37,15 +37,28 @@ public sealed class CatalogReproductionTests(ITestOutputHelper output)
 
         Verification verification = SnapshotVerifier.Verify(result, settings.SnapshotDirectory, Tolerances.For(experiment), ReproductionSettings.ApproveCommand);
         output.WriteLine(verification.Message);
-        Assert.True(verification.Passed, verification.Message);
+        string? notReproduced = settings.Profile == Profile.Full ? CompareWithReported(experiment, result) : null;
+        Assert.True(verification.Passed, verification.Message + (notReproduced is null ? "" : "\n" + notReproduced));
+        Assert.True(notReproduced is null, notReproduced);
+    }
 
-        if (settings.Profile == Profile.Full && experiment.GetType().GetCustomAttribute<ReportedAttribute>() is { Completed: true } reported)
+    /// <summary>
+    /// The notebook's figure is one run of Keras, ours one run of ours: lower by more than the declared margin is a failure
+    /// to reproduce. Figures not known to come from a finished run with these settings are shown, not enforced.
+    /// </summary>
+    private string? CompareWithReported(IExperiment experiment, ExperimentResult result)
+    {
+        if (experiment.GetType().GetCustomAttribute<ReportedAttribute>() is not { } reported)
         {
-            // The notebook's figure is one run of Keras; ours is one run of ours. Lower by more than the margin is a failure to reproduce.
-            string line = string.Create(CultureInfo.InvariantCulture,
-                $"notebook {reported.TestAccuracy:P2} ({reported.Source}), ours {result.Test.Accuracy:P2}, allowed margin {reported.Margin:P1}");
-            output.WriteLine(line);
-            Assert.True(result.Test.Accuracy >= reported.TestAccuracy - reported.Margin, $"{name} does not reproduce its notebook: {line}");
+            output.WriteLine("no reported accuracy to compare with");
+            return null;
         }
+
+        string line = string.Create(CultureInfo.InvariantCulture,
+            $"notebook {reported.TestAccuracy:P2} ({reported.Source}{(reported.Completed ? "" : ", not a completed run: not enforced")}), ours {result.Test.Accuracy:P2}, allowed margin {reported.Margin:P1}");
+        output.WriteLine(line);
+        return reported.Completed && result.Test.Accuracy < reported.TestAccuracy - reported.Margin
+            ? $"{experiment.Info.Name} does not reproduce its notebook: {line}"
+            : null;
     }
 }
