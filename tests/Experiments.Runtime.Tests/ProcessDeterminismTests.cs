@@ -6,7 +6,7 @@ namespace Experiments.Runtime.Tests;
 /// <summary>Trains the same experiment in two separate processes through the real command line and compares bytes.</summary>
 public sealed class ProcessDeterminismTests
 {
-    private static (int ExitCode, string Output) Cli(params string[] arguments)
+    internal static (int ExitCode, string Output) Cli(params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(TestEnvironment.Metadata("CatalogExecutable"));
@@ -61,5 +61,33 @@ public sealed class ProcessDeterminismTests
         var (exitCode, output) = Cli("run", "mnist-mlp-512-rmsprop", "--profile", "smoke", "--device", "cuda", "--out", TestEnvironment.TempDirectory("cuda"));
         Assert.Equal(4, exitCode);
         Assert.Contains("CUDA is not available", output, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Approval through the real command line: the repeat runs in a child process of the catalog executable.</summary>
+public sealed class AcceptCommandTests
+{
+    [Fact]
+    public void Accept_approves_a_repeatable_run_and_refuses_a_tampered_one()
+    {
+        string folder = TestEnvironment.TempDirectory("accept");
+        string good = Path.Combine(folder, "good", "mnist-mlp-50-sgd.received.txt");
+        string tampered = Path.Combine(folder, "tampered", "mnist-mlp-50-sgd.received.txt");
+        var run = ProcessDeterminismTests.Cli("run", "mnist-mlp-50-sgd", "--profile", "smoke", "--threads", "2", "--out", Path.Combine(folder, "results"), "--snapshot", good);
+        Assert.True(run.ExitCode == 0, run.Output);
+        Directory.CreateDirectory(Path.GetDirectoryName(tampered)!);
+        string text = File.ReadAllText(good);
+        int at = text.IndexOf("test_accuracy: ", StringComparison.Ordinal) + "test_accuracy: ".Length;
+        File.WriteAllText(tampered, text[..at] + "0.999" + text[text.IndexOf('\n', at)..]);
+
+        var accept = ProcessDeterminismTests.Cli("accept", folder);
+
+        Assert.Equal(1, accept.ExitCode);
+        Assert.Contains("1 approved, 1 refused", accept.Output, StringComparison.Ordinal);
+        Assert.Equal(text, File.ReadAllText(Path.Combine(folder, "good", "mnist-mlp-50-sgd.verified.txt")));
+        Assert.False(File.Exists(good));
+        Assert.True(File.Exists(tampered));
+        Assert.False(File.Exists(Path.Combine(folder, "tampered", "mnist-mlp-50-sgd.verified.txt")));
+        Assert.Contains("-  test_accuracy: 0.999", accept.Output, StringComparison.Ordinal);
     }
 }

@@ -145,7 +145,7 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             if (mode == ComparisonMode.Exact || fraction > tolerances[Metric.Confusion])
             {
                 string limit = mode == ComparisonMode.Exact ? "exact match required" : Invariant($"tolerance Confusion {tolerances[Metric.Confusion]:R}");
-                differences.Add(Invariant($"{what}: {fraction:P2} of examples changed cell, {limit}: {string.Join(", ", cells.Take(12))}{(cells.Count > 12 ? ", ..." : "")}"));
+                differences.Add(Invariant($"{what}: {fraction * 100:0.##}% of examples changed cell, {limit}: {string.Join(", ", cells.Take(12))}{(cells.Count > 12 ? ", ..." : "")}"));
             }
         }
 

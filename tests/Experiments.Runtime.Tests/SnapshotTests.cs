@@ -1,0 +1,195 @@
+using Experiments.Runtime.Results;
+using Experiments.Runtime.Snapshots;
+using Xunit;
+
+namespace Experiments.Runtime.Tests;
+
+/// <summary>The snapshot layer on small hand-made results: format, comparison modes, received files, approval.</summary>
+public sealed class SnapshotTests
+{
+    private static readonly string[] FashionNames = ["T-shirt/top", "Trouser", "Ankle boot"];
+
+    private static ExperimentResult Result(
+        string deviceName = "AMD EPYC (family 25 model 17 stepping 1), isa avx512",
+        string fingerprint = "0123456789abcdef",
+        double testAccuracy = 0.75,
+        double firstLoss = 1.2345678901234567,
+        int[][]? testCounts = null) =>
+        new(
+            new RunIdentity
+            {
+                Experiment = "fashion-tiny",
+                Fingerprint = fingerprint,
+                Dataset = "fashion-mnist",
+                Seed = 7,
+                Profile = "smoke",
+                Settings = "input [784] /255, Adam(lr=0.001), batch 64, 2 epochs: a 'quoted' # setting",
+                Epochs = 2,
+                TrainExamples = 12,
+                ValidationExamples = 0,
+                TestExamples = 12,
+                Device = "cpu",
+                DeviceName = deviceName,
+                Threads = 2,
+                Backend = "cpu",
+                TorchSharp = "0.107.0",
+                LibTorch = "libtorch-cpu-linux-x64 2.10.0",
+                DotNet = ".NET 10.0.12",
+                Os = "linux-x64",
+                Deterministic = true,
+                Tf32 = false,
+                Initialisers = "keras",
+            },
+            1234,
+            new Evaluation(0.51234567890123456, 0.8333333333333334, 12),
+            new Evaluation(0.6, testAccuracy, 12),
+            [new EpochMetrics(1, firstLoss, 0.5, null, null, 1.5), new EpochMetrics(2, 1e-7, 0.75, double.NaN, 0.25, 1.25)],
+            new ConfusionMatrix(FashionNames, [[4, 0, 0], [0, 3, 1], [0, 0, 4]]),
+            new ConfusionMatrix(FashionNames, testCounts ?? [[3, 1, 0], [0, 4, 0], [1, 1, 2]]),
+            []);
+
+    private static SnapshotDocument Document(ExperimentResult result) => SnapshotDocument.From(result);
+
+    [Fact]
+    public void Text_parses_back_to_the_same_bits_and_renders_identically()
+    {
+        SnapshotDocument original = Document(Result());
+        string text = original.Render();
+        SnapshotDocument parsed = SnapshotDocument.Parse(text, "x.verified.txt");
+
+        Assert.Equal(text, parsed.Render());
+        Assert.Equal(BitConverter.DoubleToInt64Bits(1.2345678901234567), BitConverter.DoubleToInt64Bits(parsed.History[0].Loss));
+        Assert.Equal(1e-7, parsed.History[1].Loss);
+        Assert.True(double.IsNaN(parsed.History[1].ValidationLoss!.Value));
+        Assert.Null(parsed.History[0].ValidationAccuracy);
+        Assert.Equal(FashionNames, parsed.TestConfusion.ClassNames);
+        Assert.Equal(2, parsed.TestConfusion[2, 2]);
+        Assert.Equal(original.Run["settings"], parsed.Run["settings"]);
+        Assert.Contains("\n  Ankle boot                  1        1           2\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(" \n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Same_environment_compares_exactly_down_to_one_ulp()
+    {
+        SnapshotDocument approved = Document(Result());
+        Assert.True(SnapshotComparison.Compare(approved, Document(Result()), Tolerances.Default).Matches);
+
+        double nextUp = Math.BitIncrement(1.2345678901234567);
+        SnapshotComparison comparison = SnapshotComparison.Compare(approved, Document(Result(firstLoss: nextUp)), Tolerances.Default);
+        Assert.Equal(ComparisonMode.Exact, comparison.Mode);
+        string difference = Assert.Single(comparison.Differences);
+        Assert.Contains("history epoch 1 loss", difference, StringComparison.Ordinal);
+        Assert.Contains("exact match required", difference, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Another_cpu_model_compares_under_tolerances_and_says_why()
+    {
+        SnapshotDocument approved = Document(Result());
+        const string other = "Intel Xeon (family 6 model 143 stepping 8), isa avx512";
+
+        SnapshotComparison close = SnapshotComparison.Compare(approved, Document(Result(other, testAccuracy: 0.755)), Tolerances.Default);
+        Assert.Equal(ComparisonMode.Tolerance, close.Mode);
+        Assert.True(close.Matches, string.Join("\n", close.Differences));
+        Assert.Contains("device_name", close.Describe(), StringComparison.Ordinal);
+        Assert.Contains("Intel Xeon", close.ModeReason, StringComparison.Ordinal);
+
+        SnapshotComparison far = SnapshotComparison.Compare(approved, Document(Result(other, testAccuracy: 0.70)), Tolerances.Default);
+        Assert.Contains(far.Differences, d => d.StartsWith("final.test_accuracy", StringComparison.Ordinal) && d.Contains("tolerance TestAccuracy 0.01", StringComparison.Ordinal));
+
+        SnapshotComparison declared = SnapshotComparison.Compare(approved, Document(Result(other, testAccuracy: 0.70)), Tolerances.Default.With(Metric.TestAccuracy, 0.06));
+        Assert.True(declared.Matches, string.Join("\n", declared.Differences));
+    }
+
+    [Fact]
+    public void Confusion_cells_are_exact_under_a_matching_environment_and_a_share_of_examples_otherwise()
+    {
+        int[][] oneMoved = [[3, 1, 0], [0, 4, 0], [0, 1, 3]];
+        SnapshotDocument approved = Document(Result());
+
+        SnapshotComparison exact = SnapshotComparison.Compare(approved, Document(Result(testCounts: oneMoved)), Tolerances.Default);
+        Assert.Contains(exact.Differences, d => d.Contains("(Ankle boot as T-shirt/top) 1 -> 0", StringComparison.Ordinal));
+
+        // One example of twelve is 8.3%: beyond the default 2%, within a declared 10%.
+        SnapshotDocument elsewhere = Document(Result("another cpu", testCounts: oneMoved));
+        Assert.Contains(SnapshotComparison.Compare(approved, elsewhere, Tolerances.Default).Differences, d => d.StartsWith("confusion_test: 8.33%", StringComparison.Ordinal));
+        Assert.True(SnapshotComparison.Compare(approved, elsewhere, Tolerances.Default.With(Metric.Confusion, 0.10)).Matches);
+    }
+
+    [Fact]
+    public void A_changed_declaration_fails_even_on_another_machine()
+    {
+        SnapshotComparison comparison = SnapshotComparison.Compare(Document(Result()), Document(Result("another cpu", fingerprint: "fedcba9876543210")), Tolerances.Default);
+        Assert.Contains(comparison.Differences, d => d.Contains("run.fingerprint", StringComparison.Ordinal) && d.Contains("declaration changed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Verifier_writes_received_files_with_a_diff_and_cleans_them_up_on_a_match()
+    {
+        string folder = TestEnvironment.TempDirectory("snapshots");
+        string received = SnapshotVerifier.ReceivedPath(folder, "fashion-tiny");
+
+        Verification missing = SnapshotVerifier.Verify(Result(), folder, Tolerances.Default, "approve-command");
+        Assert.False(missing.Passed);
+        Assert.True(File.Exists(received));
+        Assert.Contains("No approved snapshot", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("approve-command", missing.Message, StringComparison.Ordinal);
+
+        File.Move(received, SnapshotVerifier.VerifiedPath(folder, "fashion-tiny"));
+        Verification changed = SnapshotVerifier.Verify(Result(testAccuracy: 0.5), folder, Tolerances.Default, "approve-command");
+        Assert.False(changed.Passed);
+        Assert.Contains("-  test_accuracy: 0.75\n+  test_accuracy: 0.5\n", changed.Message, StringComparison.Ordinal);
+        Assert.Contains("compared exactly", changed.Message, StringComparison.Ordinal);
+        Assert.Contains("test_accuracy: 0.5", File.ReadAllText(received), StringComparison.Ordinal);
+
+        Verification same = SnapshotVerifier.Verify(Result(), folder, Tolerances.Default, "approve-command");
+        Assert.True(same.Passed, same.Message);
+        Assert.False(File.Exists(received));
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
+    }
+
+    [Fact]
+    public void A_damaged_snapshot_names_file_and_line()
+    {
+        string text = Document(Result()).Render().Replace("test_loss: 0.6", "test_loss: zero point six", StringComparison.Ordinal);
+        var error = Assert.Throws<SnapshotFormatException>(() => SnapshotDocument.Parse(text, "Snapshots/x.verified.txt"));
+        int line = text.Split('\n').ToList().FindIndex(l => l.Contains("zero point six", StringComparison.Ordinal)) + 1;
+        Assert.StartsWith($"Snapshots/x.verified.txt({line}): 'test_loss' is 'zero point six', not a number", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Approval_requires_an_identical_repeat()
+    {
+        string folder = TestEnvironment.TempDirectory("approval");
+        string text = Document(Result()).Render();
+        string received = SnapshotVerifier.ReceivedPath(folder, "fashion-tiny");
+        File.WriteAllText(received, text);
+
+        Approval refused = SnapshotApproval.Approve(received, _ => Document(Result(firstLoss: 1.25)).Render());
+        Assert.False(refused.Approved);
+        Assert.Contains("not deterministic", refused.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(received));
+        Assert.False(File.Exists(refused.VerifiedPath));
+
+        Approval approved = SnapshotApproval.Approve(received, document => Document(Result()).Render());
+        Assert.True(approved.Approved, approved.Message);
+        Assert.Equal(text, File.ReadAllText(approved.VerifiedPath));
+        Assert.False(File.Exists(received));
+        Assert.Equal([], SnapshotApproval.FindReceived([folder]));
+    }
+
+    [Tolerance(Metric.TestAccuracy, 0.05)]
+    [Tolerance(Metric.Confusion, 0.2)]
+    private sealed class Declared;
+
+    [Fact]
+    public void Tolerances_come_from_the_experiment_class_and_default_otherwise()
+    {
+        Tolerances tolerances = Tolerances.For(typeof(Declared));
+        Assert.Equal(0.05, tolerances[Metric.TestAccuracy]);
+        Assert.Equal(0.2, tolerances[Metric.Confusion]);
+        Assert.Equal(Tolerances.Default[Metric.TestLoss], tolerances[Metric.TestLoss]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ToleranceAttribute(Metric.TestLoss, -1));
+    }
+}
