@@ -118,7 +118,7 @@ public static class ExperimentsCli
             {
                 Console.WriteLine($"== {experiment.Info.Name} ({p.Name}, {options.Device}, {threadCount} threads)");
                 ExperimentResult result = ExperimentRunner.Run(experiment, options, epoch => Console.WriteLine(FormatEpoch(epoch)), Console.WriteLine);
-                string folder = ResultWriter.Write(result, outputRoot);
+                string folder = ResultWriter.Write(result, outputRoot, experiment);
                 if (parse.GetValue(snapshot) is { } snapshotPath)
                 {
                     string file = chosen.Count == 1 ? snapshotPath : Path.Combine(snapshotPath, experiment.Info.Name + ".txt");

@@ -56,6 +56,7 @@ public sealed record RunIdentity
 }
 
 /// <summary>The outcome of training and evaluating one experiment.</summary>
+/// <param name="TestImages">The test examples the metrics refer to (after any subset), for galleries; not serialised.</param>
 public sealed record ExperimentResult(
     RunIdentity Identity,
     long Parameters,
@@ -64,4 +65,5 @@ public sealed record ExperimentResult(
     IReadOnlyList<EpochMetrics> History,
     ConfusionMatrix TrainConfusion,
     ConfusionMatrix TestConfusion,
-    IReadOnlyList<Misclassified> Misclassified);
+    IReadOnlyList<Misclassified> Misclassified,
+    Data.ImageSet? TestImages = null);

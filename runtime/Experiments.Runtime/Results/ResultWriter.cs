@@ -1,9 +1,18 @@
+using Experiments.Runtime.Data;
+using Experiments.Runtime.Reports;
+using Experiments.Runtime.Snapshots;
+
 namespace Experiments.Runtime.Results;
 
-/// <summary>Writes a result folder all at once: files go to a temporary sibling folder that is renamed into place.</summary>
+/// <summary>
+/// Writes a result folder all at once: files go to a temporary sibling folder that is renamed into place, so a folder
+/// that exists is complete.
+/// </summary>
 public static class ResultWriter
 {
-    public static string Write(ExperimentResult result, string outputRoot)
+    /// <param name="experiment">Adds the description and the source's reported accuracy to report.md.</param>
+    /// <param name="configuration">The resolved configuration (YAML) the run used, stored as config.yaml.</param>
+    public static string Write(ExperimentResult result, string outputRoot, IExperiment? experiment = null, string? configuration = null)
     {
         Directory.CreateDirectory(outputRoot);
         string target = Path.Combine(outputRoot, result.Identity.Experiment);
@@ -11,9 +20,42 @@ public static class ResultWriter
         Directory.CreateDirectory(staging);
         try
         {
-            File.WriteAllText(Path.Combine(staging, "metrics.json"), MetricsJson.Metrics(result));
-            File.WriteAllText(Path.Combine(staging, "timing.json"), MetricsJson.Timing(result));
-            File.WriteAllText(Path.Combine(staging, "misclassified.json"), MetricsJson.Misclassified(result));
+            var files = new List<string>();
+            void Text(string name, string text)
+            {
+                File.WriteAllText(Path.Combine(staging, name), text);
+                files.Add(name);
+            }
+
+            void Picture(string name, Action<string> draw)
+            {
+                draw(Path.Combine(staging, name));
+                files.Add(name);
+            }
+
+            Text("metrics.json", MetricsJson.Metrics(result));
+            Text("timing.json", MetricsJson.Timing(result));
+            Text("misclassified.json", MetricsJson.Misclassified(result));
+            Text("snapshot.txt", SnapshotDocument.From(result).Render());
+            Text("history.csv", CsvTables.History(result));
+            Text("confusion-test.csv", CsvTables.Confusion(result.TestConfusion));
+            Text("confusion-train.csv", CsvTables.Confusion(result.TrainConfusion));
+            if (configuration is not null)
+            {
+                Text("config.yaml", configuration);
+            }
+
+            Picture("accuracy.png", path => Plots.Curve(result, "accuracy", path));
+            Picture("loss.png", path => Plots.Curve(result, "loss", path));
+            Picture("confusion-test.png", path => Plots.Confusion(result.TestConfusion, $"{result.Identity.Experiment}: test set ({result.Test.Count} images)", path));
+            if (result.TestImages is ImageSet images)
+            {
+                Picture("misclassified.png", path => Gallery.Misclassified(result, path));
+                Picture("samples.png", path => Gallery.Samples(images, result.TestConfusion.ClassNames, $"{result.Identity.Dataset}: first test images of each class", path));
+            }
+
+            files.Add("report.md");
+            File.WriteAllText(Path.Combine(staging, "report.md"), ExperimentReport.Markdown(result, experiment, files));
             if (Directory.Exists(target))
             {
                 Directory.Delete(target, recursive: true);

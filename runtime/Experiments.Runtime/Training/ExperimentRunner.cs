@@ -100,7 +100,8 @@ public static class ExperimentRunner
             history,
             ConfusionMatrix.From(spec.ClassNames, train.Labels, trainEval.Predictions),
             ConfusionMatrix.From(spec.ClassNames, test.Labels, testEval.Predictions),
-            misclassified);
+            misclassified,
+            test);
     }
 
     private static (double Loss, double Accuracy) TrainEpoch(

@@ -1,0 +1,100 @@
+using Experiments.Runtime.Results;
+using ScottPlot;
+
+namespace Experiments.Runtime.Reports;
+
+/// <summary>The run's charts as PNG files (ScottPlot): training curves and the confusion matrix as an annotated heatmap.</summary>
+public static class Plots
+{
+    public const int CurveWidth = 800;
+    public const int CurveHeight = 500;
+    public const int HeatmapSize = 760;
+
+    /// <summary>accuracy.png or loss.png: the metric per epoch, training (running mean over the epoch) and validation.</summary>
+    public static void Curve(ExperimentResult result, string metric, string path)
+    {
+        bool accuracy = metric == "accuracy";
+        double[] epochs = result.History.Select(e => (double)e.Epoch).ToArray();
+        var plot = new Plot();
+        var train = plot.Add.Scatter(epochs, result.History.Select(e => accuracy ? e.Accuracy : e.Loss).ToArray());
+        train.LegendText = "training";
+        train.LineWidth = 2;
+        train.MarkerSize = 6;
+        if (result.History.All(e => (accuracy ? e.ValidationAccuracy : e.ValidationLoss) is not null))
+        {
+            var validation = plot.Add.Scatter(epochs, result.History.Select(e => (accuracy ? e.ValidationAccuracy : e.ValidationLoss)!.Value).ToArray());
+            validation.LegendText = result.Identity.ValidationExamples == 0 ? "validation (test set)" : "validation";
+            validation.LineWidth = 2;
+            validation.MarkerSize = 6;
+        }
+
+        plot.Title($"{result.Identity.Experiment}: {metric} per epoch");
+        plot.XLabel("epoch");
+        plot.YLabel(metric);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(accuracy ? Alignment.LowerRight : Alignment.UpperRight);
+        plot.SavePng(path, CurveWidth, CurveHeight);
+    }
+
+    /// <summary>
+    /// The confusion matrix: rows true classes (top to bottom), columns predictions; colour is the share of the true
+    /// class (so small classes are as visible as large ones), the number is the count.
+    /// </summary>
+    public static void Confusion(ConfusionMatrix matrix, string title, string path)
+    {
+        int n = matrix.ClassNames.Count;
+        var shares = new double[n, n];
+        for (int t = 0; t < n; t++)
+        {
+            double total = Math.Max(1, matrix.Rows[t].Sum());
+            for (int p = 0; p < n; p++)
+            {
+                shares[t, p] = matrix[t, p] / total;
+            }
+        }
+
+        var plot = new Plot();
+        var heatmap = plot.Add.Heatmap(shares);
+        heatmap.Colormap = new LightToDark(new ScottPlot.Colormaps.Blues());
+        heatmap.ManualRange = new ScottPlot.Range(0, 1);
+        // Cell (t, p) is centred on x = p, y = n - 1 - t: row 0 of the array is drawn at the top.
+        heatmap.Rectangle = new CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5);
+        for (int t = 0; t < n; t++)
+        {
+            for (int p = 0; p < n; p++)
+            {
+                var label = plot.Add.Text(matrix[t, p].ToString(System.Globalization.CultureInfo.InvariantCulture), p, n - 1 - t);
+                label.LabelAlignment = Alignment.MiddleCenter;
+                label.LabelFontSize = n > 10 ? 10 : 13;
+                label.LabelFontColor = shares[t, p] > 0.5 ? Colors.White : Colors.Black;
+            }
+        }
+
+        double[] positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, matrix.ClassNames.ToArray());
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            positions.Select(p => n - 1 - p).ToArray(), matrix.ClassNames.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = matrix.ClassNames.Any(c => c.Length > 3) ? -35 : 0;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = matrix.ClassNames.Any(c => c.Length > 3) ? Alignment.MiddleRight : Alignment.UpperCenter;
+        if (matrix.ClassNames.Any(c => c.Length > 3))
+        {
+            // Room for the rotated class names above the axis title.
+            plot.Axes.Bottom.MinimumSize = 110;
+        }
+
+        plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
+        plot.Title(title);
+        plot.XLabel("predicted class");
+        plot.YLabel("true class");
+        plot.HideGrid();
+        plot.SavePng(path, HeatmapSize, HeatmapSize);
+    }
+
+    /// <summary>ScottPlot's Blues runs dark to light; a confusion matrix reads best with empty cells white.</summary>
+    private sealed class LightToDark(IColormap inner) : IColormap
+    {
+        public string Name => inner.Name + " (light to dark)";
+
+        public Color GetColor(double normalizedIntensity) => inner.GetColor(1 - normalizedIntensity);
+    }
+}
