@@ -72,6 +72,26 @@ public sealed partial class DatasetProvisioner
         throw new DatasetException(NotFoundMessage(spec, cache, tried));
     }
 
+    /// <summary>
+    /// Checks the provisioned files without fetching anything: each file of the cache (or of the explicit folder) with
+    /// "ok", "missing", or the SHA-256 it has instead of the expected one.
+    /// </summary>
+    public IReadOnlyList<(string Path, string Status)> Check(DatasetSpec spec)
+    {
+        string folder = _options.ExplicitDirectory ?? Path.Combine(_options.CacheDirectory, spec.Key);
+        return spec.Files.Select(file =>
+        {
+            string path = Path.Combine(folder, file.Name);
+            if (!File.Exists(path))
+            {
+                return (path, "missing");
+            }
+
+            string actual = Sha256Hex(File.ReadAllBytes(path));
+            return (path, actual == file.Sha256 ? "ok" : $"SHA-256 is {actual}, expected {file.Sha256}: corrupted or not the {spec.DisplayName} file");
+        }).ToList();
+    }
+
     private static string NotFoundMessage(DatasetSpec spec, string cache, List<string> tried)
     {
         var fixes = new List<string>();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Experiments.Runtime.Data;
 using Experiments.Runtime.Native;
+using Experiments.Runtime.Reports;
 using Experiments.Runtime.Results;
 using Experiments.Runtime.Snapshots;
 using Experiments.Runtime.Training;
@@ -27,6 +28,8 @@ public static class ExperimentsCli
         root.Subcommands.Add(ListCommand(registry));
         root.Subcommands.Add(SummaryCommand(registry));
         root.Subcommands.Add(RunCommand(registry));
+        root.Subcommands.Add(ReportCommand(registry));
+        root.Subcommands.Add(DiffCommand(registry));
         root.Subcommands.Add(AcceptCommand(registry));
         root.Subcommands.Add(DataCommand());
         return root.Parse(args).Invoke();
@@ -135,6 +138,47 @@ public static class ExperimentsCli
         return command;
     }
 
+    private static Command ReportCommand(IReadOnlyList<IExperiment> registry)
+    {
+        var folder = new Argument<string>("folder") { Description = "A results folder (one subfolder per experiment).", DefaultValueFactory = _ => "results" };
+        var command = new Command("report", "Write report.md and report.html comparing every experiment of a results folder.") { folder };
+        command.SetAction(parse => Guard(() =>
+        {
+            string path = parse.GetValue(folder)!;
+            IReadOnlyList<ResultsReport.Row> rows = ResultsReport.Load(path, registry);
+            (string markdown, string html) = ResultsReport.Write(path, rows);
+            Console.Write(ResultsReport.Markdown(rows, "Results").Split("\n## ")[0]);
+            Console.WriteLine($"Wrote {markdown} and {html}.");
+            return Success;
+        }));
+        return command;
+    }
+
+    private static Command DiffCommand(IReadOnlyList<IExperiment> registry)
+    {
+        var a = new Argument<string>("a") { Description = "A result folder, a folder of results, or a snapshot file (*.verified.txt)." };
+        var b = new Argument<string>("b") { Description = "The same kinds as A." };
+        var markdown = new Option<bool>("--md") { Description = "Print Markdown, ready to paste as a pull-request comment." };
+        var command = new Command(
+            "diff",
+            "Metric deltas and confusion-matrix changes between two results; exit code 1 when a change exceeds the experiment's declared tolerances.")
+        {
+            a, b, markdown,
+        };
+        command.SetAction(parse => Guard(() =>
+        {
+            string left = parse.GetValue(a)!;
+            string right = parse.GetValue(b)!;
+            IReadOnlyList<DiffEntry> entries = ResultDiff.Compare(
+                ResultDiff.Load(left),
+                ResultDiff.Load(right),
+                name => registry.FirstOrDefault(e => e.Info.Name == name) is { } known ? Tolerances.For(known) : Tolerances.Default);
+            Console.Write(ResultDiff.Render(entries, left, right, parse.GetValue(markdown)));
+            return entries.Any(e => e.Beyond.Count > 0) ? RunFailed : Success;
+        }));
+        return command;
+    }
+
     private static Command AcceptCommand(IReadOnlyList<IExperiment> registry)
     {
         var paths = new Argument<string[]>("paths")
@@ -215,7 +259,27 @@ public static class ExperimentsCli
 
             return Success;
         }));
-        var command = new Command("data", "Provision and verify datasets.") { fetch };
+        var verify = new Command("verify", "Check the provisioned files' SHA-256 without fetching anything; exit code 3 if one is missing or wrong.") { dataset };
+        verify.SetAction(parse => Guard(() =>
+        {
+            bool allGood = true;
+            foreach (DatasetSpec spec in Datasets(parse.GetValue(dataset)!))
+            {
+                foreach ((string path, string status) in new DatasetProvisioner().Check(spec))
+                {
+                    Console.WriteLine($"{spec.DisplayName}: {path}: {status}");
+                    allGood &= status == "ok";
+                }
+            }
+
+            if (!allGood)
+            {
+                Console.Error.WriteLine("error: some dataset files are missing or wrong; `data fetch` provisions them again.");
+            }
+
+            return allGood ? Success : DataError;
+        }));
+        var command = new Command("data", "Provision and verify datasets.") { fetch, verify };
         return command;
     }
 

@@ -25,7 +25,8 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
         ? "compared exactly: the environment matches the approved snapshot"
         : $"compared under tolerances: {ModeReason}";
 
-    public static SnapshotComparison Compare(SnapshotDocument approved, SnapshotDocument received, Tolerances tolerances)
+    /// <param name="mode">Forces a mode; by default it is exact when the environments match and tolerance otherwise.</param>
+    public static SnapshotComparison Compare(SnapshotDocument approved, SnapshotDocument received, Tolerances tolerances, ComparisonMode? mode = null)
     {
         var differences = new List<string>();
         if (approved.Experiment != received.Experiment)
@@ -44,8 +45,8 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             .Where(k => approved.Environment[k] != received.Environment[k])
             .Select(k => $"{k} '{approved.Environment[k]}' -> '{received.Environment[k]}'")
             .ToArray();
-        ComparisonMode mode = environmentChanges.Length == 0 ? ComparisonMode.Exact : ComparisonMode.Tolerance;
-        var check = new Checker(mode, tolerances, differences);
+        ComparisonMode chosen = mode ?? (environmentChanges.Length == 0 ? ComparisonMode.Exact : ComparisonMode.Tolerance);
+        var check = new Checker(chosen, tolerances, differences);
 
         if (approved.Parameters != received.Parameters)
         {
@@ -75,7 +76,8 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
 
         check.Confusion("confusion_test", approved.TestConfusion, received.TestConfusion);
         check.Confusion("confusion_train", approved.TrainConfusion, received.TrainConfusion);
-        return new SnapshotComparison(mode, environmentChanges.Length == 0 ? "" : string.Join("; ", environmentChanges), differences);
+        string reason = mode is not null && environmentChanges.Length == 0 ? "requested" : string.Join("; ", environmentChanges);
+        return new SnapshotComparison(chosen, reason, differences);
     }
 
     private sealed class Checker(ComparisonMode mode, Tolerances tolerances, List<string> differences)

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using Experiments.Runtime.Results;
+using Experiments.Runtime.Snapshots;
+using Markdig;
+
+namespace Experiments.Runtime.Reports;
+
+/// <summary>`report [DIR]`: one page comparing every experiment of a results folder, as report.md and report.html.</summary>
+public static class ResultsReport
+{
+    public sealed record Row(string Folder, SnapshotDocument Snapshot, double Seconds, ReportedAttribute? Reported);
+
+    public static IReadOnlyList<Row> Load(string resultsFolder, IReadOnlyList<IExperiment> registry)
+    {
+        if (!Directory.Exists(resultsFolder))
+        {
+            throw new FileNotFoundException($"{resultsFolder} does not exist; run experiments first (run --out {resultsFolder}).", resultsFolder);
+        }
+
+        var rows = new List<Row>();
+        foreach (string folder in Directory.EnumerateDirectories(resultsFolder).Order(StringComparer.Ordinal))
+        {
+            string snapshot = Path.Combine(folder, "snapshot.txt");
+            if (!File.Exists(snapshot))
+            {
+                continue;
+            }
+
+            SnapshotDocument document = SnapshotDocument.Parse(File.ReadAllText(snapshot), snapshot);
+            string timing = Path.Combine(folder, "timing.json");
+            double seconds = File.Exists(timing) ? JsonDocument.Parse(File.ReadAllText(timing)).RootElement.GetProperty("total_seconds").GetDouble() : double.NaN;
+            ReportedAttribute? reported = registry.FirstOrDefault(e => e.Info.Name == document.Experiment)?.GetType().GetCustomAttribute<ReportedAttribute>();
+            rows.Add(new Row(Path.GetFileName(folder), document, seconds, reported));
+        }
+
+        if (rows.Count == 0)
+        {
+            throw new FileNotFoundException($"{resultsFolder} holds no result folders (folders with snapshot.txt).", resultsFolder);
+        }
+
+        return rows;
+    }
+
+    public static string Markdown(IReadOnlyList<Row> rows, string title)
+    {
+        var md = new StringBuilder();
+        md.Append("# ").Append(title).Append("\n\n");
+        md.Append("| experiment | dataset | profile | parameters | epochs | test accuracy | test loss | train accuracy | source reported | time |\n");
+        md.Append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        foreach (Row row in rows)
+        {
+            SnapshotDocument s = row.Snapshot;
+            string reported = row.Reported is { } r ? ExperimentReport.Percent(r.TestAccuracy) + (r.Completed ? "" : " (incomplete run)") : "";
+            md.Append(CultureInfo.InvariantCulture,
+                $"| [{s.Experiment}]({row.Folder}/report.md) | {s.Run["dataset"]} | {s.Profile} | {s.Parameters:N0} | {s.History.Count} | {ExperimentReport.Percent(s.TestAccuracy)} | {s.TestLoss:F4} | {ExperimentReport.Percent(s.TrainAccuracy)} | {reported} | {row.Seconds:F1} s |\n");
+        }
+
+        Row best = rows.MaxBy(r => r.Snapshot.TestAccuracy)!;
+        md.Append(CultureInfo.InvariantCulture, $"\nBest test accuracy: **{best.Snapshot.Experiment}** ({ExperimentReport.Percent(best.Snapshot.TestAccuracy)}).\n");
+        md.Append("Environment: ").Append(string.Join(", ", rows.Select(r => $"{r.Snapshot.Environment["device"]} ({r.Snapshot.Environment["device_name"]}), {r.Snapshot.Environment["threads"]} threads").Distinct())).Append(".\n\n");
+        foreach (Row row in rows)
+        {
+            md.Append("## ").Append(row.Snapshot.Experiment).Append("\n\n");
+            foreach (string picture in new[] { "accuracy.png", "loss.png", "confusion-test.png" })
+            {
+                md.Append(CultureInfo.InvariantCulture, $"<img src=\"{row.Folder}/{picture}\" width=\"32%\" alt=\"{picture}\"> ");
+            }
+
+            md.Append("\n\n");
+        }
+
+        return md.ToString();
+    }
+
+    /// <summary>The same page as a standalone HTML file a browser opens directly (Markdig, pipe tables on).</summary>
+    public static string Html(string markdown, string title)
+    {
+        MarkdownPipeline pipeline = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
+        string body = Markdig.Markdown.ToHtml(markdown, pipeline);
+        return $$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>{{System.Net.WebUtility.HtmlEncode(title)}}</title>
+            <style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}td{text-align:right}td:first-child{text-align:left}img{border:1px solid #eee}</style>
+            </head><body>
+            {{body}}
+            </body></html>
+
+            """;
+    }
+
+    /// <summary>Writes report.md and report.html into the results folder (each atomically).</summary>
+    public static (string Markdown, string Html) Write(string resultsFolder, IReadOnlyList<Row> rows)
+    {
+        string title = $"Experiment results: {Path.GetFileName(Path.GetFullPath(resultsFolder).TrimEnd(Path.DirectorySeparatorChar))}";
+        string markdown = Markdown(rows, title);
+        string markdownPath = Path.Combine(resultsFolder, "report.md");
+        string htmlPath = Path.Combine(resultsFolder, "report.html");
+        AtomicFile.WriteAllText(markdownPath, markdown);
+        AtomicFile.WriteAllText(htmlPath, Html(markdown, title));
+        return (markdownPath, htmlPath);
+    }
+}
