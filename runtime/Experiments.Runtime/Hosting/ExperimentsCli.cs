@@ -120,7 +120,7 @@ public static class ExperimentsCli
             foreach (IExperiment experiment in chosen)
             {
                 Console.WriteLine($"== {experiment.Info.Name} ({p.Name}, {options.Device}, {threadCount} threads)");
-                ExperimentResult result = ExperimentRunner.Run(experiment, options, epoch => Console.WriteLine(FormatEpoch(epoch)), Console.WriteLine);
+                ExperimentResult result = RunDisplay.Run(experiment, options);
                 string folder = ResultWriter.Write(result, outputRoot, experiment);
                 if (parse.GetValue(snapshot) is { } snapshotPath)
                 {
@@ -288,14 +288,6 @@ public static class ExperimentsCli
         DatasetSpec[] all = [DatasetSpec.Mnist, DatasetSpec.FashionMnist];
         return keys.Length == 0 ? all : keys.Select(k => all.FirstOrDefault(s => s.Key == k)
             ?? throw new UsageException($"Unknown dataset '{k}'. Known: {string.Join(", ", all.Select(s => s.Key))}."));
-    }
-
-    private static string FormatEpoch(EpochMetrics e)
-    {
-        string validation = e.ValidationLoss is { } vl
-            ? string.Create(CultureInfo.InvariantCulture, $", val_loss {vl:F4}, val_accuracy {e.ValidationAccuracy:F4}")
-            : "";
-        return string.Create(CultureInfo.InvariantCulture, $"   epoch {e.Epoch}: loss {e.Loss:F4}, accuracy {e.Accuracy:F4}{validation} ({e.Seconds:F1} s)");
     }
 
     private static int Guard(Func<int> body)

@@ -12,7 +12,9 @@ namespace Experiments.Runtime.Training;
 /// <summary>Trains and evaluates an experiment deterministically, with Keras' semantics.</summary>
 public static class ExperimentRunner
 {
-    public static ExperimentResult Run(IExperiment experiment, RunOptions options, Action<EpochMetrics>? onEpoch = null, Action<string>? log = null)
+    /// <param name="onBatch">Called after every optimizer step with (epoch, batches done, batches in the epoch); no device synchronisation.</param>
+    public static ExperimentResult Run(
+        IExperiment experiment, RunOptions options, Action<EpochMetrics>? onEpoch = null, Action<string>? log = null, Action<int, int, int>? onBatch = null)
     {
         TorchRuntime.Initialize(options.Threads);
         Device device = TorchRuntime.ResolveDevice(options.Device);
@@ -48,7 +50,7 @@ public static class ExperimentRunner
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            (double loss, double accuracy) = TrainEpoch(model, optimizer, trainData, settings, epoch, device);
+            (double loss, double accuracy) = TrainEpoch(model, optimizer, trainData, settings, epoch, device, onBatch);
             Evaluated? val = validationView is null ? null : Evaluate(model, validationView, settings.Loss, options.EvaluationBatchSize);
             var metrics = new EpochMetrics(epoch + 1, loss, accuracy, val?.Evaluation.Loss, val?.Evaluation.Accuracy, clock.Elapsed.TotalSeconds);
             history.Add(metrics);
@@ -105,7 +107,7 @@ public static class ExperimentRunner
     }
 
     private static (double Loss, double Accuracy) TrainEpoch(
-        nn.Module<Tensor, Tensor> model, KerasOptimizer optimizer, DeviceData data, TrainingSettings settings, int epoch, Device device)
+        nn.Module<Tensor, Tensor> model, KerasOptimizer optimizer, DeviceData data, TrainingSettings settings, int epoch, Device device, Action<int, int, int>? onBatch)
     {
         model.train();
         int count = data.Count;
@@ -115,6 +117,7 @@ public static class ExperimentRunner
         using Tensor permutation = torch.tensor(order.Select(i => (long)i).ToArray(), torch.int64).to(device);
         using Tensor lossSum = torch.zeros(1, torch.float64, device);
         using Tensor correct = torch.zeros(1, torch.int64, device);
+        int batches = (count + settings.BatchSize - 1) / settings.BatchSize;
         for (int start = 0; start < count; start += settings.BatchSize)
         {
             using var scope = torch.NewDisposeScope();
@@ -132,6 +135,8 @@ public static class ExperimentRunner
                 lossSum.add_(loss.detach().to(torch.float64), alpha: size);
                 correct.add_(logits.argmax(1).eq(targets).sum());
             }
+
+            onBatch?.Invoke(epoch + 1, (start / settings.BatchSize) + 1, batches);
         }
 
         return (lossSum.item<double>() / count, (double)correct.item<long>() / count);
