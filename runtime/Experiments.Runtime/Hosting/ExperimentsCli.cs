@@ -75,26 +75,43 @@ public static class ExperimentsCli
 
     private static Command RunCommand(IReadOnlyList<IExperiment> registry)
     {
-        var names = new Argument<string[]>("names") { Description = "Experiment names or globs (mnist-*).", Arity = ArgumentArity.OneOrMore };
-        var profile = new Option<string>("--profile") { Description = "full (the notebook's settings) or smoke (seeded subset, fewer epochs).", DefaultValueFactory = _ => "full" };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
-        var threads = new Option<int>("--threads") { Description = "Intra-op CPU threads (part of the result's identity).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var output = new Option<string>("--out") { Description = "Results folder; one subfolder per experiment.", DefaultValueFactory = _ => "results" };
+        var names = new Argument<string[]>("names") { Description = "Experiment names or globs (mnist-*); optional with --from.", Arity = ArgumentArity.ZeroOrMore };
+        var profile = new Option<string?>("--profile") { Description = "full (the notebook's settings), smoke (seeded subset, fewer epochs) or a profile from the configuration. Default: full." };
+        var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N. Default: the profile's, else cpu." };
+        var threads = new Option<int?>("--threads") { Description = "Intra-op CPU threads (part of the result's identity). Default: the profile's, else all cores." };
+        var seed = new Option<long?>("--seed") { Description = "Replace the declared seed (splits, initial weights, shuffles, dropout)." };
+        var output = new Option<string?>("--out") { Description = "Results folder; one subfolder per experiment. Default: the configuration's output, else results." };
+        var config = new Option<string?>("--config") { Description = $"A configuration file. Default: {Configuration.ExperimentsConfig.FileName} in the current folder or beside the experiments project." };
+        var sets = new Option<string[]>("--set") { Description = "Override one configuration key, e.g. --set profiles.smoke.max_epochs=2 (repeatable).", Arity = ArgumentArity.ZeroOrMore };
+        var from = new Option<string?>("--from") { Description = "Replay a result's config.yaml exactly (experiments, profile, device, threads, overrides)." };
         var data = new Option<string?>("--data") { Description = "A folder with the dataset's IDX files (overrides EXPERIMENTS_DATA)." };
         var epochs = new Option<int?>("--epochs") { Description = "Cap the number of epochs." };
         var snapshot = new Option<string?>("--snapshot")
         {
             Description = "Also write the run's snapshot (the text of approved *.verified.txt files) to this file; with several experiments, to this folder.",
         };
-        var command = new Command("run", "Train and evaluate experiments; write metrics.json, timing.json and misclassified.json per experiment.")
+        var command = new Command("run", "Train and evaluate experiments; write metrics, history, confusion matrices, plots and report.md per experiment.")
         {
-            names, profile, device, threads, output, data, epochs, snapshot,
+            names, profile, device, threads, seed, output, config, sets, from, data, epochs, snapshot,
         };
         command.SetAction(parse => Guard(() =>
         {
-            IReadOnlyList<IExperiment> chosen = ExperimentSelector.Select(registry, parse.GetValue(names)!);
-            Profile p = Profile.Find(parse.GetValue(profile)!);
-            int threadCount = parse.GetValue(threads);
+            string? fromPath = parse.GetValue(from);
+            string? configPath = fromPath ?? parse.GetValue(config) ?? Configuration.ExperimentsConfig.Discover(ProjectDirectory());
+            Configuration.ExperimentsConfig configuration = Configuration.ExperimentsConfig.Load(configPath, parse.GetValue(sets) ?? []);
+            string[] patterns = parse.GetValue(names) is { Length: > 0 } given ? given
+                : configuration.Run?.Experiments is { Count: > 0 } stored ? [.. stored]
+                : throw new UsageException("Name the experiments to run (names or globs such as mnist-*), or replay a result with --from results/NAME/config.yaml.");
+            IReadOnlyList<IExperiment> chosen = ExperimentSelector.Select(registry, patterns);
+            string[] unknown = configuration.Experiments.Keys.Where(k => registry.All(e => e.Info.Name != k)).ToArray();
+            if (unknown.Length > 0)
+            {
+                throw new UsageException($"{configPath}: 'experiments' names {string.Join(", ", unknown)}, which no [Experiment] declares. Known: {string.Join(", ", registry.Select(e => e.Info.Name))}.");
+            }
+
+            Configuration.ProfileConfig p = configuration.Profile(parse.GetValue(profile) ?? configuration.Run?.Profile ?? Profile.Full.Name);
+            string deviceName = parse.GetValue(device) ?? configuration.Run?.Device ?? p.Device ?? "cpu";
+            int threadCount = parse.GetValue(threads) ?? configuration.Run?.Threads ?? p.Threads ?? Environment.ProcessorCount;
             if (threadCount < 1)
             {
                 throw new UsageException($"--threads {threadCount}: use at least 1.");
@@ -106,22 +123,30 @@ public static class ExperimentsCli
                 throw new UsageException($"--epochs {maxEpochs}: use at least 1.");
             }
 
-            var options = new RunOptions
-            {
-                Device = parse.GetValue(device)!,
-                Threads = threadCount,
-                Profile = p.Name,
-                TrainLimit = p.TrainLimit,
-                TestLimit = p.TestLimit,
-                MaxEpochs = maxEpochs ?? p.MaxEpochs,
-                Data = parse.GetValue(data) is { } dataFolder ? new ProvisioningOptions { ExplicitDirectory = dataFolder } : null,
-            };
-            string outputRoot = parse.GetValue(output)!;
+            long? seedOverride = parse.GetValue(seed);
+            string outputRoot = parse.GetValue(output) ?? configuration.Output ?? "results";
+            var profileUsed = p with { MaxEpochs = maxEpochs ?? p.MaxEpochs };
             foreach (IExperiment experiment in chosen)
             {
+                Configuration.ExperimentOverrides? overrides = configuration.For(experiment.Info.Name);
+                long? experimentSeed = seedOverride ?? overrides?.Seed;
+                var options = new RunOptions
+                {
+                    Device = deviceName,
+                    Threads = threadCount,
+                    Profile = p.Name,
+                    TrainLimit = p.TrainExamples,
+                    TestLimit = p.TestExamples,
+                    MaxEpochs = profileUsed.MaxEpochs,
+                    Data = parse.GetValue(data) is { } dataFolder ? new ProvisioningOptions { ExplicitDirectory = dataFolder } : null,
+                    Overrides = overrides is { ChangesTraining: true } || experimentSeed is not null
+                        ? s => s.With(overrides?.Epochs, overrides?.BatchSize, overrides?.LearningRate, experimentSeed)
+                        : null,
+                };
                 Console.WriteLine($"== {experiment.Info.Name} ({p.Name}, {options.Device}, {threadCount} threads)");
                 ExperimentResult result = RunDisplay.Run(experiment, options);
-                string folder = ResultWriter.Write(result, outputRoot, experiment);
+                string resolved = Configuration.ExperimentsConfig.Resolved(experiment.Info.Name, profileUsed, deviceName, threadCount, outputRoot, overrides, seedOverride);
+                string folder = ResultWriter.Write(result, outputRoot, experiment, resolved);
                 if (parse.GetValue(snapshot) is { } snapshotPath)
                 {
                     string file = chosen.Count == 1 ? snapshotPath : Path.Combine(snapshotPath, experiment.Info.Name + ".txt");
@@ -137,6 +162,12 @@ public static class ExperimentsCli
         }));
         return command;
     }
+
+    /// <summary>The experiments project's folder, recorded by the build (Experiments.props), for finding experiments.yaml.</summary>
+    private static string? ProjectDirectory() => System.Reflection.Assembly.GetEntryAssembly()?
+        .GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .OfType<System.Reflection.AssemblyMetadataAttribute>()
+        .FirstOrDefault(a => a.Key == "ExperimentsProjectDirectory")?.Value;
 
     private static Command ReportCommand(IReadOnlyList<IExperiment> registry)
     {
@@ -159,20 +190,24 @@ public static class ExperimentsCli
         var a = new Argument<string>("a") { Description = "A result folder, a folder of results, or a snapshot file (*.verified.txt)." };
         var b = new Argument<string>("b") { Description = "The same kinds as A." };
         var markdown = new Option<bool>("--md") { Description = "Print Markdown, ready to paste as a pull-request comment." };
+        var config = new Option<string?>("--config") { Description = "A configuration file whose experiments.NAME.tolerances override the declared ones." };
         var command = new Command(
             "diff",
             "Metric deltas and confusion-matrix changes between two results; exit code 1 when a change exceeds the experiment's declared tolerances.")
         {
-            a, b, markdown,
+            a, b, markdown, config,
         };
         command.SetAction(parse => Guard(() =>
         {
             string left = parse.GetValue(a)!;
             string right = parse.GetValue(b)!;
+            Configuration.ExperimentsConfig configuration = Configuration.ExperimentsConfig.Load(
+                parse.GetValue(config) ?? Configuration.ExperimentsConfig.Discover(ProjectDirectory()), []);
             IReadOnlyList<DiffEntry> entries = ResultDiff.Compare(
                 ResultDiff.Load(left),
                 ResultDiff.Load(right),
-                name => registry.FirstOrDefault(e => e.Info.Name == name) is { } known ? Tolerances.For(known) : Tolerances.Default);
+                name => (registry.FirstOrDefault(e => e.Info.Name == name) is { } known ? Tolerances.For(known) : Tolerances.Default)
+                    .With(configuration.For(name)?.Tolerances ?? new Dictionary<Metric, double>()));
             Console.Write(ResultDiff.Render(entries, left, right, parse.GetValue(markdown)));
             return entries.Any(e => e.Beyond.Count > 0) ? RunFailed : Success;
         }));
@@ -307,6 +342,11 @@ public static class ExperimentsCli
             return RunFailed;
         }
         catch (FileNotFoundException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
+        catch (Configuration.ConfigException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return UsageError;

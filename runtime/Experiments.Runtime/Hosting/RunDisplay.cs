@@ -20,7 +20,7 @@ internal static class RunDisplay
             return ExperimentRunner.Run(experiment, options, epoch => Console.WriteLine(FormatEpoch(epoch)), Console.WriteLine);
         }
 
-        int epochs = Math.Min(experiment.Settings.Epochs, options.MaxEpochs ?? int.MaxValue);
+        int epochs = Math.Min((options.Overrides?.Invoke(experiment.Settings) ?? experiment.Settings).Epochs, options.MaxEpochs ?? int.MaxValue);
         ExperimentResult? result = null;
         AnsiConsole.Progress()
             .AutoClear(false)

@@ -45,6 +45,19 @@ public sealed class Tolerances
         return new Tolerances(absolute);
     }
 
+    /// <summary>These tolerances with configuration values (experiments.NAME.tolerances in experiments.yaml) on top.</summary>
+    public Tolerances With(IReadOnlyDictionary<Metric, double> overrides)
+    {
+        var absolute = new Dictionary<Metric, double>(_absolute);
+        foreach ((Metric metric, double value) in overrides)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            absolute[metric] = value;
+        }
+
+        return new Tolerances(absolute);
+    }
+
     public Tolerances With(Metric metric, double absolute)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(absolute);

@@ -18,7 +18,7 @@ public static class ExperimentRunner
     {
         TorchRuntime.Initialize(options.Threads);
         Device device = TorchRuntime.ResolveDevice(options.Device);
-        TrainingSettings settings = experiment.Settings;
+        TrainingSettings settings = options.Overrides is { } overrides ? overrides(experiment.Settings) : experiment.Settings;
         DatasetSpec spec = DatasetSpec.For(experiment.Info.Dataset);
         ImageDataset dataset = ImageDataset.Load(spec, new DatasetProvisioner(options.Data), log);
 

@@ -65,6 +65,9 @@ public sealed record OptimizerSettings
     public static OptimizerSettings RmsProp(double learningRate = 1e-3, double rho = 0.9, double epsilon = 1e-7) =>
         new(OptimizerKind.RmsProp, learningRate, 0, false, 0.9, 0.999, rho, epsilon);
 
+    /// <summary>The same optimizer with another learning rate (a configuration override).</summary>
+    public OptimizerSettings WithLearningRate(double learningRate) => new(Kind, learningRate, Momentum, Nesterov, Beta1, Beta2, Rho, Epsilon);
+
     public override string ToString() => Kind switch
     {
         OptimizerKind.Sgd => string.Create(CultureInfo.InvariantCulture, $"SGD(lr={LearningRate:R}, momentum={Momentum:R}{(Nesterov ? ", nesterov" : "")})"),

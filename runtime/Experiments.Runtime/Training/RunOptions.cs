@@ -27,4 +27,7 @@ public sealed record RunOptions
     public int EvaluationBatchSize { get; init; } = 1000;
 
     public ProvisioningOptions? Data { get; init; }
+
+    /// <summary>Replaces declared settings (epochs, batch size, learning rate, seed) for this run; null keeps the declaration.</summary>
+    public Func<TrainingSettings, TrainingSettings>? Overrides { get; init; }
 }

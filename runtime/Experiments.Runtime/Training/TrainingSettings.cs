@@ -58,6 +58,17 @@ public sealed record TrainingSettings
     /// <summary>Pixel bytes are multiplied by this (the notebooks' x / 255).</summary>
     public float InputScale { get; }
 
+    /// <summary>These settings with configuration overrides applied (null keeps the declared value); validated like a declaration.</summary>
+    public TrainingSettings With(int? epochs = null, int? batchSize = null, double? learningRate = null, long? seed = null) => new(
+        InputShape,
+        learningRate is { } lr ? Optimizer.WithLearningRate(lr) : Optimizer,
+        Loss,
+        batchSize ?? BatchSize,
+        epochs ?? Epochs,
+        Validation,
+        seed ?? Seed,
+        InputScale);
+
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
         $"input [{string.Join(", ", InputShape)}] {(InputScale == 1f / 255f ? "/255" : $"x{InputScale:R}")}, {Optimizer}, {Loss}, batch {BatchSize}, {Epochs} epochs, validation {Validation}, seed {Seed}");
