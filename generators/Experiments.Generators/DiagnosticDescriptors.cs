@@ -49,8 +49,12 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BadName = Create(
         "EXP0014", "Experiment name is not a stable file name", "Experiment name '{0}' must be lower-case letters, digits and single hyphens (e.g. 'mnist-cnn-16-36'); it names result folders and snapshot files");
 
+    public static readonly DiagnosticDescriptor UnknownConfiguredExperiment = Create(
+        "EXP0015", "Configuration overrides an experiment that does not exist", "experiments.yaml overrides '{0}', but no [Experiment] has that name; fix the name or remove the entry (declared: {1})");
+
     public static DiagnosticDescriptor ById(string id) => id switch
     {
+        "EXP0015" => UnknownConfiguredExperiment,
         "EXP0001" => NotPartial,
         "EXP0002" => NotConstant,
         "EXP0003" => UnknownDataset,

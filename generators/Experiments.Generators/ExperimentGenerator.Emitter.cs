@@ -286,6 +286,8 @@ public sealed partial class ExperimentGenerator
 
         private static string FullName(ExperimentSpec spec) => "global::" + Hint(spec);
 
+        internal static Diagnostic ToDiagnostic(DiagnosticInfo info) => Create(info);
+
         private static Diagnostic Create(DiagnosticInfo info)
         {
             Location location = info.Location is { } l

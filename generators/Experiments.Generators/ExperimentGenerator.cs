@@ -1,3 +1,5 @@
+using System;
+using System.IO;
 using Experiments.Generators.Models;
 using Microsoft.CodeAnalysis;
 
@@ -14,6 +16,7 @@ public sealed partial class ExperimentGenerator : IIncrementalGenerator
     {
         public const string Experiments = nameof(Experiments);
         public const string RootNamespace = nameof(RootNamespace);
+        public const string Configuration = nameof(Configuration);
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -33,5 +36,12 @@ public sealed partial class ExperimentGenerator : IIncrementalGenerator
 
         // Stage 4: the registry of every experiment, and the duplicate-name check that needs them all.
         context.RegisterSourceOutput(experiments.Collect().Combine(rootNamespace), static (spc, pair) => Emitter.EmitRegistry(spc, pair.Left, pair.Right));
+
+        // Stage 5: experiments.yaml (an AdditionalFiles item the runtime's build targets add) may only override declared experiments.
+        IncrementalValuesProvider<EquatableArray<ConfiguredName>> configured = context.AdditionalTextsProvider
+            .Where(static text => string.Equals(Path.GetFileName(text.Path), ConfigurationFileName, StringComparison.OrdinalIgnoreCase))
+            .Select(static (text, cancellationToken) => ConfigurationNames.Read(text.Path, text.GetText(cancellationToken)))
+            .WithTrackingName(TrackingNames.Configuration);
+        context.RegisterSourceOutput(configured.Collect().Combine(experiments.Collect()), static (spc, pair) => ConfigurationNames.Check(spc, pair.Left, pair.Right));
     }
 }

@@ -6,7 +6,7 @@ namespace Experiments.Generators.Tests;
 /// <summary>One case per EXP diagnostic: it fires on the bad declaration, at the right place, with a message that says the fix.</summary>
 public sealed class DiagnosticTests
 {
-    private static string Declaration(string layers, string settings = "", string name = "demo", string modifiers = "public sealed partial", string extra = "", string input = "Input.Flat") =>
+    internal static string Declaration(string layers, string settings = "", string name = "demo", string modifiers = "public sealed partial", string extra = "", string input = "Input.Flat") =>
         GeneratorHarness.Usings + $$"""
         namespace Demo;
         [Experiment("{{name}}", Dataset.Mnist, {{input}}{{settings}})]
@@ -17,7 +17,7 @@ public sealed class DiagnosticTests
         }
         """;
 
-    private const string Good = "new Dense(10, Activation.Softmax)";
+    internal const string Good = "new Dense(10, Activation.Softmax)";
 
     public static TheoryData<string, string, string, string> Cases => new()
     {
