@@ -1,0 +1,131 @@
+using System.Text.Json;
+using SkiaSharp;
+using Xunit;
+
+namespace Experiments.Runtime.Tests;
+
+/// <summary>The day-to-day commands end to end, through the real catalog executable, on a tiny profile of real data.</summary>
+public sealed class CommandLineTests
+{
+    private static readonly Lazy<string> Results = new(() =>
+    {
+        string folder = TestEnvironment.TempDirectory("cli-results");
+        var run = ProcessDeterminismTests.Cli(
+            "run", "mnist-mlp-50-sgd", "fashion-mlp-bn", "--profile", "tiny", "--threads", "2", "--out", folder,
+            "--set", "profiles.tiny.train_examples=300", "--set", "profiles.tiny.test_examples=120", "--set", "profiles.tiny.max_epochs=2");
+        Assert.True(run.ExitCode == 0, run.Output);
+        return folder;
+    });
+
+    [Fact]
+    public void Run_writes_every_output_and_they_parse()
+    {
+        string folder = Path.Combine(Results.Value, "fashion-mlp-bn");
+        using JsonDocument metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")));
+        Assert.Equal(120, metrics.RootElement.GetProperty("test").GetProperty("examples").GetInt32());
+
+        string[] history = File.ReadAllLines(Path.Combine(folder, "history.csv"));
+        Assert.Equal("epoch,loss,accuracy,val_loss,val_accuracy,seconds", history[0]);
+        Assert.Equal(3, history.Length);
+
+        string[] confusion = File.ReadAllLines(Path.Combine(folder, "confusion-test.csv"));
+        Assert.Equal(@"true \ predicted,T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot", confusion[0]);
+        Assert.Equal(120, confusion.Skip(1).Sum(line => line.Split(',').Skip(1).Sum(int.Parse)));
+        Assert.Equal(11, File.ReadAllLines(Path.Combine(folder, "confusion-train.csv")).Length);
+
+        string report = File.ReadAllText(Path.Combine(folder, "report.md"));
+        Assert.Contains("![Confusion matrix, test set](confusion-test.png)", report, StringComparison.Ordinal);
+        Assert.Contains("88.40%", report, StringComparison.Ordinal);
+        Assert.Contains("max_epochs: 2", File.ReadAllText(Path.Combine(folder, "config.yaml")), StringComparison.Ordinal);
+
+        foreach ((string file, int width, int height) in new[] { ("accuracy.png", 800, 500), ("loss.png", 800, 500), ("confusion-test.png", 760, 760) })
+        {
+            using SKBitmap bitmap = SKBitmap.Decode(Path.Combine(folder, file));
+            Assert.True(bitmap is not null, $"{file} does not decode as an image");
+            Assert.Equal((width, height), (bitmap.Width, bitmap.Height));
+        }
+
+        foreach (string file in new[] { "misclassified.png", "samples.png" })
+        {
+            using SKBitmap bitmap = SKBitmap.Decode(Path.Combine(folder, file));
+            Assert.True(bitmap is { Width: > 500, Height: > 500 }, $"{file}: {bitmap?.Width}x{bitmap?.Height}");
+            // Dark digits or garments on white: a blank picture would be all one colour.
+            Assert.True(bitmap!.Pixels.Select(p => p.Red).Distinct().Count() > 50, $"{file} looks blank");
+        }
+    }
+
+    [Fact]
+    public void Run_from_a_stored_configuration_repeats_the_result_exactly()
+    {
+        string replay = TestEnvironment.TempDirectory("cli-replay");
+        var run = ProcessDeterminismTests.Cli("run", "--from", Path.Combine(Results.Value, "mnist-mlp-50-sgd", "config.yaml"), "--out", replay);
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Equal(
+            File.ReadAllText(Path.Combine(Results.Value, "mnist-mlp-50-sgd", "snapshot.txt")),
+            File.ReadAllText(Path.Combine(replay, "mnist-mlp-50-sgd", "snapshot.txt")));
+    }
+
+    [Fact]
+    public void Diff_reports_a_planted_change_and_fails_beyond_tolerance()
+    {
+        string original = Path.Combine(Results.Value, "mnist-mlp-50-sgd");
+        Assert.Equal(0, ProcessDeterminismTests.Cli("diff", original, original).ExitCode);
+
+        string changed = Path.Combine(TestEnvironment.TempDirectory("cli-diff"), "mnist-mlp-50-sgd");
+        Directory.CreateDirectory(changed);
+        string snapshot = File.ReadAllText(Path.Combine(original, "snapshot.txt"));
+        int at = snapshot.IndexOf("  test_accuracy: ", StringComparison.Ordinal);
+        int end = snapshot.IndexOf('\n', at);
+        File.WriteAllText(Path.Combine(changed, "snapshot.txt"), snapshot[..at] + "  test_accuracy: 0.05" + snapshot[end..]);
+
+        var terminal = ProcessDeterminismTests.Cli("diff", original, changed);
+        Assert.Equal(1, terminal.ExitCode);
+        Assert.Contains("mnist-mlp-50-sgd: BEYOND TOLERANCE", terminal.Output, StringComparison.Ordinal);
+        Assert.Contains("final.test_accuracy", terminal.Output, StringComparison.Ordinal);
+
+        var markdown = ProcessDeterminismTests.Cli("diff", original, changed, "--md");
+        Assert.Equal(1, markdown.ExitCode);
+        Assert.Contains("| metric | A | B | change |", markdown.Output, StringComparison.Ordinal);
+        Assert.Contains("| test accuracy |", markdown.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Report_writes_markdown_and_html_for_the_folder()
+    {
+        var report = ProcessDeterminismTests.Cli("report", Results.Value);
+        Assert.True(report.ExitCode == 0, report.Output);
+        string html = File.ReadAllText(Path.Combine(Results.Value, "report.html"));
+        Assert.Contains("<table>", html, StringComparison.Ordinal);
+        Assert.Contains("fashion-mlp-bn/confusion-test.png", html, StringComparison.Ordinal);
+        Assert.Contains("| [mnist-mlp-50-sgd](mnist-mlp-50-sgd/report.md) |", File.ReadAllText(Path.Combine(Results.Value, "report.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Configuration_errors_name_file_line_and_column_and_exit_with_the_usage_code()
+    {
+        string folder = TestEnvironment.TempDirectory("cli-config");
+        string config = Path.Combine(folder, "experiments.yaml");
+        File.WriteAllText(config, "profiles:\n  tiny:\n    train_examples: 300\n    max_epochs: -2\n");
+        var badValue = ProcessDeterminismTests.Cli("run", "mnist-mlp-50-sgd", "--config", config, "--out", folder);
+        Assert.Equal(2, badValue.ExitCode);
+        Assert.Contains($"{config}(4,17): max_epochs is '-2': use a whole number of at least 1", badValue.Output, StringComparison.Ordinal);
+
+        File.WriteAllText(config, "experiments:\n  mnist-mlp-50-sgd:\n    learning_rat: 0.1\n");
+        var unknownKey = ProcessDeterminismTests.Cli("run", "mnist-mlp-50-sgd", "--config", config, "--out", folder);
+        Assert.Equal(2, unknownKey.ExitCode);
+        Assert.Contains($"{config}(3,5): unknown key 'learning_rat' in experiment 'mnist-mlp-50-sgd'", unknownKey.Output, StringComparison.Ordinal);
+
+        var badSet = ProcessDeterminismTests.Cli("run", "mnist-mlp-50-sgd", "--set", "experiments.mnist-mlp-50-sgd.batch_size=0", "--out", folder);
+        Assert.Equal(2, badSet.ExitCode);
+        Assert.Contains("--set 'experiments.mnist-mlp-50-sgd.batch_size=0': batch_size is '0'", badSet.Output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(folder));
+    }
+
+    [Fact]
+    public void Report_of_a_folder_without_results_is_a_usage_error()
+    {
+        var report = ProcessDeterminismTests.Cli("report", TestEnvironment.TempDirectory("cli-empty"));
+        Assert.Equal(2, report.ExitCode);
+        Assert.Contains("holds no result folders", report.Output, StringComparison.Ordinal);
+    }
+}
