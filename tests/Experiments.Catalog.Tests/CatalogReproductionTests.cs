@@ -32,12 +32,12 @@ public sealed class CatalogReproductionTests(ITestOutputHelper output)
         output.WriteLine($"{name}: profile {settings.Profile.Name}, {settings.Device}, {settings.Threads} threads");
 
         ExperimentResult result = ExperimentRunner.Run(
-            experiment, settings.RunOptions, epoch => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  epoch {epoch.Epoch}: loss {epoch.Loss:F4}, accuracy {epoch.Accuracy:F4} ({epoch.Seconds:F1} s)")), output.WriteLine);
+            experiment, settings.RunOptions(name), epoch => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  epoch {epoch.Epoch}: loss {epoch.Loss:F4}, accuracy {epoch.Accuracy:F4} ({epoch.Seconds:F1} s)")), output.WriteLine);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  test accuracy {result.Test.Accuracy:P2}, {result.History.Sum(e => e.Seconds):F1} s of training"));
 
-        Verification verification = SnapshotVerifier.Verify(result, settings.SnapshotDirectory, Tolerances.For(experiment), ReproductionSettings.ApproveCommand);
+        Verification verification = SnapshotVerifier.Verify(result, settings.SnapshotDirectory, Tolerances.For(experiment).With(settings.Configuration.For(name)?.Tolerances ?? new Dictionary<Metric, double>()), ReproductionSettings.ApproveCommand);
         output.WriteLine(verification.Message);
-        string? notReproduced = settings.Profile == Profile.Full ? CompareWithReported(experiment, result) : null;
+        string? notReproduced = settings.Profile.Name == Profile.Full.Name ? CompareWithReported(experiment, result) : null;
         Assert.True(verification.Passed, verification.Message + (notReproduced is null ? "" : "\n" + notReproduced));
         Assert.True(notReproduced is null, notReproduced);
     }

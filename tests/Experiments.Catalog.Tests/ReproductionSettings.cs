@@ -1,4 +1,5 @@
 using System.Reflection;
+using Experiments.Runtime.Configuration;
 using Experiments.Runtime.Hosting;
 using Experiments.Runtime.Training;
 
@@ -11,7 +12,7 @@ namespace Experiments.Catalog.Tests;
 /// EXPERIMENTS_PROFILE smoke (default) or full; EXPERIMENTS_DEVICE cpu (default) or cuda; EXPERIMENTS_THREADS (default 2,
 /// the CI machine's cores: thread count is part of a result's identity); EXPERIMENTS_ONLY comma-separated names or globs.
 /// </summary>
-internal sealed record ReproductionSettings(Profile Profile, string Device, int Threads, string[] Only)
+internal sealed record ReproductionSettings(ProfileConfig Profile, string Device, int Threads, string[] Only, ExperimentsConfig Configuration)
 {
     public static ReproductionSettings Current { get; } = FromEnvironment();
 
@@ -22,19 +23,21 @@ internal sealed record ReproductionSettings(Profile Profile, string Device, int 
     public static string ApproveCommand =>
         $"dotnet run --project experiments/Experiments.Catalog -- accept tests/Experiments.Catalog.Tests/Snapshots   (in {Metadata("RepositoryRoot")})";
 
-    public RunOptions RunOptions => new()
+    /// <summary>The same resolution as `run --profile P --threads T --device D` (and so as `accept`'s repeat): profile and overrides from experiments.yaml.</summary>
+    public RunOptions RunOptions(string experiment) => new()
     {
         Device = Device,
         Threads = Threads,
         Profile = Profile.Name,
-        TrainLimit = Profile.TrainLimit,
-        TestLimit = Profile.TestLimit,
+        TrainLimit = Profile.TrainExamples,
+        TestLimit = Profile.TestExamples,
         MaxEpochs = Profile.MaxEpochs,
+        Overrides = Configuration.For(experiment) is { ChangesTraining: true } o ? s => s.With(o.Epochs, o.BatchSize, o.LearningRate, o.Seed) : null,
     };
 
     private static ReproductionSettings FromEnvironment()
     {
-        string profile = Environment.GetEnvironmentVariable("EXPERIMENTS_PROFILE") is { Length: > 0 } p ? p : Profile.Smoke.Name;
+        string profile = Environment.GetEnvironmentVariable("EXPERIMENTS_PROFILE") is { Length: > 0 } p ? p : Experiments.Runtime.Hosting.Profile.Smoke.Name;
         string device = Environment.GetEnvironmentVariable("EXPERIMENTS_DEVICE") is { Length: > 0 } d ? d : "cpu";
         string threadsText = Environment.GetEnvironmentVariable("EXPERIMENTS_THREADS") is { Length: > 0 } t ? t : "2";
         if (!int.TryParse(threadsText, out int threads) || threads < 1)
@@ -44,7 +47,9 @@ internal sealed record ReproductionSettings(Profile Profile, string Device, int 
 
         string[] only = (Environment.GetEnvironmentVariable("EXPERIMENTS_ONLY") ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return new ReproductionSettings(Profile.Find(profile), device, threads, only);
+        // The catalog's experiments.yaml, found the way the command line finds it.
+        ExperimentsConfig configuration = ExperimentsConfig.Load(ExperimentsConfig.Discover(Metadata("CatalogProject")), []);
+        return new ReproductionSettings(configuration.Profile(profile), device, threads, only, configuration);
     }
 
     private static string Metadata(string key) =>
