@@ -137,7 +137,8 @@ public sealed partial class ExperimentGenerator
             s.AppendLine($"        global::Experiments.Runtime.Data.DatasetId.{Datasets[spec.Dataset]},");
             s.AppendLine($"        {Literal(fingerprint)},");
             s.AppendLine("        Summary,");
-            s.AppendLine($"        {Literal(spec.Description)});");
+            s.AppendLine($"        {Literal(spec.Description)},");
+            s.AppendLine("        KerasTrainableParameters + KerasNonTrainableParameters);");
             s.AppendLine();
             s.AppendLine("    public global::Experiments.Runtime.Training.TrainingSettings Settings { get; } = new(");
             s.AppendLine($"        inputShape: new[] {{ {string.Join(", ", TorchInput(spec))} }},");

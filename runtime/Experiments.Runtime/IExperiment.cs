@@ -27,4 +27,5 @@ public interface IExperiment
 /// <param name="Name">Stable, short, readable: it names result folders and snapshot files.</param>
 /// <param name="Fingerprint">A hash of the declaration: any change to model or settings changes it.</param>
 /// <param name="Summary">The Keras-style summary table.</param>
-public sealed record ExperimentInfo(string Name, Data.DatasetId Dataset, string Fingerprint, string Summary, string Description = "");
+/// <param name="Parameters">Keras' total parameter count (trainable and not), as the summary prints it.</param>
+public sealed record ExperimentInfo(string Name, Data.DatasetId Dataset, string Fingerprint, string Summary, string Description = "", long Parameters = 0);

@@ -43,16 +43,17 @@ public static class ExperimentsCli
         {
             if (parse.GetValue(json))
             {
-                var rows = registry.Select(e => new { name = e.Info.Name, dataset = DatasetSpec.For(e.Info.Dataset).Key, fingerprint = e.Info.Fingerprint, description = e.Info.Description });
+                var rows = registry.Select(e => new { name = e.Info.Name, dataset = DatasetSpec.For(e.Info.Dataset).Key, parameters = e.Info.Parameters, fingerprint = e.Info.Fingerprint, description = e.Info.Description });
                 Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
                 return Success;
             }
 
             int width = Math.Max(10, registry.Select(e => e.Info.Name.Length).DefaultIfEmpty(0).Max());
-            Console.WriteLine($"{"name".PadRight(width)}  {"dataset",-13}  fingerprint");
+            Console.WriteLine($"{"name".PadRight(width)}  {"dataset",-13}  {"parameters",10}  fingerprint");
             foreach (IExperiment e in registry)
             {
-                Console.WriteLine($"{e.Info.Name.PadRight(width)}  {DatasetSpec.For(e.Info.Dataset).Key,-13}  {e.Info.Fingerprint}");
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture, $"{e.Info.Name.PadRight(width)}  {DatasetSpec.For(e.Info.Dataset).Key,-13}  {e.Info.Parameters,10:N0}  {e.Info.Fingerprint}"));
             }
 
             return Success;

@@ -23,7 +23,8 @@ partial class Branches : global::Experiments.Runtime.IExperiment
         global::Experiments.Runtime.Data.DatasetId.Mnist,
         "e60761e283ccaa49",
         Summary,
-        "");
+        "",
+        KerasTrainableParameters + KerasNonTrainableParameters);
 
     public global::Experiments.Runtime.Training.TrainingSettings Settings { get; } = new(
         inputShape: new[] { 1, 28, 28 },

@@ -23,7 +23,8 @@ partial class Mlp : global::Experiments.Runtime.IExperiment
         global::Experiments.Runtime.Data.DatasetId.Mnist,
         "46015a20fdd7dfcf",
         Summary,
-        "");
+        "",
+        KerasTrainableParameters + KerasNonTrainableParameters);
 
     public global::Experiments.Runtime.Training.TrainingSettings Settings { get; } = new(
         inputShape: new[] { 784 },

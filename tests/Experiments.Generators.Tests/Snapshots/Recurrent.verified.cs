@@ -23,7 +23,8 @@ partial class Recurrent : global::Experiments.Runtime.IExperiment
         global::Experiments.Runtime.Data.DatasetId.FashionMnist,
         "ad84a9b9fd019995",
         Summary,
-        "");
+        "",
+        KerasTrainableParameters + KerasNonTrainableParameters);
 
     public global::Experiments.Runtime.Training.TrainingSettings Settings { get; } = new(
         inputShape: new[] { 28, 28 },
