@@ -16,7 +16,7 @@ public sealed record ProfileConfig(string Name, int? TrainExamples, int? TestExa
 }
 
 /// <summary>Per-experiment overrides of the declaration and of the snapshot tolerances.</summary>
-public sealed record ExperimentOverrides(int? Epochs, int? BatchSize, double? LearningRate, long? Seed, IReadOnlyDictionary<Metric, double> Tolerances)
+public sealed record ExperimentOverrides(int? Epochs, int? BatchSize, double? LearningRate, long? Seed, IReadOnlyDictionary<Metric, double> Tolerances, bool RecordDivergence = false)
 {
     public bool ChangesTraining => Epochs is not null || BatchSize is not null || LearningRate is not null || Seed is not null;
 }
@@ -34,7 +34,7 @@ public sealed record ExperimentsConfig
 
     private static readonly string[] RootKeys = ["output", "profiles", "experiments", "run"];
     private static readonly string[] ProfileKeys = ["train_examples", "test_examples", "max_epochs", "device", "threads"];
-    private static readonly string[] ExperimentKeys = ["epochs", "batch_size", "learning_rate", "seed", "tolerances"];
+    private static readonly string[] ExperimentKeys = ["epochs", "batch_size", "learning_rate", "seed", "tolerances", "record_divergence"];
     private static readonly string[] RunKeys = ["experiments", "profile", "device", "threads"];
 
     public string? SourcePath { get; init; }
@@ -138,6 +138,11 @@ public sealed record ExperimentsConfig
         if ((seed ?? overrides?.Seed) is { } s)
         {
             experimentNode.Add("seed", s.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (overrides?.RecordDivergence == true)
+        {
+            experimentNode.Add("record_divergence", "true");
         }
 
         if (overrides?.Tolerances is { Count: > 0 } tolerances)
@@ -245,7 +250,7 @@ public sealed record ExperimentsConfig
                     }
 
                     experiments[name] = new ExperimentOverrides(
-                        PositiveInt(map, "epochs"), PositiveInt(map, "batch_size"), learningRate, Long(map, "seed"), Tolerances(map));
+                        PositiveInt(map, "epochs"), PositiveInt(map, "batch_size"), learningRate, Long(map, "seed"), Tolerances(map), Bool(map, "record_divergence") ?? false);
                 }
             }
 
@@ -337,6 +342,22 @@ public sealed record ExperimentsConfig
 
             string text = Scalar(node, key);
             return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value : throw Error(node, $"{key} is '{text}': use a whole number");
+        }
+
+        private bool? Bool(YamlMappingNode map, string key)
+        {
+            if (Child(map, key) is not { } node)
+            {
+                return null;
+            }
+
+            string text = Scalar(node, key);
+            return text switch
+            {
+                "true" => true,
+                "false" => false,
+                _ => throw Error(node, $"{key} is '{text}': use true or false"),
+            };
         }
 
         private double? Double(YamlMappingNode map, string key) => Child(map, key) is { } node ? ParseDouble(node, key) : null;

@@ -12,7 +12,8 @@ namespace Experiments.Runtime.Hosting;
 
 /// <summary>
 /// The command line every experiments project gets with one line: <c>return ExperimentsCli.Run(args, registry);</c>.
-/// Exit codes: 0 success, 1 a run failed, 2 usage error, 3 dataset error, 4 device or native-library error.
+/// Exit codes: 0 success, 1 a run failed (or diverged, or a change exceeds tolerance), 2 usage or configuration error,
+/// 3 dataset error, 4 device or native-library error, 130 stopped by Ctrl-C or SIGTERM after saving a checkpoint.
 /// </summary>
 public static class ExperimentsCli
 {
@@ -21,6 +22,7 @@ public static class ExperimentsCli
     public const int UsageError = 2;
     public const int DataError = 3;
     public const int DeviceError = 4;
+    public const int Interrupted = 130;
 
     public static int Run(string[] args, IReadOnlyList<IExperiment> registry)
     {
@@ -91,9 +93,11 @@ public static class ExperimentsCli
         {
             Description = "Also write the run's snapshot (the text of approved *.verified.txt files) to this file; with several experiments, to this folder.",
         };
+        var resume = new Option<bool>("--resume") { Description = "Continue each experiment from its last checkpoint (OUT/.checkpoints/NAME.ckpt) if there is one." };
+        var recordDivergence = new Option<bool>("--record-divergence") { Description = "Record a NaN or infinite loss as the result instead of failing." };
         var command = new Command("run", "Train and evaluate experiments; write metrics, history, confusion matrices, plots and report.md per experiment.")
         {
-            names, profile, device, threads, seed, output, config, sets, from, data, epochs, snapshot,
+            names, profile, device, threads, seed, output, config, sets, from, data, epochs, snapshot, resume, recordDivergence,
         };
         command.SetAction(parse => Guard(() =>
         {
@@ -127,6 +131,9 @@ public static class ExperimentsCli
             long? seedOverride = parse.GetValue(seed);
             string outputRoot = parse.GetValue(output) ?? configuration.Output ?? "results";
             var profileUsed = p with { MaxEpochs = maxEpochs ?? p.MaxEpochs };
+            using OutputLock outputLock = OutputLock.Acquire(outputRoot);
+            using var stop = new CancellationTokenSource();
+            using StopSignals signals = StopSignals.Register(stop);
             foreach (IExperiment experiment in chosen)
             {
                 Configuration.ExperimentOverrides? overrides = configuration.For(experiment.Info.Name);
@@ -143,11 +150,19 @@ public static class ExperimentsCli
                     Overrides = overrides is { ChangesTraining: true } || experimentSeed is not null
                         ? s => s.With(overrides?.Epochs, overrides?.BatchSize, overrides?.LearningRate, experimentSeed)
                         : null,
+                    CheckpointPath = Path.Combine(outputRoot, ".checkpoints", experiment.Info.Name + ".ckpt"),
+                    Resume = parse.GetValue(resume),
+                    Stop = stop.Token,
+                    RecordDivergence = parse.GetValue(recordDivergence) || overrides?.RecordDivergence == true,
                 };
                 Console.WriteLine($"== {experiment.Info.Name} ({p.Name}, {options.Device}, {threadCount} threads)");
                 ExperimentResult result = RunDisplay.Run(experiment, options);
                 string resolved = Configuration.ExperimentsConfig.Resolved(experiment.Info.Name, profileUsed, deviceName, threadCount, outputRoot, overrides, seedOverride);
                 string folder = ResultWriter.Write(result, outputRoot, experiment, resolved);
+                if (File.Exists(options.CheckpointPath))
+                {
+                    File.Delete(options.CheckpointPath);
+                }
                 if (parse.GetValue(snapshot) is { } snapshotPath)
                 {
                     string file = chosen.Count == 1 ? snapshotPath : Path.Combine(snapshotPath, experiment.Info.Name + ".txt");
@@ -332,6 +347,26 @@ public static class ExperimentsCli
         {
             return body();
         }
+        catch (RunInterruptedException e)
+        {
+            Console.Error.WriteLine($"interrupted: {e.Message}");
+            return Interrupted;
+        }
+        catch (TrainingDivergedException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return RunFailed;
+        }
+        catch (CheckpointMismatchException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
+        catch (OutputLockedException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
         catch (RunFailedException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
@@ -371,6 +406,12 @@ public static class ExperimentsCli
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return UsageError;
+        }
+        catch (IOException e)
+        {
+            // A full disk or a vanished folder: the writers use temporary names, so nothing half-written is left.
+            Console.Error.WriteLine($"error: could not write: {e.Message}");
+            return RunFailed;
         }
     }
 }

@@ -56,6 +56,7 @@ public sealed record RunIdentity
 }
 
 /// <summary>The outcome of training and evaluating one experiment.</summary>
+/// <param name="WeightsSha256">SHA-256 over every parameter and buffer of the final model, in state-dict order: equal hashes, equal weights.</param>
 /// <param name="TestImages">The test examples the metrics refer to (after any subset), for galleries; not serialised.</param>
 public sealed record ExperimentResult(
     RunIdentity Identity,
@@ -66,4 +67,6 @@ public sealed record ExperimentResult(
     ConfusionMatrix TrainConfusion,
     ConfusionMatrix TestConfusion,
     IReadOnlyList<Misclassified> Misclassified,
-    Data.ImageSet? TestImages = null);
+    Data.ImageSet? TestImages = null,
+    Training.Divergence? Diverged = null,
+    string WeightsSha256 = "");

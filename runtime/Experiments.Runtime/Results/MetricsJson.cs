@@ -18,6 +18,16 @@ public static class MetricsJson
             writer.WriteStartObject();
             WriteIdentity(writer, result.Identity);
             writer.WriteNumber("parameters", result.Parameters);
+            writer.WriteString("weights_sha256", result.WeightsSha256);
+            if (result.Diverged is { } diverged)
+            {
+                writer.WriteStartObject("diverged");
+                writer.WriteNumber("epoch", diverged.Epoch);
+                writer.WriteNumber("batch", diverged.Batch);
+                writer.WriteString("loss", diverged.Loss.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+                writer.WriteEndObject();
+            }
+
             WriteEvaluation(writer, "train", result.Train);
             WriteEvaluation(writer, "test", result.Test);
             writer.WriteStartArray("history");
@@ -25,8 +35,8 @@ public static class MetricsJson
             {
                 writer.WriteStartObject();
                 writer.WriteNumber("epoch", epoch.Epoch);
-                writer.WriteNumber("loss", epoch.Loss);
-                writer.WriteNumber("accuracy", epoch.Accuracy);
+                WriteDouble(writer, "loss", epoch.Loss);
+                WriteDouble(writer, "accuracy", epoch.Accuracy);
                 WriteOptional(writer, "val_loss", epoch.ValidationLoss);
                 WriteOptional(writer, "val_accuracy", epoch.ValidationAccuracy);
                 writer.WriteEndObject();
@@ -113,11 +123,24 @@ public static class MetricsJson
         writer.WriteEndObject();
     }
 
+    /// <summary>JSON has no NaN or infinity: a diverged run writes them as the strings "NaN", "Infinity", "-Infinity".</summary>
+    private static void WriteDouble(Utf8JsonWriter writer, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            writer.WriteNumber(name, value);
+        }
+        else
+        {
+            writer.WriteString(name, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
     private static void WriteEvaluation(Utf8JsonWriter writer, string name, Evaluation evaluation)
     {
         writer.WriteStartObject(name);
-        writer.WriteNumber("accuracy", evaluation.Accuracy);
-        writer.WriteNumber("loss", evaluation.Loss);
+        WriteDouble(writer, "accuracy", evaluation.Accuracy);
+        WriteDouble(writer, "loss", evaluation.Loss);
         writer.WriteNumber("examples", evaluation.Count);
         writer.WriteEndObject();
     }
@@ -126,7 +149,7 @@ public static class MetricsJson
     {
         if (value is { } v)
         {
-            writer.WriteNumber(name, v);
+            WriteDouble(writer, name, v);
         }
     }
 

@@ -48,6 +48,11 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
         ComparisonMode chosen = mode ?? (environmentChanges.Length == 0 ? ComparisonMode.Exact : ComparisonMode.Tolerance);
         var check = new Checker(chosen, tolerances, differences);
 
+        if (approved.Diverged != received.Diverged)
+        {
+            differences.Add($"diverged: approved {approved.Diverged ?? "no"}, received {received.Diverged ?? "no"}");
+        }
+
         if (approved.Parameters != received.Parameters)
         {
             differences.Add($"parameters: approved {approved.Parameters}, received {received.Parameters}");

@@ -38,6 +38,9 @@ public sealed record SnapshotDocument
 
     public required long Parameters { get; init; }
 
+    /// <summary>"epoch E, batch B" when the run diverged and recorded it as its result; null otherwise (and then not written).</summary>
+    public string? Diverged { get; init; }
+
     public required double TrainAccuracy { get; init; }
 
     public required double TrainLoss { get; init; }
@@ -87,6 +90,7 @@ public sealed record SnapshotDocument
                 ["dotnet"] = id.DotNet,
             },
             Parameters = result.Parameters,
+            Diverged = result.Diverged is { } d ? $"epoch {d.Epoch}, batch {d.Batch}" : null,
             TrainAccuracy = result.Train.Accuracy,
             TrainLoss = result.Train.Loss,
             TestAccuracy = result.Test.Accuracy,
@@ -106,19 +110,29 @@ public sealed record SnapshotDocument
             { "run", Mapping(Run, RunKeys) },
             { "environment", Mapping(Environment, [.. BitKeys, .. InformationKeys]) },
             { "parameters", Invariant(Parameters) },
-            {
+        };
+        if (Diverged is not null)
+        {
+            root.Add("diverged", Diverged);
+        }
+
+        foreach ((string key, YamlNode value) in new (string, YamlNode)[]
+        {
+            (
                 "final", new YamlMappingNode
                 {
                     { "test_accuracy", Number(TestAccuracy) },
                     { "test_loss", Number(TestLoss) },
                     { "train_accuracy", Number(TrainAccuracy) },
                     { "train_loss", Number(TrainLoss) },
-                }
-            },
-            { "history", Literal(HistoryTable()) },
-            { "confusion_test", Literal(ConfusionTable(TestConfusion)) },
-            { "confusion_train", Literal(ConfusionTable(TrainConfusion)) },
-        };
+                }),
+            ("history", Literal(HistoryTable())),
+            ("confusion_test", Literal(ConfusionTable(TestConfusion))),
+            ("confusion_train", Literal(ConfusionTable(TrainConfusion))),
+        })
+        {
+            root.Add(key, value);
+        }
 
         var text = new StringBuilder();
         text.Append("# Snapshot of experiment '").Append(Experiment).Append("', profile ").Append(Profile).Append('\n');
@@ -162,6 +176,7 @@ public sealed record SnapshotDocument
             Run = reader.Strings(reader.Map(root, "run"), RunKeys),
             Environment = reader.Strings(reader.Map(root, "environment"), [.. BitKeys, .. InformationKeys]),
             Parameters = long.Parse(reader.Text(root, "parameters"), CultureInfo.InvariantCulture),
+            Diverged = root.Children.ContainsKey(new YamlScalarNode("diverged")) ? reader.Text(root, "diverged") : null,
             TestAccuracy = reader.Double(final, "test_accuracy"),
             TestLoss = reader.Double(final, "test_loss"),
             TrainAccuracy = reader.Double(final, "train_accuracy"),

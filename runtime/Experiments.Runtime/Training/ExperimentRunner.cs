@@ -47,14 +47,54 @@ public static class ExperimentRunner
 
         int epochs = Math.Min(settings.Epochs, options.MaxEpochs ?? int.MaxValue);
         var history = new List<EpochMetrics>(epochs);
-        for (int epoch = 0; epoch < epochs; epoch++)
+        string resumeKey = ResumeKey(experiment, settings, options, epochs, device);
+        var position = new EpochPosition(0, 0, 0);
+        int firstEpoch = 0;
+        if (options.CheckpointPath is { } resumeFrom && options.Resume && File.Exists(resumeFrom))
+        {
+            CheckpointState state = Checkpoint.Load(resumeFrom, resumeKey, model, optimizer);
+            history.AddRange(state.History);
+            firstEpoch = state.Epoch;
+            position = new EpochPosition(state.NextBatch, state.LossSum, state.Correct);
+            log?.Invoke($"resuming {experiment.Info.Name} from {resumeFrom}: epoch {state.Epoch + 1}, batch {state.NextBatch + 1}");
+        }
+
+        Divergence? divergence = null;
+        for (int epoch = firstEpoch; epoch < epochs && divergence is null; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            (double loss, double accuracy) = TrainEpoch(model, optimizer, trainData, settings, epoch, device, onBatch);
+            EpochOutcome outcome = TrainEpoch(model, optimizer, trainData, settings, epoch, device, onBatch, position, options.Stop);
+            position = new EpochPosition(0, 0, 0);
+            if (outcome.Diverged is { } diverged)
+            {
+                divergence = diverged;
+                if (!options.RecordDivergence)
+                {
+                    throw new TrainingDivergedException(experiment.Info.Name, diverged, settings, options.CheckpointPath);
+                }
+
+                log?.Invoke($"{experiment.Info.Name} diverged at epoch {diverged.Epoch}, batch {diverged.Batch} (loss {diverged.Loss}); recorded as the result");
+            }
+            else if (outcome.StoppedAt is { } stopped)
+            {
+                if (options.CheckpointPath is { } checkpointPath)
+                {
+                    Checkpoint.Save(checkpointPath, new CheckpointState(resumeKey, epoch, stopped.NextBatch, stopped.LossSum, stopped.Correct, optimizer.Iterations, history, Interrupted: true), model, optimizer);
+                }
+
+                throw new RunInterruptedException(
+                    $"{experiment.Info.Name} stopped at epoch {epoch + 1}, batch {stopped.NextBatch} of {outcome.Batches}" +
+                    (options.CheckpointPath is { } saved ? $"; saved {saved}: continue with run --resume" : "; no checkpoint was requested"));
+            }
+
             Evaluated? val = validationView is null ? null : Evaluate(model, validationView, settings.Loss, options.EvaluationBatchSize);
-            var metrics = new EpochMetrics(epoch + 1, loss, accuracy, val?.Evaluation.Loss, val?.Evaluation.Accuracy, clock.Elapsed.TotalSeconds);
+            var metrics = new EpochMetrics(epoch + 1, outcome.Loss, outcome.Accuracy, val?.Evaluation.Loss, val?.Evaluation.Accuracy, clock.Elapsed.TotalSeconds);
             history.Add(metrics);
             onEpoch?.Invoke(metrics);
+            if (divergence is null && options.CheckpointPath is { } path)
+            {
+                Checkpoint.Save(path, new CheckpointState(resumeKey, epoch + 1, 0, 0, 0, optimizer.Iterations, history, Interrupted: false), model, optimizer);
+            }
         }
 
         Evaluated trainEval = Evaluate(model, trainData, settings.Loss, options.EvaluationBatchSize);
@@ -103,26 +143,43 @@ public static class ExperimentRunner
             ConfusionMatrix.From(spec.ClassNames, train.Labels, trainEval.Predictions),
             ConfusionMatrix.From(spec.ClassNames, test.Labels, testEval.Predictions),
             misclassified,
-            test);
+            test,
+            divergence,
+            WeightsHash(model));
     }
 
-    private static (double Loss, double Accuracy) TrainEpoch(
-        nn.Module<Tensor, Tensor> model, KerasOptimizer optimizer, DeviceData data, TrainingSettings settings, int epoch, Device device, Action<int, int, int>? onBatch)
+    /// <summary>Where an epoch starts (a resumed one mid-way) or stopped: the next batch and the running sums before it.</summary>
+    private sealed record EpochPosition(int NextBatch, double LossSum, long Correct);
+
+    private sealed record EpochOutcome(double Loss, double Accuracy, int Batches, EpochPosition? StoppedAt, Divergence? Diverged);
+
+    private static EpochOutcome TrainEpoch(
+        nn.Module<Tensor, Tensor> model, KerasOptimizer optimizer, DeviceData data, TrainingSettings settings, int epoch, Device device,
+        Action<int, int, int>? onBatch, EpochPosition start, CancellationToken stop)
     {
         model.train();
         int count = data.Count;
         int[] order = SeedStreams.Create(settings.Seed, SeedPurpose.Shuffle, epoch).Permutation(count);
 
-        // Sums stay on the device: no host synchronisation inside the epoch.
+        // Sums stay on the device: no host synchronisation inside the epoch. Each batch's loss is kept (one small copy)
+        // so that a NaN or infinity can be traced to its batch when the epoch's figures come back.
         using Tensor permutation = torch.tensor(order.Select(i => (long)i).ToArray(), torch.int64).to(device);
-        using Tensor lossSum = torch.zeros(1, torch.float64, device);
-        using Tensor correct = torch.zeros(1, torch.int64, device);
+        using Tensor lossSum = torch.tensor(start.LossSum, torch.float64, device).reshape(1);
+        using Tensor correct = torch.tensor(start.Correct, torch.int64, device).reshape(1);
         int batches = (count + settings.BatchSize - 1) / settings.BatchSize;
-        for (int start = 0; start < count; start += settings.BatchSize)
+        using Tensor batchLosses = torch.zeros(batches, torch.float32, device);
+        int batch = start.NextBatch;
+        for (; batch < batches; batch++)
         {
+            if (stop.IsCancellationRequested)
+            {
+                break;
+            }
+
             using var scope = torch.NewDisposeScope();
-            int size = Math.Min(settings.BatchSize, count - start);
-            Tensor index = permutation.narrow(0, start, size);
+            int first = batch * settings.BatchSize;
+            int size = Math.Min(settings.BatchSize, count - first);
+            Tensor index = permutation.narrow(0, first, size);
             Tensor inputs = data.Inputs.index_select(0, index);
             Tensor targets = data.Targets.index_select(0, index);
             Tensor logits = model.call(inputs);
@@ -134,13 +191,57 @@ public static class ExperimentRunner
             {
                 lossSum.add_(loss.detach().to(torch.float64), alpha: size);
                 correct.add_(logits.argmax(1).eq(targets).sum());
+                batchLosses.narrow(0, batch, 1).copy_(loss.detach().reshape(1));
             }
 
-            onBatch?.Invoke(epoch + 1, (start / settings.BatchSize) + 1, batches);
+            onBatch?.Invoke(epoch + 1, batch + 1, batches);
         }
 
-        return (lossSum.item<double>() / count, (double)correct.item<long>() / count);
+        Divergence? diverged = FirstNonFinite(batchLosses, epoch);
+        if (diverged is null && batch < batches)
+        {
+            return new EpochOutcome(double.NaN, double.NaN, batches, new EpochPosition(batch, lossSum.item<double>(), correct.item<long>()), null);
+        }
+
+        return new EpochOutcome(lossSum.item<double>() / count, (double)correct.item<long>() / count, batches, null, diverged);
     }
+
+    private static string WeightsHash(nn.Module model)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach ((string name, Tensor tensor) in model.state_dict())
+        {
+            using Tensor onHost = tensor.detach().cpu().contiguous();
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name));
+            hash.AppendData(onHost.bytes);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>One synchronisation per epoch: the first batch whose loss is NaN or infinite, if any.</summary>
+    private static Divergence? FirstNonFinite(Tensor batchLosses, int epoch)
+    {
+        using Tensor bad = torch.isfinite(batchLosses).logical_not();
+        if (!bad.any().item<bool>())
+        {
+            return null;
+        }
+
+        using Tensor onHost = bad.cpu();
+        using Tensor losses = batchLosses.cpu();
+        int index = Array.IndexOf(onHost.data<bool>().ToArray(), true);
+        return new Divergence(epoch + 1, index + 1, losses.data<float>()[index]);
+    }
+
+    private static string ResumeKey(IExperiment experiment, TrainingSettings settings, RunOptions options, int epochs, Device device) => string.Join('\n',
+        $"experiment {experiment.Info.Name}",
+        $"fingerprint {experiment.Info.Fingerprint}",
+        $"settings {settings}",
+        $"profile {options.Profile} train {options.TrainLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} test {options.TestLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} epochs {epochs}",
+        $"device {device} threads {options.Threads}",
+        $"backend {TorchRuntime.Backend} torchsharp {TorchRuntime.TorchSharpVersion} libtorch {TorchRuntime.LibTorchPackage}",
+        $"deterministic {DeterministicAlgorithms.IsEnabled}");
 
     private sealed record Evaluated(Evaluation Evaluation, int[] Predictions);
 

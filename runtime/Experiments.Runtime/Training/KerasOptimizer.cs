@@ -27,6 +27,12 @@ public abstract class KerasOptimizer : IDisposable
     /// <summary>Steps taken so far (Keras' optimizer.iterations).</summary>
     public long Iterations { get; protected set; }
 
+    /// <summary>Every state tensor (momenta, second moments), in a fixed order: what a checkpoint must hold besides <see cref="Iterations"/>.</summary>
+    public abstract IReadOnlyList<Tensor> State { get; }
+
+    /// <summary>Sets the step count of a resumed run (the state tensors are loaded in place).</summary>
+    public void RestoreIterations(long iterations) => Iterations = iterations >= 0 ? iterations : throw new ArgumentOutOfRangeException(nameof(iterations));
+
     public static KerasOptimizer Create(OptimizerSettings settings, IEnumerable<TorchSharp.Modules.Parameter> parameters) => settings.Kind switch
     {
         OptimizerKind.Sgd => new KerasSgd(parameters, settings),
@@ -97,6 +103,8 @@ internal sealed class KerasSgd : KerasOptimizer
         _velocity = settings.Momentum > 0 ? CreateSlots() : [];
     }
 
+    public override IReadOnlyList<Tensor> State => _velocity;
+
     protected override void Update(int index, Tensor parameter, Tensor gradient)
     {
         double lr = Settings.LearningRate;
@@ -134,6 +142,8 @@ internal sealed class KerasAdam : KerasOptimizer
         _v = CreateSlots();
     }
 
+    public override IReadOnlyList<Tensor> State => [.. _m, .. _v];
+
     protected override void Update(int index, Tensor parameter, Tensor gradient)
     {
         double b1 = Settings.Beta1;
@@ -160,6 +170,8 @@ internal sealed class KerasRmsProp : KerasOptimizer
     {
         _meanSquare = CreateSlots();
     }
+
+    public override IReadOnlyList<Tensor> State => _meanSquare;
 
     protected override void Update(int index, Tensor parameter, Tensor gradient)
     {

@@ -28,6 +28,18 @@ public sealed record RunOptions
 
     public ProvisioningOptions? Data { get; init; }
 
+    /// <summary>A checkpoint file written after every epoch (and on a requested stop); null writes none.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Continue from <see cref="CheckpointPath"/> when it exists (it must come from the same run).</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Stops at the next batch boundary, saving a checkpoint (Ctrl-C).</summary>
+    public CancellationToken Stop { get; init; }
+
+    /// <summary>Record a NaN or infinite loss as the run's result instead of failing (for experiments that show a setting fails).</summary>
+    public bool RecordDivergence { get; init; }
+
     /// <summary>Replaces declared settings (epochs, batch size, learning rate, seed) for this run; null keeps the declaration.</summary>
     public Func<TrainingSettings, TrainingSettings>? Overrides { get; init; }
 }
