@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Globalization;
+using Experiments.Catalog;
+using Experiments.Runtime;
+using Experiments.Runtime.Training;
+
+// Benchmarks print figures; they are not tests. Usage:
+//   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- memory [--epochs 50] [--train 6000] [--threads 2]
+return args.FirstOrDefault() switch
+{
+    "memory" => Memory.Run(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: memory [--epochs N] [--train N] [--threads N] [--experiment NAME]");
+    return 2;
+}
+
+/// <summary>
+/// Long-run memory: trains seed 003's MLP (BatchNorm, dropout, Adam) for many epochs and prints the process's resident
+/// set after every epoch. A leak shows as steady growth after the second epoch (the first two allocate caches, pools
+/// and the optimizer's state); the target is under 5%.
+/// </summary>
+internal static class Memory
+{
+    public static int Run(string[] args)
+    {
+        int epochs = Option(args, "--epochs", 50);
+        int train = Option(args, "--train", 6000);
+        int threads = Option(args, "--threads", 2);
+        string name = args.SkipWhile(a => a != "--experiment").Skip(1).FirstOrDefault() ?? "fashion-mlp-bn";
+        IExperiment experiment = ExperimentRegistry.All.Single(e => e.Info.Name == name);
+        var options = new RunOptions
+        {
+            Threads = threads,
+            Profile = "memory-benchmark",
+            TrainLimit = train,
+            TestLimit = 1000,
+            Overrides = s => s.With(epochs: epochs),
+        };
+
+        Console.WriteLine(FormattableString.Invariant($"{name}: {epochs} epochs on {train} training images, {threads} threads; RSS after each epoch"));
+        Console.WriteLine("epoch  rss_mb  managed_mb  vs_epoch_2");
+        var rss = new List<double>();
+        var clock = Stopwatch.StartNew();
+        ExperimentRunner.Run(experiment, options, epoch =>
+        {
+            using var process = Process.GetCurrentProcess();
+            double mb = process.WorkingSet64 / 1048576.0;
+            rss.Add(mb);
+            string growth = rss.Count >= 2 ? FormattableString.Invariant($"{(mb / rss[1] - 1) * 100:+0.0;-0.0}%") : "";
+            Console.WriteLine(FormattableString.Invariant($"{epoch.Epoch,5}  {mb,6:F0}  {GC.GetTotalMemory(false) / 1048576.0,10:F1}  {growth,10}"));
+        });
+
+        double final = (rss[^1] / rss[Math.Min(1, rss.Count - 1)] - 1) * 100;
+        double peak = (rss.Skip(1).Max() / rss[Math.Min(1, rss.Count - 1)] - 1) * 100;
+        Console.WriteLine(FormattableString.Invariant(
+            $"growth after epoch 2: final {final:+0.0;-0.0}%, peak {peak:+0.0;-0.0}% (target < 5%): {(peak < 5 ? "PASS" : "FAIL")}; {clock.Elapsed.TotalSeconds:F0} s"));
+        return peak < 5 ? 0 : 1;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}
