@@ -142,3 +142,84 @@ public sealed class ResilienceTests
         Assert.Contains("diverged: epoch 1, batch", File.ReadAllText(Path.Combine(folder, "mnist-mlp-50-sgd", "snapshot.txt")), StringComparison.Ordinal);
     }
 }
+
+/// <summary>Bad input through the real command line: a clear error, a non-zero exit code, nothing half-written.</summary>
+public sealed class BadInputTests
+{
+    private static string CopyOfMnist()
+    {
+        string folder = TestEnvironment.TempDirectory("mnist-copy");
+        foreach (string file in TestEnvironment.Mnist)
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
+
+        return folder;
+    }
+
+    [Fact]
+    public void A_missing_or_corrupted_dataset_file_is_a_data_error_naming_it()
+    {
+        string data = CopyOfMnist();
+        string output = TestEnvironment.TempDirectory("bad-data-out");
+        File.Delete(Path.Combine(data, "t10k-labels-idx1-ubyte"));
+        var missing = ProcessDeterminismTests.Cli("run", "mnist-mlp-50-sgd", "--profile", "smoke", "--data", data, "--out", output);
+        Assert.Equal(3, missing.ExitCode);
+        Assert.Contains("t10k-labels-idx1-ubyte: missing", missing.Output, StringComparison.Ordinal);
+
+        data = CopyOfMnist();
+        string images = Path.Combine(data, "train-images-idx3-ubyte");
+        byte[] bytes = File.ReadAllBytes(images);
+        bytes[^1] ^= 0xFF;
+        File.WriteAllBytes(images, bytes);
+        var corrupted = ProcessDeterminismTests.Cli("run", "mnist-mlp-50-sgd", "--profile", "smoke", "--data", data, "--out", output);
+        Assert.Equal(3, corrupted.ExitCode);
+        Assert.Contains("train-images-idx3-ubyte", corrupted.Output, StringComparison.Ordinal);
+        Assert.Contains("SHA-256", corrupted.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.GetDirectories(output), d => !Path.GetFileName(d).StartsWith('.'));
+    }
+
+    [Theory]
+    [InlineData("learning_rate=0", "learning_rate 0 must be greater than 0")]
+    [InlineData("learning_rate=-0.5", "learning_rate -0.5 must be greater than 0")]
+    [InlineData("epochs=0", "epochs is '0': use a whole number of at least 1")]
+    [InlineData("batch_size=-3", "batch_size is '-3'")]
+    public void Out_of_range_hyperparameters_are_usage_errors(string setting, string message)
+    {
+        string output = TestEnvironment.TempDirectory("range");
+        var run = ProcessDeterminismTests.Cli("run", "mnist-mlp-50-sgd", "--profile", "smoke", "--out", output, "--set", $"experiments.mnist-mlp-50-sgd.{setting}");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_output_folder_that_cannot_be_created_is_a_usage_error()
+    {
+        string file = Path.Combine(TestEnvironment.TempDirectory("not-a-folder"), "plain-file");
+        File.WriteAllText(file, "");
+        var run = ProcessDeterminismTests.Cli("run", "mnist-mlp-50-sgd", "--profile", "smoke", "--out", Path.Combine(file, "results"));
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Cannot create the output folder", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_disk_that_fills_up_mid_write_leaves_nothing_half_written()
+    {
+        // RLIMIT_FSIZE makes every write past 64 KiB fail with EFBIG, as a full disk fails with ENOSPC; SIGXFSZ is
+        // ignored so the write returns an error instead of killing the process.
+        string output = TestEnvironment.TempDirectory("full-disk");
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.Environment["DOTNET_EnableWriteXorExecute"] = "0"; // W^X maps code through a file the limit would also stop
+        start.ArgumentList.Add($"trap '' XFSZ; ulimit -f 64; exec dotnet '{TestEnvironment.Metadata("CatalogExecutable")}' run mnist-mlp-512-rmsprop --profile smoke --epochs 1 --threads 2 --out '{output}'");
+        using Process process = Process.Start(start)!;
+        string all = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+
+        Assert.True(process.ExitCode == 1, all);
+        Assert.Contains("could not write", all, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(output, "mnist-mlp-512-rmsprop")), "no partial result folder");
+        Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetDirectories(output, "*.tmp", SearchOption.AllDirectories));
+    }
+}

@@ -21,6 +21,14 @@ public sealed class OutputLock : IDisposable
         try
         {
             Directory.CreateDirectory(outputRoot);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputLockedException($"Cannot create the output folder {Path.GetFullPath(outputRoot)}: {e.Message}. Choose another folder with --out.");
+        }
+
+        try
+        {
             return new OutputLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)

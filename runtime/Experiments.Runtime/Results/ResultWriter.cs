@@ -63,6 +63,11 @@ public static class ResultWriter
 
             Directory.Move(staging, target);
         }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // A file-size limit (EFBIG) surfaces as this rather than an IOException; to the user it is a full disk.
+            throw new IOException($"{target}: {e.Message}", e);
+        }
         finally
         {
             if (Directory.Exists(staging))

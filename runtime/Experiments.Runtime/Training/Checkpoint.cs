@@ -59,6 +59,11 @@ public static class Checkpoint
 
             File.Move(temporary, full, overwrite: true);
         }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // A file-size limit (EFBIG) surfaces as this rather than an IOException; to the user it is a full disk.
+            throw new IOException($"{full}: {e.Message}", e);
+        }
         finally
         {
             File.Delete(temporary);
