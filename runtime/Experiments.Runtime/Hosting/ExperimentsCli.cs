@@ -159,10 +159,7 @@ public static class ExperimentsCli
                 ExperimentResult result = RunDisplay.Run(experiment, options);
                 string resolved = Configuration.ExperimentsConfig.Resolved(experiment.Info.Name, profileUsed, deviceName, threadCount, outputRoot, overrides, seedOverride);
                 string folder = ResultWriter.Write(result, outputRoot, experiment, resolved);
-                if (File.Exists(options.CheckpointPath))
-                {
-                    File.Delete(options.CheckpointPath);
-                }
+                RemoveCheckpoint(options.CheckpointPath);
                 if (parse.GetValue(snapshot) is { } snapshotPath)
                 {
                     string file = chosen.Count == 1 ? snapshotPath : Path.Combine(snapshotPath, experiment.Info.Name + ".txt");
@@ -177,6 +174,21 @@ public static class ExperimentsCli
             return Success;
         }));
         return command;
+    }
+
+    /// <summary>A finished run needs no checkpoint; the folder goes too once it holds none.</summary>
+    private static void RemoveCheckpoint(string path)
+    {
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+
+        string folder = Path.GetDirectoryName(path)!;
+        if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+        {
+            Directory.Delete(folder);
+        }
     }
 
     /// <summary>The experiments project's folder, recorded by the build (Experiments.props), for finding experiments.yaml.</summary>
