@@ -90,6 +90,11 @@ public static class ExperimentRunner
             Evaluated? val = validationView is null ? null : Evaluate(model, validationView, settings.Loss, options.EvaluationBatchSize);
             var metrics = new EpochMetrics(epoch + 1, outcome.Loss, outcome.Accuracy, val?.Evaluation.Loss, val?.Evaluation.Accuracy, clock.Elapsed.TotalSeconds);
             history.Add(metrics);
+
+            // Every tensor op leaves a small managed wrapper (disposed, but its memory is reclaimed only by a collection):
+            // about 1.6 MB per epoch for seed 003's MLP. Collecting once per epoch (a few milliseconds) keeps the resident
+            // set flat from the second epoch instead of letting the heap grow to the collector's budget first.
+            GC.Collect();
             onEpoch?.Invoke(metrics);
             if (divergence is null && options.CheckpointPath is { } path)
             {
