@@ -115,6 +115,11 @@ public sealed class CommandLineTests
         Assert.Equal(2, unknownKey.ExitCode);
         Assert.Contains($"{config}(3,5): unknown key 'learning_rat' in experiment 'mnist-mlp-50-sgd'", unknownKey.Output, StringComparison.Ordinal);
 
+        File.WriteAllText(config, "output: results\nprofiles: [\n");
+        var malformed = ProcessDeterminismTests.Cli("run", "mnist-mlp-50-sgd", "--config", config, "--out", folder);
+        Assert.Equal(2, malformed.ExitCode);
+        Assert.Contains($"{config}(3,1): not valid YAML", malformed.Output, StringComparison.Ordinal);
+
         var badSet = ProcessDeterminismTests.Cli("run", "mnist-mlp-50-sgd", "--set", "experiments.mnist-mlp-50-sgd.batch_size=0", "--out", folder);
         Assert.Equal(2, badSet.ExitCode);
         Assert.Contains("--set 'experiments.mnist-mlp-50-sgd.batch_size=0': batch_size is '0'", badSet.Output, StringComparison.Ordinal);
