@@ -2,20 +2,72 @@ using System.Diagnostics;
 using System.Globalization;
 using Experiments.Catalog;
 using Experiments.Runtime;
+using Experiments.Runtime.Results;
 using Experiments.Runtime.Training;
 
 // Benchmarks print figures; they are not tests. Usage:
 //   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- memory [--epochs 50] [--train 6000] [--threads 2]
+//   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- speed [--experiments 'mnist-*'] [--train 12000] [--device cpu] [--threads 2]
 return args.FirstOrDefault() switch
 {
     "memory" => Memory.Run(args[1..]),
+    "speed" => Speed.Run(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: memory [--epochs N] [--train N] [--threads N] [--experiment NAME]");
+    Console.Error.WriteLine("       speed [--experiments GLOBS] [--train N] [--device cpu|cuda] [--threads N]");
     return 2;
+}
+
+/// <summary>
+/// Throughput per catalog model: training and evaluation images per second, seconds per epoch and peak resident
+/// memory. Each model trains two epochs on a seeded subset; the second is measured (the first pays for allocator
+/// warm-up and, on CUDA, kernel selection). Every model runs in this process one after the other, so the figures
+/// compare models on the same machine state; the PyTorch reference of issue 6 is to run beside it.
+/// </summary>
+internal static class Speed
+{
+    public static int Run(string[] args)
+    {
+        string[] patterns = (Value(args, "--experiments") ?? "mnist-mlp-512-rmsprop,mnist-cnn-16-36,mnist-lstm-128-adam,fashion-mlp-bn").Split(',');
+        int train = int.Parse(Value(args, "--train") ?? "12000", CultureInfo.InvariantCulture);
+        int threads = int.Parse(Value(args, "--threads") ?? "2", CultureInfo.InvariantCulture);
+        string device = Value(args, "--device") ?? "cpu";
+        IReadOnlyList<IExperiment> chosen = Experiments.Runtime.Hosting.ExperimentSelector.Select(ExperimentRegistry.All, patterns);
+        Console.WriteLine(FormattableString.Invariant($"{device}, {threads} threads, {train} training images, epoch 2 of 2 measured; {Experiments.Runtime.Native.MachineInfo.CpuIdentity()}"));
+        Console.WriteLine($"{"experiment",-26} {"batch",5} {"train img/s",11} {"eval img/s",10} {"s/epoch",8} {"peak MB",8}");
+        foreach (IExperiment experiment in chosen)
+        {
+            var epochs = new List<EpochMetrics>();
+            var options = new RunOptions
+            {
+                Device = device,
+                Threads = threads,
+                Profile = "speed-benchmark",
+                TrainLimit = train,
+                TestLimit = 2000,
+                MaxEpochs = 2,
+            };
+            ExperimentRunner.Run(experiment, options, epochs.Add);
+            EpochMetrics measured = epochs[^1];
+            double evalSeconds = measured.Seconds - measured.TrainSeconds;
+            string eval = measured.ValidationExamples > 0 ? (measured.ValidationExamples / evalSeconds).ToString("F0", CultureInfo.InvariantCulture) : "-";
+            using var self = Process.GetCurrentProcess();
+            Console.WriteLine(FormattableString.Invariant(
+                $"{experiment.Info.Name,-26} {experiment.Settings.BatchSize,5} {measured.TrainExamples / measured.TrainSeconds,11:F0} {eval,10} {measured.TrainSeconds,8:F2} {self.PeakWorkingSet64 / 1048576.0,8:F0}"));
+        }
+
+        return 0;
+    }
+
+    private static string? Value(string[] args, string name)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
 }
 
 /// <summary>

@@ -1,7 +1,15 @@
 namespace Experiments.Runtime.Results;
 
 /// <summary>Metrics after one epoch, as Keras' History holds them (training figures are running means over the epoch).</summary>
-public sealed record EpochMetrics(int Epoch, double Loss, double Accuracy, double? ValidationLoss, double? ValidationAccuracy, double Seconds);
+public sealed record EpochMetrics(int Epoch, double Loss, double Accuracy, double? ValidationLoss, double? ValidationAccuracy, double Seconds)
+{
+    /// <summary>Seconds of the training pass alone (the rest of <see cref="Seconds"/> is validation).</summary>
+    public double TrainSeconds { get; init; }
+
+    public int TrainExamples { get; init; }
+
+    public int ValidationExamples { get; init; }
+}
 
 /// <summary>Loss and accuracy of the final model on one set (training mode off: no dropout, moving BatchNorm statistics).</summary>
 public sealed record Evaluation(double Loss, double Accuracy, int Count);

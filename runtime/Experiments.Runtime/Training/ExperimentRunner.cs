@@ -64,6 +64,7 @@ public static class ExperimentRunner
         {
             var clock = Stopwatch.StartNew();
             EpochOutcome outcome = TrainEpoch(model, optimizer, trainData, settings, epoch, device, onBatch, position, options.Stop);
+            double trainSeconds = clock.Elapsed.TotalSeconds;
             position = new EpochPosition(0, 0, 0);
             if (outcome.Diverged is { } diverged)
             {
@@ -88,7 +89,12 @@ public static class ExperimentRunner
             }
 
             Evaluated? val = validationView is null ? null : Evaluate(model, validationView, settings.Loss, options.EvaluationBatchSize);
-            var metrics = new EpochMetrics(epoch + 1, outcome.Loss, outcome.Accuracy, val?.Evaluation.Loss, val?.Evaluation.Accuracy, clock.Elapsed.TotalSeconds);
+            var metrics = new EpochMetrics(epoch + 1, outcome.Loss, outcome.Accuracy, val?.Evaluation.Loss, val?.Evaluation.Accuracy, clock.Elapsed.TotalSeconds)
+            {
+                TrainSeconds = trainSeconds,
+                TrainExamples = trainData.Count,
+                ValidationExamples = validationView?.Count ?? 0,
+            };
             history.Add(metrics);
 
             // Every tensor op leaves a small managed wrapper (disposed, but its memory is reclaimed only by a collection):
