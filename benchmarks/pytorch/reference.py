@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""PyTorch reference for the speed benchmark (issue 6): the same models, hyperparameters and subset sizes as
+`Experiments.Benchmarks speed`, timed the same way (two epochs, the second measured; evaluation on 2000 test
+images in batches of 1000), deterministic algorithms on, same thread count.
+
+Usage: python3 benchmarks/pytorch/reference.py [--train 12000] [--threads 2] [--data ~/.cache/experiments/datasets]
+Prints one line per model: name, batch, train img/s, eval img/s, s/epoch.
+Not yet identical to ours: the subset and batch order (ours come from the framework's seeded streams).
+"""
+import argparse, gzip, os, time
+import numpy as np
+import torch
+from torch import nn
+
+def idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+def load(folder, name):
+    base = os.path.join(folder, name)
+    return (idx(os.path.join(base, "train-images-idx3-ubyte")), idx(os.path.join(base, "train-labels-idx1-ubyte")),
+            idx(os.path.join(base, "t10k-images-idx3-ubyte")), idx(os.path.join(base, "t10k-labels-idx1-ubyte")))
+
+class Last(nn.Module):
+    """The LSTM's last time step, as Keras' LSTM(return_sequences=False)."""
+    def __init__(self, units):
+        super().__init__()
+        self.lstm = nn.LSTM(28, units, batch_first=True)
+    def forward(self, x):
+        return self.lstm(x)[0][:, -1]
+
+def models():
+    flat = lambda x: x.reshape(-1, 784)
+    image = lambda x: x.reshape(-1, 1, 28, 28)
+    rows = lambda x: x.reshape(-1, 28, 28)
+    return [
+        ("mnist-mlp-512-rmsprop", "mnist", flat, 32, lambda p: torch.optim.RMSprop(p, lr=1e-3, alpha=0.9, eps=1e-7),
+         nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))),
+        ("mnist-cnn-16-36", "mnist", image, 300, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-7),
+         nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 36, 5, padding=2), nn.ReLU(),
+                       nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(), nn.Linear(36 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10))),
+        ("mnist-lstm-128-adam", "mnist", rows, 128, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-7),
+         nn.Sequential(Last(128), nn.Linear(128, 10))),
+        ("fashion-mlp-bn", "fashion-mnist", flat, 64, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-7),
+         nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.BatchNorm1d(512, momentum=0.01, eps=1e-3), nn.Linear(512, 512), nn.ReLU(),
+                       nn.BatchNorm1d(512, momentum=0.01, eps=1e-3), nn.Dropout(0.3), nn.Linear(512, 256), nn.ReLU(),
+                       nn.BatchNorm1d(256, momentum=0.01, eps=1e-3), nn.Linear(256, 256), nn.ReLU(), nn.BatchNorm1d(256, momentum=0.01, eps=1e-3),
+                       nn.Dropout(0.3), nn.Linear(256, 10))),
+    ]
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--train", type=int, default=12000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--data", default=os.path.expanduser("~/.cache/experiments/datasets"))
+    parser.add_argument("--only", default="")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(0)
+    print(f"pytorch {torch.__version__}, cpu, {args.threads} threads, {args.train} training images, epoch 2 of 2 measured")
+    print(f"{'experiment':<26} {'batch':>5} {'train img/s':>11} {'eval img/s':>10} {'s/epoch':>8}")
+    cache = {}
+    for name, dataset, shape, batch, optimizer, model in models():
+        if args.only and name not in args.only.split(","):
+            continue
+        if dataset not in cache:
+            cache[dataset] = load(args.data, dataset)
+        xtr, ytr, xte, yte = cache[dataset]
+        x = torch.tensor(xtr[: args.train], dtype=torch.float32) / 255
+        y = torch.tensor(ytr[: args.train], dtype=torch.int64)
+        xt = shape(torch.tensor(xte[:2000], dtype=torch.float32) / 255)
+        x = shape(x)
+        opt = optimizer(model.parameters())
+        loss_fn = nn.CrossEntropyLoss()
+        for epoch in range(2):
+            model.train()
+            order = torch.randperm(len(y))
+            start = time.perf_counter()
+            for b in range(0, len(y), batch):
+                index = order[b: b + batch]
+                opt.zero_grad()
+                loss = loss_fn(model(x[index]), y[index])
+                loss.backward()
+                opt.step()
+            train_seconds = time.perf_counter() - start
+            model.eval()
+            start = time.perf_counter()
+            with torch.no_grad():
+                for b in range(0, len(xt), 1000):
+                    model(xt[b: b + 1000]).argmax(1)
+            eval_seconds = time.perf_counter() - start
+        print(f"{name:<26} {batch:>5} {len(y) / train_seconds:>11.0f} {len(xt) / eval_seconds:>10.0f} {train_seconds:>8.2f}")
+
+if __name__ == "__main__":
+    main()
