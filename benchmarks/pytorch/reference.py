@@ -25,11 +25,28 @@ def load(folder, name):
     return (idx(os.path.join(base, "train-images-idx3-ubyte")), idx(os.path.join(base, "train-labels-idx1-ubyte")),
             idx(os.path.join(base, "t10k-images-idx3-ubyte")), idx(os.path.join(base, "t10k-labels-idx1-ubyte")))
 
+class Branches(nn.Module):
+    """Seed 002's stage: parallel 4x16, 16x4 and 8x8 'same' convolutions (Keras pads the extra row and column at the
+    bottom and right, as nn.ZeroPad2d does here), concatenated, ReLU, 2x2 max pool, then x / (max(x) - min(x))."""
+    def __init__(self, channels, filters):
+        super().__init__()
+        def same(kh, kw):
+            return nn.Sequential(nn.ZeroPad2d(((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2)), nn.Conv2d(channels, filters, (kh, kw)), nn.ReLU())
+        self.branches = nn.ModuleList([same(4, 16), same(16, 4), same(8, 8)])
+    def forward(self, x):
+        x = nn.functional.max_pool2d(torch.cat([b(x) for b in self.branches], 1), 2)
+        return x / (x.max() - x.min())
+
+class RangeNorm(nn.Module):
+    def forward(self, x):
+        return x / (x.max() - x.min())
+
 class Last(nn.Module):
     """The LSTM's last time step, as Keras' LSTM(return_sequences=False)."""
     def __init__(self, units):
         super().__init__()
         self.lstm = nn.LSTM(28, units, batch_first=True)
+
     def forward(self, x):
         return self.lstm(x)[0][:, -1]
 
@@ -45,6 +62,20 @@ def models():
                        nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(), nn.Linear(36 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10))),
         ("mnist-lstm-128-adam", "mnist", rows, 128, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-7),
          nn.Sequential(Last(128), nn.Linear(128, 10))),
+        ("mnist-mlp-50-sgd", "mnist", flat, 128, lambda p: torch.optim.SGD(p, lr=0.01),
+         nn.Sequential(nn.Linear(784, 50), nn.Linear(50, 10))),
+        ("mnist-cnn-16-16", "mnist", image, 300, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-7),
+         nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 16, 5, padding=2), nn.ReLU(),
+                       nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(), nn.Linear(16 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10))),
+        ("mnist-cnn-32-48", "mnist", image, 64, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-7),
+         nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 48, 5), nn.ReLU(), nn.MaxPool2d(2),
+                       nn.Flatten(), nn.Linear(48 * 5 * 5, 256), nn.ReLU(), nn.Linear(256, 84), nn.ReLU(), nn.Linear(84, 10))),
+        ("mnist-lstm-50-sgd", "mnist", rows, 128, lambda p: torch.optim.SGD(p, lr=0.01),
+         nn.Sequential(Last(50), nn.Linear(50, 10))),
+        ("mnist-lstm-256", "mnist", rows, 128, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-7),
+         nn.Sequential(Last(256), nn.Linear(256, 10))),
+        ("mnist-branches-2", "mnist", image, 100, lambda p: torch.optim.SGD(p, lr=0.05),
+         nn.Sequential(Branches(1, 2), Branches(6, 4), Branches(12, 8), nn.Flatten(), RangeNorm(), nn.Linear(24 * 3 * 3, 9), nn.ReLU(), nn.Linear(9, 10))),
         ("fashion-mlp-bn", "fashion-mnist", flat, 64, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-7),
          nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.BatchNorm1d(512, momentum=0.01, eps=1e-3), nn.Linear(512, 512), nn.ReLU(),
                        nn.BatchNorm1d(512, momentum=0.01, eps=1e-3), nn.Dropout(0.3), nn.Linear(512, 256), nn.ReLU(),
