@@ -55,13 +55,14 @@ internal static class Speed
                 TestLimit = 2000,
                 MaxEpochs = 2,
             };
-            ExperimentRunner.Run(experiment, options, epochs.Add);
+            RunIdentity identity = ExperimentRunner.Run(experiment, options, epochs.Add).Identity;
             EpochMetrics measured = epochs[^1];
             double evalSeconds = measured.Seconds - measured.TrainSeconds;
-            string eval = measured.ValidationExamples > 0 ? (measured.ValidationExamples / evalSeconds).ToString("F0", CultureInfo.InvariantCulture) : "-";
+            bool validates = measured.ValidationLoss is not null;
+            string eval = validates ? (identity.ValidationExamples / evalSeconds).ToString("F0", CultureInfo.InvariantCulture) : "-";
             using var self = Process.GetCurrentProcess();
             Console.WriteLine(FormattableString.Invariant(
-                $"{experiment.Info.Name,-26} {experiment.Settings.BatchSize,5} {measured.TrainExamples / measured.TrainSeconds,11:F0} {eval,10} {measured.TrainSeconds,8:F2} {self.PeakWorkingSet64 / 1048576.0,8:F0}"));
+                $"{experiment.Info.Name,-26} {experiment.Settings.BatchSize,5} {identity.TrainExamples / measured.TrainSeconds,11:F0} {eval,10} {measured.TrainSeconds,8:F2} {self.PeakWorkingSet64 / 1048576.0,8:F0}"));
         }
 
         return 0;

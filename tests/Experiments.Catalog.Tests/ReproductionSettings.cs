@@ -24,16 +24,7 @@ internal sealed record ReproductionSettings(ProfileConfig Profile, string Device
         $"dotnet run --project experiments/Experiments.Catalog -- accept tests/Experiments.Catalog.Tests/Snapshots   (in {Metadata("RepositoryRoot")})";
 
     /// <summary>The same resolution as `run --profile P --threads T --device D` (and so as `accept`'s repeat): profile and overrides from experiments.yaml.</summary>
-    public RunOptions RunOptions(string experiment) => new()
-    {
-        Device = Device,
-        Threads = Threads,
-        Profile = Profile.Name,
-        TrainLimit = Profile.TrainExamples,
-        TestLimit = Profile.TestExamples,
-        MaxEpochs = Profile.MaxEpochs,
-        Overrides = Configuration.For(experiment) is { ChangesTraining: true } o ? s => s.With(o.Epochs, o.BatchSize, o.LearningRate, o.Seed) : null,
-    };
+    public RunOptions RunOptions(string experiment) => Configuration.RunOptions(experiment, Profile, Device, Threads);
 
     private static ReproductionSettings FromEnvironment()
     {

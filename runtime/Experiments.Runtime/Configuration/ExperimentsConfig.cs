@@ -55,6 +55,30 @@ public sealed record ExperimentsConfig
 
     public ExperimentOverrides? For(string experiment) => Experiments.GetValueOrDefault(experiment);
 
+    /// <summary>
+    /// How `run` trains an experiment under a profile: data sizes and epoch cap from the profile, declared settings
+    /// replaced by this configuration's overrides (and a command-line seed). The one resolution `run`, `accept`'s
+    /// repeat and the snapshot tests share, so that they train the same bits.
+    /// </summary>
+    public Training.RunOptions RunOptions(string experiment, ProfileConfig profile, string device, int threads, long? seed = null)
+    {
+        ExperimentOverrides? overrides = For(experiment);
+        long? experimentSeed = seed ?? overrides?.Seed;
+        return new Training.RunOptions
+        {
+            Device = device,
+            Threads = threads,
+            Profile = profile.Name,
+            TrainLimit = profile.TrainExamples,
+            TestLimit = profile.TestExamples,
+            MaxEpochs = profile.MaxEpochs,
+            Overrides = overrides is { ChangesTraining: true } || experimentSeed is not null
+                ? s => s.With(overrides?.Epochs, overrides?.BatchSize, overrides?.LearningRate, experimentSeed)
+                : null,
+            RecordDivergence = overrides?.RecordDivergence == true,
+        };
+    }
+
     /// <summary>Reads a configuration file (null: none) and applies --set key=value arguments on top.</summary>
     public static ExperimentsConfig Load(string? path, IReadOnlyList<string> sets)
     {

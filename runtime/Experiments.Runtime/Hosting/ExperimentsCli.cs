@@ -137,23 +137,14 @@ public static class ExperimentsCli
             foreach (IExperiment experiment in chosen)
             {
                 Configuration.ExperimentOverrides? overrides = configuration.For(experiment.Info.Name);
-                long? experimentSeed = seedOverride ?? overrides?.Seed;
-                var options = new RunOptions
+                RunOptions resolvedOptions = configuration.RunOptions(experiment.Info.Name, profileUsed, deviceName, threadCount, seedOverride);
+                RunOptions options = resolvedOptions with
                 {
-                    Device = deviceName,
-                    Threads = threadCount,
-                    Profile = p.Name,
-                    TrainLimit = p.TrainExamples,
-                    TestLimit = p.TestExamples,
-                    MaxEpochs = profileUsed.MaxEpochs,
                     Data = parse.GetValue(data) is { } dataFolder ? new ProvisioningOptions { ExplicitDirectory = dataFolder } : null,
-                    Overrides = overrides is { ChangesTraining: true } || experimentSeed is not null
-                        ? s => s.With(overrides?.Epochs, overrides?.BatchSize, overrides?.LearningRate, experimentSeed)
-                        : null,
                     CheckpointPath = Path.Combine(outputRoot, ".checkpoints", experiment.Info.Name + ".ckpt"),
                     Resume = parse.GetValue(resume),
                     Stop = stop.Token,
-                    RecordDivergence = parse.GetValue(recordDivergence) || overrides?.RecordDivergence == true,
+                    RecordDivergence = resolvedOptions.RecordDivergence || parse.GetValue(recordDivergence),
                 };
                 Console.WriteLine($"== {experiment.Info.Name} ({p.Name}, {options.Device}, {threadCount} threads)");
                 ExperimentResult result = RunDisplay.Run(experiment, options);
@@ -205,8 +196,8 @@ public static class ExperimentsCli
         {
             string path = parse.GetValue(folder)!;
             IReadOnlyList<ResultsReport.Row> rows = ResultsReport.Load(path, registry);
-            (string markdown, string html) = ResultsReport.Write(path, rows);
-            Console.Write(ResultsReport.Markdown(rows, "Results").Split("\n## ")[0]);
+            (string markdown, string html, string text) = ResultsReport.Write(path, rows);
+            Console.Write(text.Split("\n## ")[0]);
             Console.WriteLine($"Wrote {markdown} and {html}.");
             return Success;
         }));
@@ -359,71 +350,32 @@ public static class ExperimentsCli
         {
             return body();
         }
-        catch (RunInterruptedException e)
+        catch (Exception e) when (ExitCodeFor(e) is { } exitCode)
         {
-            Console.Error.WriteLine($"interrupted: {e.Message}");
-            return Interrupted;
-        }
-        catch (TrainingDivergedException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return RunFailed;
-        }
-        catch (CheckpointMismatchException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UsageError;
-        }
-        catch (OutputLockedException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UsageError;
-        }
-        catch (RunFailedException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return RunFailed;
-        }
-        catch (SnapshotFormatException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return RunFailed;
-        }
-        catch (FileNotFoundException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UsageError;
-        }
-        catch (Configuration.ConfigException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UsageError;
-        }
-        catch (UsageException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UsageError;
-        }
-        catch (DatasetException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return DataError;
-        }
-        catch (Exception e) when (e is DeviceUnavailableException or NativeLoadException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return DeviceError;
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UsageError;
-        }
-        catch (IOException e)
-        {
-            // A full disk or a vanished folder: the writers use temporary names, so nothing half-written is left.
-            Console.Error.WriteLine($"error: could not write: {e.Message}");
-            return RunFailed;
+            string prefix = e switch
+            {
+                RunInterruptedException => "interrupted",
+                IOException and not FileNotFoundException => "error: could not write",
+                _ => "error",
+            };
+            Console.Error.WriteLine($"{prefix}: {e.Message}");
+            return exitCode;
         }
     }
+
+    /// <summary>
+    /// The exit code of an expected failure, whose message already says what to do; null lets anything else surface
+    /// with its stack trace. A full disk or a vanished folder is an IOException: the writers use temporary names, so
+    /// nothing half-written is left.
+    /// </summary>
+    private static int? ExitCodeFor(Exception e) => e switch
+    {
+        RunInterruptedException => Interrupted,
+        DatasetException => DataError,
+        DeviceUnavailableException or NativeLoadException => DeviceError,
+        UsageException or Configuration.ConfigException or CheckpointMismatchException or OutputLockedException
+            or FileNotFoundException or ArgumentException => UsageError,
+        TrainingDivergedException or RunFailedException or SnapshotFormatException or IOException => RunFailed,
+        _ => null,
+    };
 }

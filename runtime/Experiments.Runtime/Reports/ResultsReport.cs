@@ -91,8 +91,8 @@ public static class ResultsReport
             """;
     }
 
-    /// <summary>Writes report.md and report.html into the results folder (each atomically).</summary>
-    public static (string Markdown, string Html) Write(string resultsFolder, IReadOnlyList<Row> rows)
+    /// <summary>Writes report.md and report.html into the results folder (each atomically); returns their paths and the Markdown.</summary>
+    public static (string MarkdownPath, string HtmlPath, string Markdown) Write(string resultsFolder, IReadOnlyList<Row> rows)
     {
         string title = $"Experiment results: {Path.GetFileName(Path.GetFullPath(resultsFolder).TrimEnd(Path.DirectorySeparatorChar))}";
         string markdown = Markdown(rows, title);
@@ -100,6 +100,6 @@ public static class ResultsReport
         string htmlPath = Path.Combine(resultsFolder, "report.html");
         AtomicFile.WriteAllText(markdownPath, markdown);
         AtomicFile.WriteAllText(htmlPath, Html(markdown, title));
-        return (markdownPath, htmlPath);
+        return (markdownPath, htmlPath, markdown);
     }
 }

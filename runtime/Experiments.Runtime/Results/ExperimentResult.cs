@@ -5,10 +5,6 @@ public sealed record EpochMetrics(int Epoch, double Loss, double Accuracy, doubl
 {
     /// <summary>Seconds of the training pass alone (the rest of <see cref="Seconds"/> is validation).</summary>
     public double TrainSeconds { get; init; }
-
-    public int TrainExamples { get; init; }
-
-    public int ValidationExamples { get; init; }
 }
 
 /// <summary>Loss and accuracy of the final model on one set (training mode off: no dropout, moving BatchNorm statistics).</summary>

@@ -92,8 +92,6 @@ public static class ExperimentRunner
             var metrics = new EpochMetrics(epoch + 1, outcome.Loss, outcome.Accuracy, val?.Evaluation.Loss, val?.Evaluation.Accuracy, clock.Elapsed.TotalSeconds)
             {
                 TrainSeconds = trainSeconds,
-                TrainExamples = trainData.Count,
-                ValidationExamples = validationView?.Count ?? 0,
             };
             history.Add(metrics);
 
@@ -233,16 +231,15 @@ public static class ExperimentRunner
     /// <summary>One synchronisation per epoch: the first batch whose loss is NaN or infinite, if any.</summary>
     private static Divergence? FirstNonFinite(Tensor batchLosses, int epoch)
     {
-        using Tensor bad = torch.isfinite(batchLosses).logical_not();
+        using var scope = torch.NewDisposeScope();
+        Tensor bad = torch.isfinite(batchLosses).logical_not();
         if (!bad.any().item<bool>())
         {
             return null;
         }
 
-        using Tensor onHost = bad.cpu();
-        using Tensor losses = batchLosses.cpu();
-        int index = Array.IndexOf(onHost.data<bool>().ToArray(), true);
-        return new Divergence(epoch + 1, index + 1, losses.data<float>()[index]);
+        int index = Array.IndexOf(bad.cpu().data<bool>().ToArray(), true);
+        return new Divergence(epoch + 1, index + 1, batchLosses.cpu().data<float>()[index]);
     }
 
     private static string ResumeKey(IExperiment experiment, TrainingSettings settings, RunOptions options, int epochs, Device device) => string.Join('\n',
