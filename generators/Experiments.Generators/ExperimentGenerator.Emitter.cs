@@ -147,7 +147,12 @@ public sealed partial class ExperimentGenerator
             s.AppendLine($"        batchSize: {spec.BatchSize},");
             s.AppendLine($"        epochs: {spec.Epochs},");
             s.AppendLine($"        validation: {Validation(spec)},");
-            s.AppendLine($"        seed: {spec.Seed});");
+            s.AppendLine(spec.Tf32 ? $"        seed: {spec.Seed}," : $"        seed: {spec.Seed});");
+            if (spec.Tf32)
+            {
+                s.AppendLine("        tf32: true);");
+            }
+
             s.AppendLine();
             s.AppendLine("    public nn.Module<Tensor, Tensor> CreateModel() => new Model();");
             s.AppendLine();
@@ -251,6 +256,13 @@ public sealed partial class ExperimentGenerator
             var canonical = new StringBuilder();
             canonical.Append(string.Join("|", spec.Name, spec.Dataset, spec.Input, spec.Optimizer, ModelPlan.Number(spec.LearningRate), ModelPlan.Number(spec.Momentum),
                 spec.Loss, spec.BatchSize, spec.Epochs, spec.Validation, ModelPlan.Number(spec.ValidationFraction), spec.Seed));
+
+            // Appended only when set, so that declarations without it keep the fingerprints they had before it existed.
+            if (spec.Tf32)
+            {
+                canonical.Append("|tf32");
+            }
+
             foreach (LayerSpec layer in spec.Layers)
             {
                 AppendLayer(canonical, layer);

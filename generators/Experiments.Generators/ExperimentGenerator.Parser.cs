@@ -89,6 +89,7 @@ public sealed partial class ExperimentGenerator
                 Named("ValidationFraction", 0.0),
                 Named("Seed", 0L),
                 Named("Description", ""),
+                Named("Tf32", false),
                 EquatableArray.From(layers),
                 EquatableArray.From(diagnostics),
                 classLocation);

@@ -9,7 +9,7 @@ namespace Experiments.Catalog.Tests;
 
 /// <summary>
 /// What `dotnet test` reproduces, from environment variables (all optional):
-/// EXPERIMENTS_PROFILE smoke (default) or full; EXPERIMENTS_DEVICE cpu (default) or cuda; EXPERIMENTS_THREADS (default 2,
+/// EXPERIMENTS_PROFILE smoke (default) or full; EXPERIMENTS_DEVICE cpu (default), cuda, cuda:N or auto; EXPERIMENTS_THREADS (default 2,
 /// the CI machine's cores: thread count is part of a result's identity); EXPERIMENTS_ONLY comma-separated names or globs.
 /// </summary>
 internal sealed record ReproductionSettings(ProfileConfig Profile, string Device, int Threads, string[] Only, ExperimentsConfig Configuration)
@@ -29,7 +29,7 @@ internal sealed record ReproductionSettings(ProfileConfig Profile, string Device
     private static ReproductionSettings FromEnvironment()
     {
         string profile = Environment.GetEnvironmentVariable("EXPERIMENTS_PROFILE") is { Length: > 0 } p ? p : Experiments.Runtime.Hosting.Profile.Smoke.Name;
-        string device = Environment.GetEnvironmentVariable("EXPERIMENTS_DEVICE") is { Length: > 0 } d ? d : "cpu";
+        string device = Experiments.Runtime.Native.TorchRuntime.Resolve(Environment.GetEnvironmentVariable("EXPERIMENTS_DEVICE") is { Length: > 0 } d ? d : "cpu").ToString();
         string threadsText = Environment.GetEnvironmentVariable("EXPERIMENTS_THREADS") is { Length: > 0 } t ? t : "2";
         if (!int.TryParse(threadsText, out int threads) || threads < 1)
         {

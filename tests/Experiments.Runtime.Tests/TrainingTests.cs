@@ -73,8 +73,9 @@ public sealed class TrainingTests
         var e = Assert.Throws<DeviceUnavailableException>(() => TorchRuntime.ResolveDevice("cuda"));
         Assert.Contains("CUDA is not available", e.Message, StringComparison.Ordinal);
         Assert.Contains("--device cpu", e.Message, StringComparison.Ordinal);
-        Assert.Throws<DeviceUnavailableException>(() => TorchRuntime.ResolveDevice("tpu"));
+        Assert.Throws<ArgumentException>(() => TorchRuntime.ResolveDevice("tpu"));
         Assert.Equal(TorchSharp.DeviceType.CPU, TorchRuntime.ResolveDevice("CPU").type);
+        Assert.Equal(TorchSharp.DeviceType.CPU, TorchRuntime.ResolveDevice("auto").type);
     }
 
     [Fact]

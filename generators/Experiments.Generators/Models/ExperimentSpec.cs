@@ -55,6 +55,7 @@ public sealed record ExperimentSpec(
     double ValidationFraction,
     long Seed,
     string Description,
+    bool Tf32,
     EquatableArray<LayerSpec> Layers,
     EquatableArray<DiagnosticInfo> Diagnostics,
     LocationInfo? Location);

@@ -402,8 +402,7 @@ public sealed record ExperimentsConfig
             }
 
             string text = Scalar(node, key);
-            bool valid = text is "cpu" or "cuda" || (text.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(text[5..], NumberStyles.None, CultureInfo.InvariantCulture, out _));
-            return valid ? text : throw Error(node, $"{key} is '{text}': use cpu, cuda or cuda:N");
+            return Native.DeviceRequest.TryParse(text, out _) ? text : throw Error(node, $"{key} is '{text}': use {Native.DeviceRequest.Forms}");
         }
 
         private ConfigException Error(YamlNode node, string problem) => new(

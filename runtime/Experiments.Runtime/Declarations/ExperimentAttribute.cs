@@ -88,6 +88,12 @@ public sealed class ExperimentAttribute(string name, Dataset dataset, Input inpu
 
     public long Seed { get; set; }
 
+    /// <summary>
+    /// Allow TF32 matrix products and convolutions on CUDA (Ampere and newer): faster, but the bits then depend on the
+    /// GPU generation. Off by default; recorded in the result's identity.
+    /// </summary>
+    public bool Tf32 { get; set; }
+
     /// <summary>One line on where the experiment comes from (shown by `list`).</summary>
     public string Description { get; set; } = "";
 }

@@ -80,7 +80,7 @@ public static class ExperimentsCli
     {
         var names = new Argument<string[]>("names") { Description = "Experiment names or globs (mnist-*); optional with --from.", Arity = ArgumentArity.ZeroOrMore };
         var profile = new Option<string?>("--profile") { Description = "full (the notebook's settings), smoke (seeded subset, fewer epochs) or a profile from the configuration. Default: full." };
-        var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N. Default: the profile's, else cpu." };
+        var device = new Option<string?>("--device") { Description = "cpu, cuda, cuda:N or auto (CUDA when this process has it, else the CPU). Default: the profile's, else cpu." };
         var threads = new Option<int?>("--threads") { Description = "Intra-op CPU threads (part of the result's identity). Default: the profile's, else all cores." };
         var seed = new Option<long?>("--seed") { Description = "Replace the declared seed (splits, initial weights, shuffles, dropout)." };
         var output = new Option<string?>("--out") { Description = "Results folder; one subfolder per experiment. Default: the configuration's output, else results." };
@@ -115,7 +115,8 @@ public static class ExperimentsCli
             }
 
             Configuration.ProfileConfig p = configuration.Profile(parse.GetValue(profile) ?? configuration.Run?.Profile ?? Profile.Full.Name);
-            string deviceName = parse.GetValue(device) ?? configuration.Run?.Device ?? p.Device ?? "cpu";
+            // Resolved once (auto becomes cpu or cuda:0) so that config.yaml records, and --from replays, the device used.
+            string deviceName = TorchRuntime.Resolve(parse.GetValue(device) ?? configuration.Run?.Device ?? p.Device ?? "cpu").ToString();
             int threadCount = parse.GetValue(threads) ?? configuration.Run?.Threads ?? p.Threads ?? Environment.ProcessorCount;
             if (threadCount < 1)
             {

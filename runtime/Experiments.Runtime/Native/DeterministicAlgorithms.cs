@@ -5,7 +5,8 @@ namespace Experiments.Runtime.Native;
 /// <summary>
 /// Switches LibTorch's deterministic algorithms on. TorchSharp 0.107's torch.use_deterministic_algorithms is
 /// marked obsolete ("not implemented", a compile error), so this binds the at::Context entry points that
-/// libtorch_cpu exports (PLATFORM.md; Itanium-mangled names, Linux and macOS).
+/// libtorch_cpu exports: Itanium-mangled names on Linux and macOS (PLATFORM.md), MSVC-mangled ones on Windows (read
+/// from the export table of torch_cpu.dll in libtorch-cpu-win-x64 2.10.0 with `llvm-objdump -p`).
 /// </summary>
 public static unsafe class DeterministicAlgorithms
 {
@@ -48,23 +49,38 @@ public static unsafe class DeterministicAlgorithms
             }
 
             string library = OperatingSystem.IsWindows() ? "torch_cpu.dll" : OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
-            if (OperatingSystem.IsWindows())
-            {
-                throw new PlatformNotSupportedException("Deterministic algorithms are bound through Itanium-mangled names; the MSVC names for Windows are not wired yet.");
-            }
-
             // TorchSharp has already loaded LibTorch; loading by soname returns that same copy.
             if (!NativeLibrary.TryLoad(library, out nint handle))
             {
                 throw new InvalidOperationException($"{library} is not loaded; initialise TorchSharp first.");
             }
 
-            var globalContext = (delegate* unmanaged<nint>)NativeLibrary.GetExport(handle, "_ZN2at13globalContextEv");
-            _setDeterministic = (delegate* unmanaged<nint, byte, byte, void>)NativeLibrary.GetExport(handle, "_ZN2at7Context26setDeterministicAlgorithmsEbb");
-            _getDeterministic = (delegate* unmanaged<nint, byte>)NativeLibrary.GetExport(handle, "_ZNK2at7Context23deterministicAlgorithmsEv");
-            _setDeterministicCuDnn = (delegate* unmanaged<nint, byte, void>)NativeLibrary.GetExport(handle, "_ZN2at7Context21setDeterministicCuDNNEb");
-            _setBenchmarkCuDnn = (delegate* unmanaged<nint, byte, void>)NativeLibrary.GetExport(handle, "_ZN2at7Context17setBenchmarkCuDNNEb");
+            ContextSymbols names = OperatingSystem.IsWindows() ? ContextSymbols.Msvc : ContextSymbols.Itanium;
+            var globalContext = (delegate* unmanaged<nint>)NativeLibrary.GetExport(handle, names.GlobalContext);
+            _setDeterministic = (delegate* unmanaged<nint, byte, byte, void>)NativeLibrary.GetExport(handle, names.SetDeterministicAlgorithms);
+            _getDeterministic = (delegate* unmanaged<nint, byte>)NativeLibrary.GetExport(handle, names.DeterministicAlgorithms);
+            _setDeterministicCuDnn = (delegate* unmanaged<nint, byte, void>)NativeLibrary.GetExport(handle, names.SetDeterministicCuDnn);
+            _setBenchmarkCuDnn = (delegate* unmanaged<nint, byte, void>)NativeLibrary.GetExport(handle, names.SetBenchmarkCuDnn);
             _context = globalContext();
         }
+    }
+
+    /// <summary>The exported names of at::globalContext() and the at::Context members used, per C++ ABI.</summary>
+    internal sealed record ContextSymbols(
+        string GlobalContext, string SetDeterministicAlgorithms, string DeterministicAlgorithms, string SetDeterministicCuDnn, string SetBenchmarkCuDnn)
+    {
+        public static ContextSymbols Itanium { get; } = new(
+            "_ZN2at13globalContextEv",
+            "_ZN2at7Context26setDeterministicAlgorithmsEbb",
+            "_ZNK2at7Context23deterministicAlgorithmsEv",
+            "_ZN2at7Context21setDeterministicCuDNNEb",
+            "_ZN2at7Context17setBenchmarkCuDNNEb");
+
+        public static ContextSymbols Msvc { get; } = new(
+            "?globalContext@at@@YAAEAVContext@1@XZ",
+            "?setDeterministicAlgorithms@Context@at@@QEAAX_N0@Z",
+            "?deterministicAlgorithms@Context@at@@QEBA_NXZ",
+            "?setDeterministicCuDNN@Context@at@@QEAAX_N@Z",
+            "?setBenchmarkCuDNN@Context@at@@QEAAX_N@Z");
     }
 }

@@ -64,36 +64,39 @@ public static partial class TorchRuntime
         }
     }
 
-    /// <summary>Resolves "cpu", "cuda" or "cuda:N" to a device; CUDA asked for but unavailable is an error that says why.</summary>
+    /// <summary>Resolves cpu, cuda, cuda:N or auto to a device of this process (see <see cref="DeviceRequest"/>).</summary>
     public static Device ResolveDevice(string name)
     {
-        string normalized = name.Trim().ToLowerInvariant();
-        if (normalized == "cpu")
+        DeviceRequest resolved = Resolve(name);
+        return resolved.Kind == DeviceKind.Cpu ? torch.CPU : torch.device(DeviceType.CUDA, resolved.Index);
+    }
+
+    /// <summary>The concrete device (cpu or cuda:N) that <paramref name="name"/> means in this process; loads LibTorch unless it is cpu.</summary>
+    public static DeviceRequest Resolve(string name)
+    {
+        DeviceRequest request = DeviceRequest.Parse(name);
+        if (request.Kind == DeviceKind.Cpu)
         {
-            return torch.CPU;
+            return request;
         }
 
-        if (normalized == "cuda" || normalized.StartsWith("cuda:", StringComparison.Ordinal))
+        EnsureLoaded();
+        return request.Resolve(torch.cuda.is_available() ? torch.cuda.device_count() : 0, Backend);
+    }
+
+    /// <summary>
+    /// TF32 (10-bit mantissa) matrix products and convolutions on Ampere and newer GPUs: off unless an experiment asks
+    /// for it. LibTorch's default leaves cuDNN's on, which would make a convolution's bits depend on the GPU generation.
+    /// </summary>
+    public static void SetTf32(bool allowed)
+    {
+        if (!torch.cuda.is_available())
         {
-            if (!torch.cuda.is_available())
-            {
-                throw new DeviceUnavailableException(
-                    $"Device '{name}' was requested but CUDA is not available in this process (TorchBackend={Backend}). " +
-                    "Build with -p:TorchBackend=cuda-linux (or cuda-windows), or with -p:TorchBackend=external and a CUDA-enabled LibTorch on LD_LIBRARY_PATH, " +
-                    "and check that `nvidia-smi` sees a GPU. Use --device cpu to train on the CPU.");
-            }
-
-            int index = normalized == "cuda" ? 0 : int.Parse(normalized["cuda:".Length..], System.Globalization.CultureInfo.InvariantCulture);
-            int count = torch.cuda.device_count();
-            if (index >= count)
-            {
-                throw new DeviceUnavailableException($"Device '{name}' was requested but this machine has {count} CUDA device(s) (0..{count - 1}).");
-            }
-
-            return torch.device(DeviceType.CUDA, index);
+            return;
         }
 
-        throw new DeviceUnavailableException($"Unknown device '{name}'. Use cpu, cuda or cuda:N.");
+        torch.backends.cuda.matmul.allow_tf32 = allowed;
+        torch.backends.cudnn.allow_tf32 = allowed;
     }
 
     /// <summary>Seeds torch's generators (CPU and, when present, every CUDA device).</summary>

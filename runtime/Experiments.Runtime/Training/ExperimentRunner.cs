@@ -19,6 +19,7 @@ public static class ExperimentRunner
         TorchRuntime.Initialize(options.Threads);
         Device device = TorchRuntime.ResolveDevice(options.Device);
         TrainingSettings settings = options.Overrides is { } overrides ? overrides(experiment.Settings) : experiment.Settings;
+        TorchRuntime.SetTf32(settings.Tf32);
         DatasetSpec spec = DatasetSpec.For(experiment.Info.Dataset);
         ImageDataset dataset = ImageDataset.Load(spec, new DatasetProvisioner(options.Data), log);
 
@@ -138,7 +139,7 @@ public static class ExperimentRunner
             DotNet = RuntimeInformation.FrameworkDescription,
             Os = RuntimeInformation.RuntimeIdentifier,
             Deterministic = DeterministicAlgorithms.IsEnabled,
-            Tf32 = false,
+            Tf32 = settings.Tf32,
             Initialisers = KerasInit.Scheme,
         };
 

@@ -23,7 +23,8 @@ public sealed record TrainingSettings
         int epochs,
         ValidationSpec validation,
         long seed,
-        float inputScale = 1f / 255f)
+        float inputScale = 1f / 255f,
+        bool tf32 = false)
     {
         if (inputShape.Count == 0 || inputShape.Any(d => d <= 0))
         {
@@ -37,6 +38,7 @@ public sealed record TrainingSettings
         Epochs = epochs > 0 ? epochs : throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "Epochs must be at least 1.");
         Validation = validation;
         Seed = seed;
+        Tf32 = tf32;
         InputScale = inputScale > 0 && float.IsFinite(inputScale) ? inputScale : throw new ArgumentOutOfRangeException(nameof(inputScale), inputScale, "Input scale must be a positive number, e.g. 1/255.");
     }
 
@@ -58,6 +60,12 @@ public sealed record TrainingSettings
     /// <summary>Pixel bytes are multiplied by this (the notebooks' x / 255).</summary>
     public float InputScale { get; }
 
+    /// <summary>
+    /// Lets CUDA matrix products and convolutions use TF32 (faster on Ampere and newer GPUs, 10-bit mantissa, bits
+    /// that depend on the GPU generation). Off unless the experiment asks for it; no effect on the CPU.
+    /// </summary>
+    public bool Tf32 { get; }
+
     /// <summary>These settings with configuration overrides applied (null keeps the declared value); validated like a declaration.</summary>
     public TrainingSettings With(int? epochs = null, int? batchSize = null, double? learningRate = null, long? seed = null) => new(
         InputShape,
@@ -67,9 +75,10 @@ public sealed record TrainingSettings
         epochs ?? Epochs,
         Validation,
         seed ?? Seed,
-        InputScale);
+        InputScale,
+        Tf32);
 
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"input [{string.Join(", ", InputShape)}] {(InputScale == 1f / 255f ? "/255" : $"x{InputScale:R}")}, {Optimizer}, {Loss}, batch {BatchSize}, {Epochs} epochs, validation {Validation}, seed {Seed}");
+        $"input [{string.Join(", ", InputShape)}] {(InputScale == 1f / 255f ? "/255" : $"x{InputScale:R}")}, {Optimizer}, {Loss}, batch {BatchSize}, {Epochs} epochs, validation {Validation}, seed {Seed}{(Tf32 ? ", tf32" : "")}");
 }
