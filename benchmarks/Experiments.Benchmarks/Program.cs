@@ -7,7 +7,7 @@ using Experiments.Runtime.Training;
 
 // Benchmarks print figures; they are not tests. Usage:
 //   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- memory [--epochs 50] [--train 6000] [--threads 2]
-//   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- speed [--experiments 'mnist-*'] [--train 12000] [--device cpu] [--threads 2]
+//   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- speed [--experiments 'mnist-*'] [--train 12000] [--device cpu] [--threads 2] [--layout flat|per-parameter]
 return args.FirstOrDefault() switch
 {
     "memory" => Memory.Run(args[1..]),
@@ -18,7 +18,7 @@ return args.FirstOrDefault() switch
 static int Usage()
 {
     Console.Error.WriteLine("usage: memory [--epochs N] [--train N] [--threads N] [--experiment NAME]");
-    Console.Error.WriteLine("       speed [--experiments GLOBS] [--train N] [--device cpu|cuda] [--threads N]");
+    Console.Error.WriteLine("       speed [--experiments GLOBS] [--train N] [--device cpu|cuda] [--threads N] [--layout flat|per-parameter]");
     return 2;
 }
 
@@ -40,8 +40,14 @@ internal static class Speed
         int train = int.Parse(Value(args, "--train") ?? "12000", CultureInfo.InvariantCulture);
         int threads = int.Parse(Value(args, "--threads") ?? "2", CultureInfo.InvariantCulture);
         string device = Value(args, "--device") ?? "cpu";
+        ParameterLayoutKind layout = Value(args, "--layout") switch
+        {
+            null or "flat" => ParameterLayoutKind.Flat,
+            "per-parameter" => ParameterLayoutKind.PerParameter,
+            string other => throw new ArgumentException($"--layout {other}: use flat or per-parameter."),
+        };
         IReadOnlyList<IExperiment> chosen = Experiments.Runtime.Hosting.ExperimentSelector.Select(ExperimentRegistry.All, patterns);
-        Console.WriteLine(FormattableString.Invariant($"{device}, {threads} threads, {train} training images, epoch 2 of 2 measured; {Experiments.Runtime.Native.MachineInfo.CpuIdentity()}"));
+        Console.WriteLine(FormattableString.Invariant($"{device}, {threads} threads, {train} training images, epoch 2 of 2 measured, {layout} parameters; {Experiments.Runtime.Native.MachineInfo.CpuIdentity()}"));
         Console.WriteLine($"{"experiment",-26} {"batch",5} {"train img/s",11} {"eval img/s",10} {"s/epoch",8} {"peak MB",8}");
         foreach (IExperiment experiment in chosen)
         {
@@ -54,6 +60,7 @@ internal static class Speed
                 TrainLimit = train,
                 TestLimit = 2000,
                 MaxEpochs = 2,
+                ParameterLayout = layout,
             };
             RunIdentity identity = ExperimentRunner.Run(experiment, options, epochs.Add).Identity;
             EpochMetrics measured = epochs[^1];

@@ -44,7 +44,9 @@ public static class ExperimentRunner
         using nn.Module<Tensor, Tensor> model = experiment.CreateModel();
         model.to(device);
         TorchRuntime.Seed(SeedStreams.TorchSeed(settings.Seed, SeedPurpose.Dropout));
-        using KerasOptimizer optimizer = KerasOptimizer.Create(settings.Optimizer, model.parameters());
+        using KerasOptimizer optimizer = KerasOptimizer.Create(
+            settings.Optimizer,
+            ParameterLayout.Create(options.ParameterLayout, model.parameters(), device.type == DeviceType.CUDA ? RecurrentParameters(model) : null));
 
         int epochs = Math.Min(settings.Epochs, options.MaxEpochs ?? int.MaxValue);
         var history = new List<EpochMetrics>(epochs);
@@ -215,6 +217,13 @@ public static class ExperimentRunner
 
         return new EpochOutcome(lossSum.item<double>() / count, (double)correct.item<long>() / count, batches, null, diverged);
     }
+
+    /// <summary>The parameters of LSTM, GRU and RNN modules: on CUDA they stay in the buffer cuDNN uses without copying.</summary>
+    private static HashSet<TorchSharp.Modules.Parameter> RecurrentParameters(nn.Module model) =>
+        model.modules()
+            .Where(m => m is TorchSharp.Modules.LSTM or TorchSharp.Modules.GRU or TorchSharp.Modules.RNN)
+            .SelectMany(m => m.parameters())
+            .ToHashSet(ParameterLayout.ReferenceComparer);
 
     private static string WeightsHash(nn.Module model)
     {

@@ -14,32 +14,45 @@ namespace Experiments.Runtime.Training;
 /// </remarks>
 public abstract class KerasOptimizer : IDisposable
 {
-    protected KerasOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, OptimizerSettings settings)
+    private IReadOnlyList<Tensor> _checkpointViews = [];
+
+    protected KerasOptimizer(ParameterLayout layout, OptimizerSettings settings)
     {
-        Parameters = parameters.ToList();
+        Layout = layout;
         Settings = settings;
     }
 
-    public IReadOnlyList<TorchSharp.Modules.Parameter> Parameters { get; }
+    /// <summary>The trainable parameters, as the segments each update step works on.</summary>
+    public ParameterLayout Layout { get; }
+
+    public IReadOnlyList<TorchSharp.Modules.Parameter> Parameters => Layout.Parameters;
 
     public OptimizerSettings Settings { get; }
 
     /// <summary>Steps taken so far (Keras' optimizer.iterations).</summary>
     public long Iterations { get; protected set; }
 
-    /// <summary>Every state tensor (momenta, second moments), in a fixed order: what a checkpoint must hold besides <see cref="Iterations"/>.</summary>
-    public abstract IReadOnlyList<Tensor> State { get; }
+    /// <summary>
+    /// Every state tensor (momenta, second moments) as one tensor per parameter in a fixed order, whatever the layout:
+    /// what a checkpoint must hold besides <see cref="Iterations"/>. Loading writes through these views.
+    /// </summary>
+    public IReadOnlyList<Tensor> State => _checkpointViews;
 
     /// <summary>Sets the step count of a resumed run (the state tensors are loaded in place).</summary>
     public void RestoreIterations(long iterations) => Iterations = iterations >= 0 ? iterations : throw new ArgumentOutOfRangeException(nameof(iterations));
 
-    public static KerasOptimizer Create(OptimizerSettings settings, IEnumerable<TorchSharp.Modules.Parameter> parameters) => settings.Kind switch
+    /// <summary>An optimizer over <paramref name="layout"/>'s parameters; the layout then belongs to it.</summary>
+    public static KerasOptimizer Create(OptimizerSettings settings, ParameterLayout layout) => settings.Kind switch
     {
-        OptimizerKind.Sgd => new KerasSgd(parameters, settings),
-        OptimizerKind.Adam => new KerasAdam(parameters, settings),
-        OptimizerKind.RmsProp => new KerasRmsProp(parameters, settings),
+        OptimizerKind.Sgd => new KerasSgd(layout, settings),
+        OptimizerKind.Adam => new KerasAdam(layout, settings),
+        OptimizerKind.RmsProp => new KerasRmsProp(layout, settings),
         _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Kind, "Unknown optimizer."),
     };
+
+    /// <summary>An optimizer over the parameters one by one (no shared storage).</summary>
+    public static KerasOptimizer Create(OptimizerSettings settings, IEnumerable<TorchSharp.Modules.Parameter> parameters) =>
+        Create(settings, ParameterLayout.Create(ParameterLayoutKind.PerParameter, parameters));
 
     /// <summary>Applies one update from the gradients currently held by the parameters.</summary>
     public void Step()
@@ -47,42 +60,38 @@ public abstract class KerasOptimizer : IDisposable
         Iterations++;
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        for (int i = 0; i < Parameters.Count; i++)
+        for (int i = 0; i < Layout.Segments.Count; i++)
         {
-            TorchSharp.Modules.Parameter parameter = Parameters[i];
-            if (parameter.grad is { } gradient)
+            ParameterLayout.Segment segment = Layout.Segments[i];
+            if (segment.Gradients() is { } gradient)
             {
-                Update(i, parameter, gradient);
+                Update(i, segment.Values, gradient);
             }
         }
     }
 
-    public void ZeroGrad()
-    {
-        foreach (TorchSharp.Modules.Parameter parameter in Parameters)
-        {
-            parameter.grad?.zero_();
-        }
-    }
+    public void ZeroGrad() => Layout.ZeroGradients();
 
+    /// <summary>Updates segment <paramref name="index"/> (its values in place) from its gradient.</summary>
     protected abstract void Update(int index, Tensor parameter, Tensor gradient);
 
-    /// <summary>Per-parameter state tensors (moments), created once and kept outside every dispose scope.</summary>
+    /// <summary>One zeroed state tensor per segment, kept outside every dispose scope, and registered for checkpoints in creation order.</summary>
     protected List<Tensor> CreateSlots()
     {
-        var slots = new List<Tensor>(Parameters.Count);
-        foreach (TorchSharp.Modules.Parameter parameter in Parameters)
+        var slots = new List<Tensor>(Layout.Segments.Count);
+        foreach (ParameterLayout.Segment segment in Layout.Segments)
         {
-            Tensor slot = torch.zeros_like(parameter).DetachFromDisposeScope();
-            slots.Add(slot);
+            slots.Add(torch.zeros_like(segment.Values).DetachFromDisposeScope());
         }
 
+        _checkpointViews = [.. _checkpointViews, .. Layout.PerParameterViews(slots)];
         return slots;
     }
 
     public void Dispose()
     {
         Dispose(disposing: true);
+        Layout.Dispose();
         GC.SuppressFinalize(this);
     }
 
@@ -97,13 +106,11 @@ internal sealed class KerasSgd : KerasOptimizer
 {
     private readonly List<Tensor> _velocity;
 
-    public KerasSgd(IEnumerable<TorchSharp.Modules.Parameter> parameters, OptimizerSettings settings)
-        : base(parameters, settings)
+    public KerasSgd(ParameterLayout layout, OptimizerSettings settings)
+        : base(layout, settings)
     {
         _velocity = settings.Momentum > 0 ? CreateSlots() : [];
     }
-
-    public override IReadOnlyList<Tensor> State => _velocity;
 
     protected override void Update(int index, Tensor parameter, Tensor gradient)
     {
@@ -135,14 +142,12 @@ internal sealed class KerasAdam : KerasOptimizer
     private readonly List<Tensor> _m;
     private readonly List<Tensor> _v;
 
-    public KerasAdam(IEnumerable<TorchSharp.Modules.Parameter> parameters, OptimizerSettings settings)
-        : base(parameters, settings)
+    public KerasAdam(ParameterLayout layout, OptimizerSettings settings)
+        : base(layout, settings)
     {
         _m = CreateSlots();
         _v = CreateSlots();
     }
-
-    public override IReadOnlyList<Tensor> State => [.. _m, .. _v];
 
     protected override void Update(int index, Tensor parameter, Tensor gradient)
     {
@@ -165,13 +170,11 @@ internal sealed class KerasRmsProp : KerasOptimizer
 {
     private readonly List<Tensor> _meanSquare;
 
-    public KerasRmsProp(IEnumerable<TorchSharp.Modules.Parameter> parameters, OptimizerSettings settings)
-        : base(parameters, settings)
+    public KerasRmsProp(ParameterLayout layout, OptimizerSettings settings)
+        : base(layout, settings)
     {
         _meanSquare = CreateSlots();
     }
-
-    public override IReadOnlyList<Tensor> State => _meanSquare;
 
     protected override void Update(int index, Tensor parameter, Tensor gradient)
     {

@@ -40,6 +40,12 @@ public sealed record RunOptions
     /// <summary>Record a NaN or infinite loss as the run's result instead of failing (for experiments that show a setting fails).</summary>
     public bool RecordDivergence { get; init; }
 
+    /// <summary>
+    /// How the optimizer holds the parameters. Flat (the default) updates all of them in a few kernels per step;
+    /// per-parameter is the reference it is checked against (same bits on the CPU, see the optimizer tests).
+    /// </summary>
+    public ParameterLayoutKind ParameterLayout { get; init; } = ParameterLayoutKind.Flat;
+
     /// <summary>Replaces declared settings (epochs, batch size, learning rate, seed) for this run; null keeps the declaration.</summary>
     public Func<TrainingSettings, TrainingSettings>? Overrides { get; init; }
 }
