@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Runs the TorchSharp speed benchmark and the PyTorch reference alternately (twice each, same machine, same
-threads) and prints, per model, the best throughput of each and their ratio (ours / PyTorch; above 1 is faster).
+"""Runs the TorchSharp speed benchmark and the PyTorch reference alternately (--rounds times each, same machine, same
+threads, same examples in the same batch order: the benchmark exports its data plan and the reference reads it) and
+prints, per model, the best throughput of each and their ratio (ours / PyTorch; above 1 is faster).
 
 Usage (repository root, after `dotnet build -c Release benchmarks/Experiments.Benchmarks` and
-`apt-get install python3-torch`): /usr/bin/python3 benchmarks/compare.py [--train 12000] [--threads 2] [--rounds 2]
+`apt-get install python3-torch libopenblas0-pthread`):
+  /usr/bin/python3 benchmarks/compare.py [--train 12000] [--threads 2] [--epochs 3] [--rounds 2] [--experiments a,b]
 """
-import argparse, subprocess, sys
+import argparse, subprocess, sys, tempfile
 
 def table(output):
     rows = {}
@@ -24,9 +26,17 @@ def main():
     parser.add_argument("--train", default="12000")
     parser.add_argument("--threads", default="2")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--epochs", default="3")
+    parser.add_argument("--experiments", default="")
     args = parser.parse_args()
-    ours_command = ["dotnet", "benchmarks/Experiments.Benchmarks/bin/Release/net10.0/Experiments.Benchmarks.dll", "speed", "--train", args.train, "--threads", args.threads]
-    theirs_command = [sys.executable, "benchmarks/pytorch/reference.py", "--train", args.train, "--threads", args.threads]
+    plan = tempfile.mkdtemp(prefix="experiments-plan-")
+    ours_command = ["dotnet", "benchmarks/Experiments.Benchmarks/bin/Release/net10.0/Experiments.Benchmarks.dll", "speed",
+                    "--train", args.train, "--threads", args.threads, "--epochs", args.epochs, "--plan-out", plan]
+    theirs_command = [sys.executable, "benchmarks/pytorch/reference.py", "--train", args.train, "--threads", args.threads,
+                      "--epochs", args.epochs, "--plan", plan]
+    if args.experiments:
+        ours_command += ["--experiments", args.experiments]
+        theirs_command += ["--only", args.experiments]
     ours, theirs = [], []
     for _ in range(args.rounds):
         for command, runs in ((ours_command, ours), (theirs_command, theirs)):

@@ -91,4 +91,34 @@ public sealed class SplitTests
         Assert.All(a.GroupBy(i => labels[i]), g => Assert.InRange(g.Count(), 99, 101));
         Assert.Equal(a.Length, a.Distinct().Count());
     }
+
+    [Fact]
+    public void A_data_plan_composes_subset_and_split_into_file_indices()
+    {
+        byte[] trainLabels = Labels(3000);
+        byte[] testLabels = Labels(500);
+        DataPlan plan = DataPlan.Create(trainLabels, testLabels, ValidationSpec.KerasTail(0.25), seed: 4, trainLimit: 1000, testLimit: 200);
+        int[] subset = DataSplit.Subset(trainLabels, 1000, 4, stream: 0);
+
+        Assert.Equal(subset[..750], plan.Train);
+        Assert.Equal(subset[750..], plan.Validation);
+        Assert.False(plan.ValidationIsTestSet);
+        Assert.Equal(DataSplit.Subset(testLabels, 200, 4, stream: 1), plan.Test);
+        Assert.All(plan.Train.Concat(plan.Validation), i => Assert.InRange(i, 0, 2999));
+        Assert.Equal(1000, plan.Train.Concat(plan.Validation).Distinct().Count());
+    }
+
+    [Fact]
+    public void A_data_plan_orders_each_epoch_differently_and_reproducibly()
+    {
+        DataPlan plan = DataPlan.Create(Labels(600), Labels(100), ValidationSpec.TestSet, seed: 9);
+        int[] first = plan.EpochOrder(0);
+        Assert.Equal(Enumerable.Range(0, 600), first.Order());
+        Assert.Equal(first, DataPlan.Create(Labels(600), Labels(100), ValidationSpec.TestSet, seed: 9).EpochOrder(0));
+        Assert.NotEqual(first, plan.EpochOrder(1));
+        Assert.NotEqual(first, DataPlan.Create(Labels(600), Labels(100), ValidationSpec.TestSet, seed: 10).EpochOrder(0));
+        Assert.True(plan.ValidationIsTestSet);
+        Assert.Empty(plan.Validation);
+        Assert.Equal(Enumerable.Range(0, 100), plan.Test);
+    }
 }

@@ -23,21 +23,16 @@ public static class ExperimentRunner
         DatasetSpec spec = DatasetSpec.For(experiment.Info.Dataset);
         ImageDataset dataset = ImageDataset.Load(spec, new DatasetProvisioner(options.Data), log);
 
-        ImageSet trainFile = options.TrainLimit is { } trainLimit
-            ? dataset.Train.Select(DataSplit.Subset(dataset.Train.Labels, trainLimit, settings.Seed, stream: 0))
-            : dataset.Train;
-        ImageSet test = options.TestLimit is { } testLimit
-            ? dataset.Test.Select(DataSplit.Subset(dataset.Test.Labels, testLimit, settings.Seed, stream: 1))
-            : dataset.Test;
-        DataSplit split = DataSplit.Create(settings.Validation, trainFile.Labels, settings.Seed);
-        ImageSet train = split.Train.Length == trainFile.Count ? trainFile : trainFile.Select(split.Train);
-        ImageSet? validation = split.ValidationIsTestSet ? test : split.Validation.Length > 0 ? trainFile.Select(split.Validation) : null;
+        DataPlan plan = DataPlan.Create(dataset.Train.Labels, dataset.Test.Labels, settings.Validation, settings.Seed, options.TrainLimit, options.TestLimit);
+        ImageSet train = dataset.Train.Select(plan.Train);
+        ImageSet test = dataset.Test.Select(plan.Test);
+        ImageSet? validation = plan.ValidationIsTestSet ? test : plan.Validation.Length > 0 ? dataset.Train.Select(plan.Validation) : null;
 
         using var trainData = new DeviceData(train, settings.InputShape, settings.InputScale, device);
         using var testData = new DeviceData(test, settings.InputShape, settings.InputScale, device);
         using DeviceData? validationData = validation is null ? null
-            : split.ValidationIsTestSet ? null : new DeviceData(validation, settings.InputShape, settings.InputScale, device);
-        DeviceData? validationView = split.ValidationIsTestSet ? testData : validationData;
+            : plan.ValidationIsTestSet ? null : new DeviceData(validation, settings.InputShape, settings.InputScale, device);
+        DeviceData? validationView = plan.ValidationIsTestSet ? testData : validationData;
 
         // Separate streams: changing the split or the batch order leaves the initial weights alone, and vice versa.
         TorchRuntime.Seed(SeedStreams.TorchSeed(settings.Seed, SeedPurpose.WeightInit));
@@ -66,7 +61,7 @@ public static class ExperimentRunner
         for (int epoch = firstEpoch; epoch < epochs && divergence is null; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            EpochOutcome outcome = TrainEpoch(model, optimizer, trainData, settings, epoch, device, onBatch, position, options.Stop);
+            EpochOutcome outcome = TrainEpoch(model, optimizer, trainData, plan.EpochOrder(epoch), settings, epoch, device, onBatch, position, options.Stop);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             position = new EpochPosition(0, 0, 0);
             if (outcome.Diverged is { } diverged)
@@ -166,12 +161,11 @@ public static class ExperimentRunner
     private sealed record EpochOutcome(double Loss, double Accuracy, int Batches, EpochPosition? StoppedAt, Divergence? Diverged);
 
     private static EpochOutcome TrainEpoch(
-        nn.Module<Tensor, Tensor> model, KerasOptimizer optimizer, DeviceData data, TrainingSettings settings, int epoch, Device device,
+        nn.Module<Tensor, Tensor> model, KerasOptimizer optimizer, DeviceData data, int[] order, TrainingSettings settings, int epoch, Device device,
         Action<int, int, int>? onBatch, EpochPosition start, CancellationToken stop)
     {
         model.train();
         int count = data.Count;
-        int[] order = SeedStreams.Create(settings.Seed, SeedPurpose.Shuffle, epoch).Permutation(count);
 
         // Sums stay on the device: no host synchronisation inside the epoch. Each batch's loss is kept (one small copy)
         // so that a NaN or infinity can be traced to its batch when the epoch's figures come back.
