@@ -7,18 +7,21 @@ using Experiments.Runtime.Results;
 using Experiments.Runtime.Training;
 
 // Benchmarks print figures; they are not tests. Usage:
+//   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- matmul [--threads 2] [--cold]
 //   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- memory [--epochs 50] [--train 6000] [--threads 2]
 //   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- speed [--experiments 'mnist-*'] [--train 12000] [--device cpu] [--threads 2] [--layout flat|per-parameter] [--plan-out DIR]
 return args.FirstOrDefault() switch
 {
     "memory" => Memory.Run(args[1..]),
     "speed" => Speed.Run(args[1..]),
+    "matmul" => Matmul.Run(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: memory [--epochs N] [--train N] [--threads N] [--experiment NAME]");
+    Console.Error.WriteLine("       matmul [--threads N] [--cold]");
     Console.Error.WriteLine("       speed [--experiments GLOBS] [--train N] [--device cpu|cuda] [--threads N] [--layout flat|per-parameter] [--plan-out DIR]");
     return 2;
 }
@@ -169,5 +172,73 @@ internal static class Memory
     {
         int at = Array.IndexOf(args, name);
         return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}
+
+/// <summary>
+/// The matrix products of one training step of seed 004's MLP (784-512-512-10, batch 32): forward, input gradient and
+/// weight gradient of each layer, as LibTorch runs them (torch.mm on row-major tensors), and an eval-sized forward.
+/// Prints microseconds per call and GFLOP/s; benchmarks/pytorch/reference.py --matmul prints the same for PyTorch, so
+/// that LibTorch's oneMKL and Debian PyTorch's OpenBLAS can be compared shape by shape (issue 6).
+/// </summary>
+internal static class Matmul
+{
+    /// <summary>C[M,N] = A[M,K] B[K,N]; a transposed operand is a transposed view, as nn.Linear's weight (stored [out, in]) and autograd give.</summary>
+    public static readonly (string Name, int M, int K, int N, bool TransposeA, bool TransposeB)[] Shapes =
+    [
+        ("fc1 forward     x W1'  [32,784]x[784,512]", 32, 784, 512, false, true),
+        ("fc1 weight grad g' x   [512,32]x[32,784]", 512, 32, 784, true, false),
+        ("fc2 forward     h W2'  [32,512]x[512,512]", 32, 512, 512, false, true),
+        ("fc2 input grad  g W2   [32,512]x[512,512]", 32, 512, 512, false, false),
+        ("fc2 weight grad g' h   [512,32]x[32,512]", 512, 32, 512, true, false),
+        ("fc3 forward     h W3'  [32,512]x[512,10]", 32, 512, 10, false, true),
+        ("eval fc1        x W1'  [1000,784]x[784,512]", 1000, 784, 512, false, true),
+    ];
+
+    public static int Run(string[] args)
+    {
+        int at = Array.IndexOf(args, "--threads");
+        int threads = at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 2;
+        bool cold = args.Contains("--cold");
+        Experiments.Runtime.Native.TorchRuntime.Initialize(threads);
+        Console.WriteLine(FormattableString.Invariant(
+            $"libtorch {Experiments.Runtime.Native.TorchRuntime.LibTorchPackage}, {threads} threads, {(cold ? "cold caches (32 MB written between calls; only the product timed)" : "warm caches")}; MKL_ENABLE_INSTRUCTIONS={Environment.GetEnvironmentVariable("MKL_ENABLE_INSTRUCTIONS") ?? "(unset)"}"));
+        using var sweep = TorchSharp.torch.zeros(8L << 20);
+        Console.WriteLine($"{"product",-44} {"us/call",8} {"GFLOP/s",8}");
+        TorchSharp.torch.manual_seed(0);
+        foreach ((string name, int m, int k, int n, bool transposeA, bool transposeB) in Shapes)
+        {
+            using var aStored = transposeA ? TorchSharp.torch.rand(k, m) : TorchSharp.torch.rand(m, k);
+            using var bStored = transposeB ? TorchSharp.torch.rand(n, k) : TorchSharp.torch.rand(k, n);
+            using var a = transposeA ? aStored.t() : aStored.alias();
+            using var b = transposeB ? bStored.t() : bStored.alias();
+            int calls = Math.Max(20, (int)(2e9 / (2.0 * m * n * k)));
+            double best = double.MaxValue;
+            for (int round = 0; round < 5; round++)
+            {
+                double seconds = 0;
+                var clock = Stopwatch.StartNew();
+                for (int i = 0; i < calls; i++)
+                {
+                    if (cold)
+                    {
+                        sweep.add_(1);
+                        clock.Restart();
+                    }
+
+                    a.mm(b).Dispose();
+                    if (cold)
+                    {
+                        seconds += clock.Elapsed.TotalSeconds;
+                    }
+                }
+
+                best = Math.Min(best, (cold ? seconds : clock.Elapsed.TotalSeconds) / calls);
+            }
+
+            Console.WriteLine(FormattableString.Invariant($"{name,-44} {best * 1e6,8:F1} {2.0 * m * n * k / best / 1e9,8:F1}"));
+        }
+
+        return 0;
     }
 }

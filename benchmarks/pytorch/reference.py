@@ -3,7 +3,8 @@
 `Experiments.Benchmarks speed`, timed the same way (--epochs epochs, the fastest after the first reported; evaluation
 in batches of 1000), deterministic algorithms on, same thread count.
 
-Usage: python3 benchmarks/pytorch/reference.py [--train 12000] [--threads 2] [--epochs 3] [--plan DIR] [--data ~/.cache/experiments/datasets]
+Usage: python3 benchmarks/pytorch/reference.py --matmul [--cold] [--threads 2]   (matrix products only)
+       python3 benchmarks/pytorch/reference.py [--train 12000] [--threads 2] [--epochs 3] [--plan DIR] [--data ~/.cache/experiments/datasets]
 With --plan (the folder `Experiments.Benchmarks speed --plan-out DIR` wrote), each model trains on exactly the
 framework's examples in the framework's batch order and evaluates on its validation examples; without it, on the
 first --train images in torch.randperm order, evaluating on 2000 test images.
@@ -85,6 +86,41 @@ def models():
                        nn.Dropout(0.3), nn.Linear(256, 10))),
     ]
 
+MATMUL_SHAPES = [  # the same products as `Experiments.Benchmarks matmul` (seed 004's MLP, batch 32)
+    ("fc1 forward     x W1'  [32,784]x[784,512]", 32, 784, 512, False, True),
+    ("fc1 weight grad g' x   [512,32]x[32,784]", 512, 32, 784, True, False),
+    ("fc2 forward     h W2'  [32,512]x[512,512]", 32, 512, 512, False, True),
+    ("fc2 input grad  g W2   [32,512]x[512,512]", 32, 512, 512, False, False),
+    ("fc2 weight grad g' h   [512,32]x[32,512]", 512, 32, 512, True, False),
+    ("fc3 forward     h W3'  [32,512]x[512,10]", 32, 512, 10, False, True),
+    ("eval fc1        x W1'  [1000,784]x[784,512]", 1000, 784, 512, False, True),
+]
+
+def matmul(threads, cold):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    caches = "cold caches (32 MB written between calls; only the product timed)" if cold else "warm caches"
+    print(f"pytorch {torch.__version__} (Debian: the system libblas.so.3, OpenBLAS with libopenblas0-pthread), {threads} threads, {caches}")
+    sweep = torch.zeros(8 << 20)
+    print(f"{'product':<44} {'us/call':>8} {'GFLOP/s':>8}")
+    for name, m, k, n, ta, tb in MATMUL_SHAPES:
+        a = torch.rand(k, m).t() if ta else torch.rand(m, k)
+        b = torch.rand(n, k).t() if tb else torch.rand(k, n)
+        calls = max(20, int(2e9 / (2.0 * m * n * k)))
+        best = float("inf")
+        for _ in range(5):
+            seconds = 0.0
+            start = time.perf_counter()
+            for _ in range(calls):
+                if cold:
+                    sweep.add_(1)
+                    start = time.perf_counter()
+                torch.mm(a, b)
+                if cold:
+                    seconds += time.perf_counter() - start
+            best = min(best, (seconds if cold else time.perf_counter() - start) / calls)
+        print(f"{name:<44} {best * 1e6:>8.1f} {2.0 * m * n * k / best / 1e9:>8.1f}")
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--train", type=int, default=12000)
@@ -93,7 +129,11 @@ def main():
     parser.add_argument("--only", default="")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--plan", default="")
+    parser.add_argument("--matmul", action="store_true", help="time the MLP's matrix products instead of training")
+    parser.add_argument("--cold", action="store_true", help="with --matmul: evict the caches before each product")
     args = parser.parse_args()
+    if args.matmul:
+        return matmul(args.threads, args.cold)
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
     torch.manual_seed(0)
