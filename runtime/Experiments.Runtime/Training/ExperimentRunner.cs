@@ -167,13 +167,15 @@ public static class ExperimentRunner
         model.train();
         int count = data.Count;
 
-        // Sums stay on the device: no host synchronisation inside the epoch. Each batch's loss is kept (one small copy)
-        // so that a NaN or infinity can be traced to its batch when the epoch's figures come back.
+        // No host synchronisation inside the epoch, and as few tensor calls per batch as possible besides the step
+        // itself: each batch's loss and predictions are written into preallocated device tensors (one indexed write
+        // each), and the epoch's figures are summed on the host from one copy of each at the end. The loss sum is
+        // accumulated in batch order in double precision, as a device accumulator did before: size x loss is exact
+        // in double (a float times an integer below 2^29), so the sum has the same bits whichever side computes it.
         using Tensor permutation = torch.tensor(order.Select(i => (long)i).ToArray(), torch.int64).to(device);
-        using Tensor lossSum = torch.tensor(start.LossSum, torch.float64, device).reshape(1);
-        using Tensor correct = torch.tensor(start.Correct, torch.int64, device).reshape(1);
         int batches = (count + settings.BatchSize - 1) / settings.BatchSize;
         using Tensor batchLosses = torch.zeros(batches, torch.float32, device);
+        using Tensor predictions = torch.zeros(count, torch.int64, device);
         int batch = start.NextBatch;
         for (; batch < batches; batch++)
         {
@@ -195,21 +197,38 @@ public static class ExperimentRunner
             optimizer.Step();
             using (torch.no_grad())
             {
-                lossSum.add_(loss.detach().to(torch.float64), alpha: size);
-                correct.add_(logits.argmax(1).eq(targets).sum());
-                batchLosses.narrow(0, batch, 1).copy_(loss.detach().reshape(1));
+                batchLosses[batch] = loss;
+                predictions[TensorIndex.Slice(first, first + size)] = logits.argmax(1);
             }
 
             onBatch?.Invoke(epoch + 1, batch + 1, batches);
         }
 
-        Divergence? diverged = FirstNonFinite(batchLosses, epoch);
-        if (diverged is null && batch < batches)
+        // The one synchronisation of the epoch.
+        using Tensor lossesOnHost = batchLosses.cpu();
+        using Tensor predictionsOnHost = predictions.cpu();
+        ReadOnlySpan<float> losses = lossesOnHost.data<float>().ToArray();
+        long[] predicted = predictionsOnHost.data<long>().ToArray();
+        double lossSum = start.LossSum;
+        long correct = start.Correct;
+        for (int b = start.NextBatch; b < batch; b++)
         {
-            return new EpochOutcome(double.NaN, double.NaN, batches, new EpochPosition(batch, lossSum.item<double>(), correct.item<long>()), null);
+            int first = b * settings.BatchSize;
+            int size = Math.Min(settings.BatchSize, count - first);
+            lossSum += size * (double)losses[b];
+            for (int p = first; p < first + size; p++)
+            {
+                correct += predicted[p] == data.Labels[order[p]] ? 1 : 0;
+            }
         }
 
-        return new EpochOutcome(lossSum.item<double>() / count, (double)correct.item<long>() / count, batches, null, diverged);
+        Divergence? diverged = FirstNonFinite(losses, epoch);
+        if (diverged is null && batch < batches)
+        {
+            return new EpochOutcome(double.NaN, double.NaN, batches, new EpochPosition(batch, lossSum, correct), null);
+        }
+
+        return new EpochOutcome(lossSum / count, (double)correct / count, batches, null, diverged);
     }
 
     /// <summary>The parameters of LSTM, GRU and RNN modules: on CUDA they stay in the buffer cuDNN uses without copying.</summary>
@@ -232,18 +251,18 @@ public static class ExperimentRunner
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    /// <summary>One synchronisation per epoch: the first batch whose loss is NaN or infinite, if any.</summary>
-    private static Divergence? FirstNonFinite(Tensor batchLosses, int epoch)
+    /// <summary>The first batch whose loss is NaN or infinite, if any (batches not reached are zero).</summary>
+    private static Divergence? FirstNonFinite(ReadOnlySpan<float> batchLosses, int epoch)
     {
-        using var scope = torch.NewDisposeScope();
-        Tensor bad = torch.isfinite(batchLosses).logical_not();
-        if (!bad.any().item<bool>())
+        for (int i = 0; i < batchLosses.Length; i++)
         {
-            return null;
+            if (!float.IsFinite(batchLosses[i]))
+            {
+                return new Divergence(epoch + 1, i + 1, batchLosses[i]);
+            }
         }
 
-        int index = Array.IndexOf(bad.cpu().data<bool>().ToArray(), true);
-        return new Divergence(epoch + 1, index + 1, batchLosses.cpu().data<float>()[index]);
+        return null;
     }
 
     private static string ResumeKey(IExperiment experiment, TrainingSettings settings, RunOptions options, int epochs, Device device) => string.Join('\n',
