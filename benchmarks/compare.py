@@ -28,12 +28,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--epochs", default="3")
     parser.add_argument("--experiments", default="")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda: both sides train on it")
     args = parser.parse_args()
     plan = tempfile.mkdtemp(prefix="experiments-plan-")
     ours_command = ["dotnet", "benchmarks/Experiments.Benchmarks/bin/Release/net10.0/Experiments.Benchmarks.dll", "speed",
-                    "--train", args.train, "--threads", args.threads, "--epochs", args.epochs, "--plan-out", plan]
+                    "--train", args.train, "--threads", args.threads, "--epochs", args.epochs, "--plan-out", plan, "--device", args.device]
     theirs_command = [sys.executable, "benchmarks/pytorch/reference.py", "--train", args.train, "--threads", args.threads,
-                      "--epochs", args.epochs, "--plan", plan]
+                      "--epochs", args.epochs, "--plan", plan, "--device", args.device]
     if args.experiments:
         ours_command += ["--experiments", args.experiments]
         theirs_command += ["--only", args.experiments]

@@ -129,16 +129,24 @@ def main():
     parser.add_argument("--only", default="")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--plan", default="")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]; on CUDA the data is resident on the device, as in ours")
     parser.add_argument("--matmul", action="store_true", help="time the MLP's matrix products instead of training")
     parser.add_argument("--cold", action="store_true", help="with --matmul: evict the caches before each product")
     args = parser.parse_args()
     if args.matmul:
         return matmul(args.threads, args.cold)
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
     torch.use_deterministic_algorithms(True)
     torch.manual_seed(0)
     source = f"the framework's examples and batch order from {args.plan}" if args.plan else "randperm order"
-    print(f"pytorch {torch.__version__}, cpu, {args.threads} threads, {args.train} training images, fastest of epochs 2-{args.epochs}, {source}")
+    print(f"pytorch {torch.__version__}, {args.device}, {args.threads} threads, {args.train} training images, fastest of epochs 2-{args.epochs}, {source}")
     print(f"{'experiment':<26} {'batch':>5} {'train img/s':>11} {'eval img/s':>10} {'s/epoch':>8}")
     cache = {}
     for name, dataset, shape, batch, optimizer, model in models():
@@ -165,12 +173,16 @@ def main():
             xt = shape(torch.tensor(xte[:2000], dtype=torch.float32) / 255)
         x = shape(torch.tensor(xtr[train_index], dtype=torch.float32) / 255)
         y = torch.tensor(ytr[train_index], dtype=torch.int64)
+        x, y = x.to(device), y.to(device)
+        xt = xt.to(device) if xt is not None else None
+        model.to(device)
         opt = optimizer(model.parameters())
         loss_fn = nn.CrossEntropyLoss()
         train_times, eval_times = [], []
         for epoch in range(args.epochs):
             model.train()
-            order = torch.tensor(plan["epochs"][epoch], dtype=torch.int64) if plan else torch.randperm(len(y))
+            order = (torch.tensor(plan["epochs"][epoch], dtype=torch.int64) if plan else torch.randperm(len(y))).to(device)
+            sync()
             start = time.perf_counter()
             for b in range(0, len(y), batch):
                 index = order[b: b + batch]
@@ -178,6 +190,7 @@ def main():
                 loss = loss_fn(model(x[index]), y[index])
                 loss.backward()
                 opt.step()
+            sync()
             train_times.append(time.perf_counter() - start)
             if xt is not None:
                 model.eval()
@@ -185,6 +198,7 @@ def main():
                 with torch.no_grad():
                     for b in range(0, len(xt), 1000):
                         model(xt[b: b + 1000]).argmax(1)
+                sync()
                 eval_times.append(time.perf_counter() - start)
         train_seconds = min(train_times[1:])
         evaluation = f"{len(xt) / min(eval_times[1:]):>10.0f}" if xt is not None else f"{'-':>10}"
