@@ -22,7 +22,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: memory [--epochs N] [--train N] [--threads N] [--experiment NAME]");
     Console.Error.WriteLine("       matmul [--threads N] [--cold]");
-    Console.Error.WriteLine("       speed [--experiments GLOBS] [--train N] [--device cpu|cuda] [--threads N] [--layout flat|per-parameter] [--plan-out DIR]");
+    Console.Error.WriteLine("       speed [--experiments GLOBS] [--train N] [--device cpu|cuda] [--threads N] [--layout flat|per-parameter] [--plan-out DIR] [--no-onednn]");
     return 2;
 }
 
@@ -63,6 +63,13 @@ internal static class Speed
         Console.WriteLine(FormattableString.Invariant($"{device}, {threads} threads, {train} training images, fastest of epochs 2-{epochCount}, {layout} parameters; {Experiments.Runtime.Native.MachineInfo.CpuIdentity()}"));
         Console.WriteLine($"{"experiment",-26} {"batch",5} {"train img/s",11} {"eval img/s",10} {"s/epoch",8} {"peak MB",8}");
         string? planFolder = Value(args, "--plan-out");
+        if (args.Contains("--no-onednn"))
+        {
+            Experiments.Runtime.Native.TorchRuntime.Initialize(threads);
+            OneDnn.Disable();
+            Console.WriteLine("oneDNN convolutions off (diagnostic: other kernels, other bits)");
+        }
+
         foreach (IExperiment experiment in chosen)
         {
             if (planFolder is not null)
@@ -240,5 +247,25 @@ internal static class Matmul
         }
 
         return 0;
+    }
+}
+
+/// <summary>
+/// Diagnostic for the speed benchmark only: turns LibTorch's oneDNN (mkldnn) convolutions off, so that the native
+/// im2col + BLAS path can be timed against it. Never used by a run: it changes which kernels, and so which bits.
+/// </summary>
+internal static unsafe class OneDnn
+{
+    public static void Disable()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("--no-onednn binds an Itanium-mangled name: Linux only.");
+        }
+
+        nint library = System.Runtime.InteropServices.NativeLibrary.Load("libtorch_cpu.so");
+        var context = ((delegate* unmanaged<nint>)System.Runtime.InteropServices.NativeLibrary.GetExport(library, "_ZN2at13globalContextEv"))();
+        var set = (delegate* unmanaged<nint, byte, void>)System.Runtime.InteropServices.NativeLibrary.GetExport(library, "_ZN2at7Context20setUserEnabledMkldnnEb");
+        set(context, 0);
     }
 }
