@@ -106,10 +106,18 @@ internal static class Speed
     /// The examples and batch order this benchmark trains each model on (from the framework's <see cref="DataPlan"/>), as
     /// JSON for benchmarks/pytorch/reference.py --plan: same subset, same order, same validation examples.
     /// </summary>
+    /// <summary>Each dataset read once for all the plans (most models share MNIST).</summary>
+    private static readonly Dictionary<string, ImageDataset> LoadedDatasets = [];
+
     private static void WritePlan(string folder, IExperiment experiment, int train, int epochs)
     {
         DatasetSpec spec = DatasetSpec.For(experiment.Info.Dataset);
-        ImageDataset dataset = ImageDataset.Load(spec, new DatasetProvisioner());
+        if (!LoadedDatasets.TryGetValue(spec.Key, out ImageDataset? dataset))
+        {
+            dataset = ImageDataset.Load(spec, new DatasetProvisioner());
+            LoadedDatasets[spec.Key] = dataset;
+        }
+
         DataPlan plan = DataPlan.Create(dataset.Train.Labels, dataset.Test.Labels, experiment.Settings.Validation, experiment.Settings.Seed, train, TestLimit);
         var document = new
         {

@@ -89,18 +89,16 @@ public sealed class ParameterLayout : IDisposable
                 nameof(parameters));
         }
 
+        // A flat segment of one parameter would only add a copy. Membership by reference: Tensor.Equals compares values,
+        // so two zero-initialised biases of one size would be "equal".
         var segments = new List<Segment>();
+        var flattened = new HashSet<TorchSharp.Modules.Parameter>(ReferenceComparer);
         if (flat.Count > 1)
         {
             segments.Add(layout.Flatten(flat));
-        }
-        else
-        {
-            flat.Clear();
+            flattened.UnionWith(flat);
         }
 
-        // By reference: Tensor.Equals compares values, so two zero-initialised biases of one size would be "equal".
-        var flattened = new HashSet<TorchSharp.Modules.Parameter>(flat, ReferenceComparer);
         segments.AddRange(layout.Parameters.Where(p => !flattened.Contains(p)).Select(p => new Segment(p)));
         layout.Segments = segments;
         return layout;
