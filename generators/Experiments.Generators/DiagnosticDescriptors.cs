@@ -2,10 +2,16 @@ using Microsoft.CodeAnalysis;
 
 namespace Experiments.Generators;
 
-/// <summary>Every diagnostic the generator reports. Help pages: docs/diagnostics/EXPnnnn.md.</summary>
+/// <summary>
+/// Every diagnostic the generator reports. Help pages: docs/diagnostics/EXPnnnn.md, shipped in the package; the build
+/// targets pass their folder as ExperimentsHelpLinkBase (a project may point it at its own documentation site).
+/// </summary>
 internal static class DiagnosticDescriptors
 {
     private const string Category = "Experiments";
+
+    /// <summary>Used when the build sets no ExperimentsHelpLinkBase: the pages' path inside the package and this repository.</summary>
+    public const string DefaultHelpLinkBase = "docs/diagnostics/";
 
     public static readonly DiagnosticDescriptor NotPartial = Create(
         "EXP0001", "Experiment class must be partial", "Experiment class '{0}' must be declared 'partial' so the generator can add the model to it; add the 'partial' modifier");
@@ -52,8 +58,20 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnknownConfiguredExperiment = Create(
         "EXP0015", "Configuration overrides an experiment that does not exist", "experiments.yaml overrides '{0}', but no [Experiment] has that name; fix the name or remove the entry (declared: {1})");
 
+    public static readonly DiagnosticDescriptor EnumOutOfRange = Create(
+        "EXP0016", "Enum argument is not a defined value", "Experiment '{0}', {1}: {2} is not a defined {3} value; use one of {4}");
+
+    public static readonly DiagnosticDescriptor NotATopLevelClass = Create(
+        "EXP0017", "Experiment must be a top-level, non-generic class", "Experiment '{0}': {1}; declare it as a top-level, non-generic 'sealed partial class' in a namespace");
+
+    public static readonly DiagnosticDescriptor InternalError = Create(
+        "EXP0018", "The generator failed on this experiment", "Experiment '{0}' could not be generated: {1}; the other experiments are unaffected. Please report this with the declaration.");
+
     public static DiagnosticDescriptor ById(string id) => id switch
     {
+        "EXP0016" => EnumOutOfRange,
+        "EXP0017" => NotATopLevelClass,
+        "EXP0018" => InternalError,
         "EXP0015" => UnknownConfiguredExperiment,
         "EXP0001" => NotPartial,
         "EXP0002" => NotConstant,
@@ -78,5 +96,14 @@ internal static class DiagnosticDescriptors
         Category,
         DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        helpLinkUri: $"https://github.com/experiments-dotnet/experiments/blob/main/docs/diagnostics/{id}.md");
+        helpLinkUri: DefaultHelpLinkBase + id + ".md");
+
+    /// <summary>The descriptor with its help link under <paramref name="helpLinks"/> (a folder URL or path, ending in '/').</summary>
+    public static DiagnosticDescriptor WithHelpLink(DiagnosticDescriptor descriptor, string helpLinks)
+    {
+        string link = helpLinks.EndsWith("/", System.StringComparison.Ordinal) || helpLinks.EndsWith("\\", System.StringComparison.Ordinal) ? helpLinks : helpLinks + "/";
+        return helpLinks == DefaultHelpLinkBase
+            ? descriptor
+            : new DiagnosticDescriptor(descriptor.Id, descriptor.Title, descriptor.MessageFormat, descriptor.Category, descriptor.DefaultSeverity, descriptor.IsEnabledByDefault, descriptor.Description, link + descriptor.Id + ".md");
+    }
 }

@@ -72,14 +72,14 @@ public sealed partial class ExperimentGenerator
             return new EquatableArray<ConfiguredName>(names);
         }
 
-        public static void Check(SourceProductionContext context, ImmutableArray<EquatableArray<ConfiguredName>> files, ImmutableArray<ExperimentSpec> experiments)
+        public static void Check(SourceProductionContext context, ImmutableArray<EquatableArray<ConfiguredName>> files, ImmutableArray<ExperimentSpec> experiments, string helpLinks)
         {
             var known = new HashSet<string>(experiments.Select(e => e.Name), StringComparer.Ordinal);
             string knownList = string.Join(", ", known.OrderBy(n => n, StringComparer.Ordinal));
             foreach (ConfiguredName configured in files.SelectMany(f => f).Where(c => !known.Contains(c.Name)))
             {
                 context.ReportDiagnostic(Emitter.ToDiagnostic(new DiagnosticInfo(
-                    "EXP0015", configured.Location, new EquatableArray<string>([configured.Name, knownList.Length == 0 ? "none" : knownList]))));
+                    "EXP0015", configured.Location, new EquatableArray<string>([configured.Name, knownList.Length == 0 ? "none" : knownList])), helpLinks));
             }
         }
     }

@@ -16,17 +16,37 @@ public sealed partial class ExperimentGenerator
         private static readonly string[] Datasets = { "Mnist", "FashionMnist" };
         private static readonly string[] Losses = { "CategoricalCrossEntropy", "MeanSquaredError" };
 
-        public static void EmitExperiment(SourceProductionContext context, ExperimentSpec spec)
+        public static void EmitExperiment(SourceProductionContext context, ExperimentSpec spec, string helpLinks)
         {
-            if (!Validate(context, spec, out ModelPlan? plan))
+            try
             {
-                return;
-            }
+                if (!Validate(context, spec, helpLinks, out ModelPlan? plan))
+                {
+                    return;
+                }
 
-            context.AddSource($"{Hint(spec)}.g.cs", SourceText.From(Source(spec, plan!), Encoding.UTF8));
+                context.AddSource($"{Hint(spec)}.g.cs", SourceText.From(Source(spec, plan!), Encoding.UTF8));
+            }
+            catch (System.Exception e) when (e is not System.OperationCanceledException)
+            {
+                // A generator that throws takes the whole registry down with it (CS8785): one experiment's error instead.
+                context.ReportDiagnostic(Create(Parser.InternalError(spec.Location, spec.Name, e), helpLinks));
+            }
         }
 
-        public static void EmitRegistry(SourceProductionContext context, ImmutableArray<ExperimentSpec> specs, string rootNamespace)
+        public static void EmitRegistry(SourceProductionContext context, ImmutableArray<ExperimentSpec> specs, string rootNamespace, string helpLinks)
+        {
+            try
+            {
+                Registry(context, specs, rootNamespace, helpLinks);
+            }
+            catch (System.Exception e) when (e is not System.OperationCanceledException)
+            {
+                context.ReportDiagnostic(Create(Parser.InternalError(null, "(registry)", e), helpLinks));
+            }
+        }
+
+        private static void Registry(SourceProductionContext context, ImmutableArray<ExperimentSpec> specs, string rootNamespace, string helpLinks)
         {
             var valid = new List<ExperimentSpec>();
             foreach (IGrouping<string, ExperimentSpec> group in specs.GroupBy(s => s.Name).OrderBy(g => g.Key, System.StringComparer.Ordinal))
@@ -34,7 +54,7 @@ public sealed partial class ExperimentGenerator
                 List<ExperimentSpec> members = group.OrderBy(Hint, System.StringComparer.Ordinal).ToList();
                 for (int i = 1; i < members.Count; i++)
                 {
-                    context.ReportDiagnostic(Create(Parser.Diagnostic("EXP0004", members[i].Location, group.Key, FullName(members[0]), FullName(members[i]))));
+                    context.ReportDiagnostic(Create(Parser.Diagnostic("EXP0004", members[i].Location, group.Key, FullName(members[0]), FullName(members[i])), helpLinks));
                 }
 
                 if (members.Count == 1 && members[0].Diagnostics.Count == 0 && new ModelPlan(members[0]).Diagnostics.Count == 0)
@@ -64,12 +84,12 @@ public sealed partial class ExperimentGenerator
             context.AddSource("ExperimentRegistry.g.cs", SourceText.From(source.ToString(), Encoding.UTF8));
         }
 
-        private static bool Validate(SourceProductionContext context, ExperimentSpec spec, out ModelPlan? plan)
+        private static bool Validate(SourceProductionContext context, ExperimentSpec spec, string helpLinks, out ModelPlan? plan)
         {
             plan = null;
             foreach (DiagnosticInfo diagnostic in spec.Diagnostics)
             {
-                context.ReportDiagnostic(Create(diagnostic));
+                context.ReportDiagnostic(Create(diagnostic, helpLinks));
             }
 
             var settings = new List<DiagnosticInfo>();
@@ -88,7 +108,7 @@ public sealed partial class ExperimentGenerator
             bool needsFraction = spec.Validation is 2 or 3;
             Range(needsFraction && (spec.ValidationFraction <= 0 || spec.ValidationFraction >= 1), "ValidationFraction", ModelPlan.Number(spec.ValidationFraction), "a validation fraction lies strictly between 0 and 1, e.g. 0.2");
             Range(!needsFraction && spec.ValidationFraction != 0, "ValidationFraction", ModelPlan.Number(spec.ValidationFraction), "a fraction needs Validation = Validation.KerasTail or Validation.Seeded");
-            settings.ForEach(d => context.ReportDiagnostic(Create(d)));
+            settings.ForEach(d => context.ReportDiagnostic(Create(d, helpLinks)));
             if (spec.Diagnostics.Count > 0 || settings.Count > 0)
             {
                 return false;
@@ -97,7 +117,7 @@ public sealed partial class ExperimentGenerator
             plan = new ModelPlan(spec);
             foreach (DiagnosticInfo diagnostic in plan.Diagnostics)
             {
-                context.ReportDiagnostic(Create(diagnostic));
+                context.ReportDiagnostic(Create(diagnostic, helpLinks));
             }
 
             return plan.Diagnostics.Count == 0;
@@ -299,14 +319,14 @@ public sealed partial class ExperimentGenerator
 
         private static string FullName(ExperimentSpec spec) => "global::" + Hint(spec);
 
-        internal static Diagnostic ToDiagnostic(DiagnosticInfo info) => Create(info);
+        internal static Diagnostic ToDiagnostic(DiagnosticInfo info, string helpLinks) => Create(info, helpLinks);
 
-        private static Diagnostic Create(DiagnosticInfo info)
+        private static Diagnostic Create(DiagnosticInfo info, string helpLinks)
         {
             Location location = info.Location is { } l
                 ? Location.Create(l.FilePath, new TextSpan(l.Start, l.Length), new LinePositionSpan(new LinePosition(l.StartLine, l.StartColumn), new LinePosition(l.EndLine, l.EndColumn)))
                 : Location.None;
-            return Diagnostic.Create(DiagnosticDescriptors.ById(info.Id), location, info.Arguments.Cast<object>().ToArray());
+            return Diagnostic.Create(DiagnosticDescriptors.WithHelpLink(DiagnosticDescriptors.ById(info.Id), helpLinks), location, info.Arguments.Cast<object>().ToArray());
         }
     }
 }

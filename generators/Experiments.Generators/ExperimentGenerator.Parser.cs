@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading;
@@ -18,19 +19,54 @@ public sealed partial class ExperimentGenerator
 
         public static ExperimentSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
+            try
+            {
+                return ParseDeclaration(context, cancellationToken);
+            }
+            catch (System.Exception e) when (e is not System.OperationCanceledException)
+            {
+                // Never throw from a generator (CS8785 drops every experiment's code): this declaration gets an error instead.
+                var type = (INamedTypeSymbol)context.TargetSymbol;
+                LocationInfo? location = Locate(((TypeDeclarationSyntax)context.TargetNode).Identifier.GetLocation());
+                return Failed(type, location, InternalError(location, type.Name, e));
+            }
+        }
+
+        internal static DiagnosticInfo InternalError(LocationInfo? location, string experiment, System.Exception e) =>
+            Diagnostic("EXP0018", location, experiment, $"{e.GetType().Name}: {e.Message}");
+
+        private static ExperimentSpec Failed(INamedTypeSymbol type, LocationInfo? location, DiagnosticInfo diagnostic) => new(
+            type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : "", type.Name, type.Name, 0, 0, 2, 0, 0, 0, 32, 1, 0, 0, 0, "", false,
+            EquatableArray.From(new List<LayerSpec>()), EquatableArray.From(new List<DiagnosticInfo> { diagnostic }), location);
+
+        private static ExperimentSpec ParseDeclaration(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
             var type = (INamedTypeSymbol)context.TargetSymbol;
-            var syntax = (ClassDeclarationSyntax)context.TargetNode;
+            var syntax = (TypeDeclarationSyntax)context.TargetNode;
             AttributeData attribute = context.Attributes[0];
             var diagnostics = new List<DiagnosticInfo>();
             LocationInfo? classLocation = Locate(syntax.Identifier.GetLocation());
 
-            string name = attribute.ConstructorArguments.Length > 0 ? attribute.ConstructorArguments[0].Value as string ?? "" : "";
-            int dataset = attribute.ConstructorArguments.Length > 1 && attribute.ConstructorArguments[1].Value is int d ? d : 0;
-            int input = attribute.ConstructorArguments.Length > 2 && attribute.ConstructorArguments[2].Value is int i ? i : 0;
+            // Arguments by parameter name, not position: the attribute's constructor may gain parameters.
+            var positional = new Dictionary<string, TypedConstant>(System.StringComparer.Ordinal);
+            ImmutableArray<IParameterSymbol> parameters = attribute.AttributeConstructor?.Parameters ?? ImmutableArray<IParameterSymbol>.Empty;
+            for (int index = 0; index < attribute.ConstructorArguments.Length && index < parameters.Length; index++)
+            {
+                positional[parameters[index].Name] = attribute.ConstructorArguments[index];
+            }
+
+            string name = positional.TryGetValue("name", out TypedConstant n) && n.Value is string text ? text : "";
+            int dataset = positional.TryGetValue("dataset", out TypedConstant d) && d.Value is int datasetValue ? datasetValue : 0;
+            int input = positional.TryGetValue("input", out TypedConstant i) && i.Value is int inputValue ? inputValue : 0;
             T Named<T>(string key, T fallback) =>
                 attribute.NamedArguments.FirstOrDefault(a => a.Key == key).Value.Value is T value ? value : fallback;
 
-            if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
+            string label = name.Length > 0 ? name : type.Name;
+            if (ShapeProblem(type, syntax) is { } shape)
+            {
+                diagnostics.Add(Diagnostic("EXP0017", classLocation, label, shape));
+            }
+            else if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
             {
                 diagnostics.Add(Diagnostic("EXP0001", classLocation, type.Name));
             }
@@ -43,6 +79,15 @@ public sealed partial class ExperimentGenerator
             if (dataset is < 0 or > 1)
             {
                 diagnostics.Add(Diagnostic("EXP0003", classLocation, name, dataset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
+            // Every other enum argument is checked against its enum's members: a cast such as (Loss)5 compiles.
+            foreach (KeyValuePair<string, TypedConstant> argument in positional.Where(p => p.Key != "dataset").Concat(attribute.NamedArguments))
+            {
+                if (EnumProblem(argument.Value.Type, argument.Value.Value) is { } allowed)
+                {
+                    diagnostics.Add(Diagnostic("EXP0016", classLocation, label, Pascal(argument.Key), Value(argument.Value.Value), argument.Value.Type!.Name, allowed));
+                }
             }
 
             var layers = new List<LayerSpec>();
@@ -95,7 +140,47 @@ public sealed partial class ExperimentGenerator
                 classLocation);
         }
 
-        private static ExpressionSyntax? FindLayers(ClassDeclarationSyntax syntax)
+        /// <summary>The generated partial must merge with the declaration: a top-level, non-generic class.</summary>
+        private static string? ShapeProblem(INamedTypeSymbol type, TypeDeclarationSyntax syntax)
+        {
+            if (syntax is RecordDeclarationSyntax)
+            {
+                return $"'{type.Name}' is a record";
+            }
+
+            if (syntax is not ClassDeclarationSyntax)
+            {
+                return $"'{type.Name}' is a {syntax.Keyword.Text}";
+            }
+
+            if (type.ContainingType is { } outer)
+            {
+                return $"'{type.Name}' is nested in '{outer.Name}'";
+            }
+
+            return type.IsGenericType ? $"'{type.Name}' is generic" : null;
+        }
+
+        /// <summary>Null when <paramref name="value"/> is a member of the enum <paramref name="type"/> (or the type is no enum); else the allowed members.</summary>
+        internal static string? EnumProblem(ITypeSymbol? type, object? value)
+        {
+            if (type is not INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType || value is null)
+            {
+                return null;
+            }
+
+            List<IFieldSymbol> members = enumType.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).ToList();
+            long actual = System.Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+            return members.Any(f => System.Convert.ToInt64(f.ConstantValue, System.Globalization.CultureInfo.InvariantCulture) == actual)
+                ? null
+                : string.Join(", ", members.Select(f => $"{enumType.Name}.{f.Name}"));
+        }
+
+        private static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
+
+        private static string Value(object? value) => System.Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null";
+
+        private static ExpressionSyntax? FindLayers(TypeDeclarationSyntax syntax)
         {
             foreach (MemberDeclarationSyntax member in syntax.Members)
             {
@@ -174,6 +259,12 @@ public sealed partial class ExperimentGenerator
                 if (!constant.HasValue)
                 {
                     diagnostics.Add(Diagnostic("EXP0002", Locate(argument.Syntax.GetLocation()) ?? location, experiment, position, kind.ToString(), parameter));
+                    continue;
+                }
+
+                if (EnumProblem(argument.Parameter?.Type, constant.Value) is { } allowed)
+                {
+                    diagnostics.Add(Diagnostic("EXP0016", Locate(argument.Syntax.GetLocation()) ?? location, experiment, $"layer {position} ({kind}), {parameter}", Value(constant.Value), argument.Parameter!.Type.Name, allowed));
                     continue;
                 }
 

@@ -17,13 +17,14 @@ public sealed partial class ExperimentGenerator : IIncrementalGenerator
         public const string Experiments = nameof(Experiments);
         public const string RootNamespace = nameof(RootNamespace);
         public const string Configuration = nameof(Configuration);
+        public const string HelpLinks = nameof(HelpLinks);
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         // Stage 1: find [Experiment] classes and parse each into a value-only spec (no symbols, no syntax).
         IncrementalValuesProvider<ExperimentSpec> experiments = context.SyntaxProvider
-            .ForAttributeWithMetadataName(AttributeName, static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax, Parser.Parse)
+            .ForAttributeWithMetadataName(AttributeName, static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax, Parser.Parse)
             .WithTrackingName(TrackingNames.Experiments);
 
         // Stage 2: the project's root namespace from MSBuild (CompilerVisibleProperty) names the registry's namespace.
@@ -31,17 +32,22 @@ public sealed partial class ExperimentGenerator : IIncrementalGenerator
             .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.RootNamespace", out string? value) && value.Length > 0 ? value : "Experiments.Generated")
             .WithTrackingName(TrackingNames.RootNamespace);
 
-        // Stage 3: one source file per experiment: the model, its summary and its settings, or its diagnostics.
-        context.RegisterSourceOutput(experiments, Emitter.EmitExperiment);
+        // Stage 3: where diagnostics' help links point (ExperimentsHelpLinkBase, set by the build targets to the docs beside them).
+        IncrementalValueProvider<string> helpLinks = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.ExperimentsHelpLinkBase", out string? value) && value.Length > 0 ? value : DiagnosticDescriptors.DefaultHelpLinkBase)
+            .WithTrackingName(TrackingNames.HelpLinks);
 
-        // Stage 4: the registry of every experiment, and the duplicate-name check that needs them all.
-        context.RegisterSourceOutput(experiments.Collect().Combine(rootNamespace), static (spc, pair) => Emitter.EmitRegistry(spc, pair.Left, pair.Right));
+        // Stage 4: one source file per experiment: the model, its summary and its settings, or its diagnostics.
+        context.RegisterSourceOutput(experiments.Combine(helpLinks), static (spc, pair) => Emitter.EmitExperiment(spc, pair.Left, pair.Right));
 
-        // Stage 5: experiments.yaml (an AdditionalFiles item the runtime's build targets add) may only override declared experiments.
+        // Stage 5: the registry of every experiment, and the duplicate-name check that needs them all.
+        context.RegisterSourceOutput(experiments.Collect().Combine(rootNamespace).Combine(helpLinks), static (spc, pair) => Emitter.EmitRegistry(spc, pair.Left.Left, pair.Left.Right, pair.Right));
+
+        // Stage 6: experiments.yaml (an AdditionalFiles item the runtime's build targets add) may only override declared experiments.
         IncrementalValuesProvider<EquatableArray<ConfiguredName>> configured = context.AdditionalTextsProvider
             .Where(static text => string.Equals(Path.GetFileName(text.Path), ConfigurationFileName, StringComparison.OrdinalIgnoreCase))
             .Select(static (text, cancellationToken) => ConfigurationNames.Read(text.Path, text.GetText(cancellationToken)))
             .WithTrackingName(TrackingNames.Configuration);
-        context.RegisterSourceOutput(configured.Collect().Combine(experiments.Collect()), static (spc, pair) => ConfigurationNames.Check(spc, pair.Left, pair.Right));
+        context.RegisterSourceOutput(configured.Collect().Combine(experiments.Collect()).Combine(helpLinks), static (spc, pair) => ConfigurationNames.Check(spc, pair.Left.Left, pair.Left.Right, pair.Right));
     }
 }

@@ -38,6 +38,15 @@ public sealed class DiagnosticTests
         { "EXP0013", Declaration("new Dropout(1.0), " + Good), "layer 1 (Dropout): rate 1 is out of range", "new Dropout(1.0)" },
         { "EXP0013", Declaration(Good, settings: ", Validation = Validation.KerasTail, ValidationFraction = 1.5"), "ValidationFraction: 1.5 is out of range", "Demo" },
         { "EXP0014", Declaration(Good, name: "My Experiment"), "'My Experiment' must be lower-case letters", "Demo" },
+        { "EXP0016", Declaration(Good, settings: ", Loss = (Loss)5"), "Experiment 'demo', Loss: 5 is not a defined Loss value; use one of Loss.CategoricalCrossEntropy, Loss.MeanSquaredError", "Demo" },
+        { "EXP0016", Declaration(Good, settings: ", Optimizer = (Optimizer)(-1)"), "Optimizer: -1 is not a defined Optimizer value; use one of Optimizer.Sgd, Optimizer.Adam, Optimizer.RmsProp", "Demo" },
+        { "EXP0016", Declaration(Good, settings: ", Validation = (Validation)9"), "Validation: 9 is not a defined Validation value", "Demo" },
+        { "EXP0016", Declaration(Good).Replace("Input.Flat", "(Input)3", StringComparison.Ordinal), "Input: 3 is not a defined Input value; use one of Input.Flat, Input.Image, Input.Sequence", "Demo" },
+        { "EXP0016", Declaration("new Dense(10, (Activation)9)"), "layer 1 (Dense), Activation: 9 is not a defined Activation value; use one of Activation.None, Activation.Relu", "(Activation)9" },
+        { "EXP0016", Declaration("new Conv2D(4, 3, Padding: (Padding)2), new Flatten(), " + Good, input: "Input.Image"), "layer 1 (Conv2D), Padding: 2 is not a defined Padding value; use one of Padding.Valid, Padding.Same", "Padding: (Padding)2" },
+        { "EXP0017", Declaration(Good).Replace("class Demo", "record Demo", StringComparison.Ordinal), "Experiment 'demo': 'Demo' is a record", "Demo" },
+        { "EXP0017", Declaration(Good).Replace("class Demo", "class Demo<T>", StringComparison.Ordinal), "'Demo' is generic", "Demo" },
+        { "EXP0017", Declaration(Good).Replace("public sealed partial class Demo", "public static partial class Outer { [Experiment(\"inner\", Dataset.Mnist, Input.Flat)] public sealed partial class Demo { private static readonly Layer[] Layers = [" + Good + "]; } }\npublic sealed partial class Unused", StringComparison.Ordinal), "'Demo' is nested in 'Outer'", "Demo" },
     };
 
     [Theory]
@@ -52,6 +61,43 @@ public sealed class DiagnosticTests
         Assert.StartsWith(locatedAt, located, StringComparison.Ordinal);
         Assert.EndsWith($"docs/diagnostics/{id}.md", diagnostic.Descriptor.HelpLinkUri, StringComparison.Ordinal);
         Assert.DoesNotContain(sources, s => s.HintName == "Demo.Demo.g.cs");
+    }
+
+    [Fact]
+    public void An_out_of_range_enum_fails_its_own_experiment_only()
+    {
+        string bad = Declaration(Good, settings: ", Loss = (Loss)5", name: "bad");
+        string good = Declaration(Good, name: "good").Replace("class Demo", "class Fine", StringComparison.Ordinal);
+        var (generator, sources, compiler) = GeneratorHarness.Run(bad, good);
+        Assert.DoesNotContain(generator, d => d.Id is "CS8784" or "CS8785");
+        Assert.Equal("EXP0016", Assert.Single(generator).Id);
+        Assert.Empty(compiler);
+        string registry = sources.Single(s => s.HintName == "ExperimentRegistry.g.cs").SourceText.ToString();
+        Assert.Contains("new global::Demo.Fine()", registry, StringComparison.Ordinal);
+        Assert.DoesNotContain("global::Demo.Demo", registry, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Help_links_follow_the_ExperimentsHelpLinkBase_property()
+    {
+        var options = new OptionsProvider(new Dictionary<string, string> { ["build_property.ExperimentsHelpLinkBase"] = "https://docs.example.org/experiments/diagnostics" });
+        GeneratorDriver driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create([new ExperimentGenerator().AsSourceGenerator()], optionsProvider: options);
+        driver = driver.RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation(Declaration(Good, settings: ", BatchSize = 0")), out _, out var diagnostics);
+        Assert.Equal("https://docs.example.org/experiments/diagnostics/EXP0013.md", Assert.Single(diagnostics).Descriptor.HelpLinkUri);
+    }
+
+    private sealed class OptionsProvider(Dictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    {
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions { get; } = new Options(values);
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options([]);
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options([]);
+
+        private sealed class Options(Dictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        {
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+        }
     }
 
     [Fact]

@@ -119,6 +119,125 @@ public sealed class GeneratorFuzzTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>What a user's typo produces: a declaration that is wrong in one of the ways C# lets through (or barely).</summary>
+    private sealed class Typos(int seed)
+    {
+        private readonly Random _random = new(seed);
+
+        private T Pick<T>(params T[] items) => items[_random.Next(items.Length)];
+
+        public (string Kind, string Source, bool EnumOutOfRange) Declaration(int index)
+        {
+            string attribute = $"[Experiment(\"typo-{index}\", Dataset.Mnist, Input.Flat)]";
+            string layers = "private static readonly Layer[] Layers = [new Dense(16, Activation.Relu), new Dense(10, Activation.Softmax)];";
+            string head = "public sealed partial class";
+            string name = $"Case{index}";
+            string extra = "";
+            string outer = "";
+            bool outOfRange = false;
+            string kind = Pick("enum-attribute", "enum-layer", "nested", "generic", "record", "struct", "layers-type", "layers-missing", "non-constant", "duplicate-attribute");
+            switch (kind)
+            {
+                case "enum-attribute":
+                    attribute = attribute.Replace(")]", $", {Pick("Loss = (Loss)5", "Optimizer = (Optimizer)7", "Optimizer = (Optimizer)(-1)", "Validation = (Validation)4, ValidationFraction = 0.2")})]", StringComparison.Ordinal);
+                    attribute = _random.Next(3) == 0 ? attribute.Replace("Input.Flat", Pick("(Input)3", "(Input)(-2)"), StringComparison.Ordinal) : attribute;
+                    attribute = _random.Next(4) == 0 ? attribute.Replace("Dataset.Mnist", "(Dataset)2", StringComparison.Ordinal) : attribute;
+                    outOfRange = true;
+                    break;
+                case "enum-layer":
+                    layers = $"private static readonly Layer[] Layers = [{Pick("new Dense(16, (Activation)12)", "new ActivationLayer((Activation)(-1))", "new Dense(16, Activation.Relu)")}, new Dense(10, {Pick("(Activation)5", "Activation.Softmax")})];";
+                    outOfRange = layers.Contains("(Activation)", StringComparison.Ordinal);
+                    break;
+                case "nested":
+                    outer = Pick("public static partial class Outer", "public sealed partial class Outer<T>");
+                    break;
+                case "generic":
+                    name += Pick("<T>", "<TModel, TData>");
+                    break;
+                case "record":
+                    head = Pick("public sealed partial record", "public sealed partial record class");
+                    break;
+                case "struct":
+                    head = Pick("public partial struct", "public partial record struct", "public readonly partial struct");
+                    break;
+                case "layers-type":
+                    layers = Pick(
+                        "private static readonly int[] Layers = [1, 2];",
+                        "private static readonly string Layers = \"dense\";",
+                        "private static Layer[] Layers() => [new Dense(10, Activation.Softmax)];",
+                        "private static readonly object[] Layers = [new Dense(10, Activation.Softmax), 3];",
+                        "private static readonly Layer[] Layers = null!;",
+                        "private static readonly Layer[] Layers = Other.Layers;");
+                    extra = "private static class Other { public static readonly Layer[] Layers = [new Dense(10, Activation.Softmax)]; }";
+                    break;
+                case "layers-missing":
+                    layers = Pick("", "private static readonly Layer[] Layerz = [new Dense(10, Activation.Softmax)];", "private static readonly Layer[] Layers;");
+                    break;
+                case "non-constant":
+                    (attribute, layers) = _random.Next(2) == 0
+                        ? (attribute.Replace(")]", ", BatchSize = Size)]", StringComparison.Ordinal), layers)
+                        : (attribute, "private static readonly Layer[] Layers = [new Dense(Width, Activation.Relu), new Dense(10, Activation.Softmax)];");
+                    extra = "private static int Size = 32; private static int Width = 16;";
+                    break;
+                default:
+                    attribute += "\n" + attribute.Replace($"typo-{index}", $"typo-{index}-again", StringComparison.Ordinal);
+                    break;
+            }
+
+            string type = $"{attribute}\n{head} {name}\n{{\n    {layers}\n    {extra}\n}}";
+            string body = outer.Length > 0 ? $"{outer}\n{{\n{type}\n}}" : type;
+            return (kind, GeneratorHarness.Usings + $"namespace Typo{index};\n\n{body}\n", outOfRange);
+        }
+    }
+
+    [Fact]
+    public void Typos_give_EXP_diagnostics_never_a_generator_failure()
+    {
+        var typos = new Typos(20261126);
+        var failures = new StringBuilder();
+        var kinds = new Dictionary<string, int>();
+        for (int i = 0; i < 200; i++)
+        {
+            (string kind, string source, bool enumOutOfRange) = typos.Declaration(i);
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+            var (generator, sources, compiler) = GeneratorHarness.Run(source);
+            if (generator.FirstOrDefault(d => d.Id is "CS8784" or "CS8785" or "EXP0018" || d.Id.StartsWith("AD", StringComparison.Ordinal)) is { } crash)
+            {
+                failures.Append(CultureInfo.InvariantCulture, $"#{i} ({kind}): generator failed: {crash.GetMessage(CultureInfo.InvariantCulture)}\n{source}\n");
+                continue;
+            }
+
+            // The generated code is never the broken part: the user's own errors may remain (CS0579, CS0182), not new ones in *.g.cs.
+            if (compiler.FirstOrDefault(d => d.Location.SourceTree?.FilePath.EndsWith(".g.cs", StringComparison.Ordinal) == true) is { } generatedError)
+            {
+                failures.Append(CultureInfo.InvariantCulture, $"#{i} ({kind}): the generated code does not compile: {generatedError}\n{source}\n");
+            }
+
+            // Every kind but a duplicate attribute (the compiler's own CS0579) and a non-constant attribute argument (CS0182) is an EXP error.
+            bool compilerCatchesIt = kind is "duplicate-attribute" || compiler.Any(d => d.Id is "CS0182" or "CS0579" or "CS0120" or "CS0236");
+            bool modelGenerated = sources.Any(s => s.HintName.Contains($"Case{i}", StringComparison.Ordinal));
+            if (!compilerCatchesIt && !generator.Any(d => d.Id.StartsWith("EXP", StringComparison.Ordinal)) && !(kind == "enum-layer" && !enumOutOfRange))
+            {
+                failures.Append(CultureInfo.InvariantCulture, $"#{i} ({kind}): neither an EXP diagnostic nor a compiler error\n{source}\n");
+            }
+
+            if (generator.Any(d => d.Id.StartsWith("EXP", StringComparison.Ordinal)) && modelGenerated)
+            {
+                failures.Append(CultureInfo.InvariantCulture, $"#{i} ({kind}): has EXP diagnostics but a model was generated\n{source}\n");
+            }
+
+            // An out-of-range enum is EXP0016 (EXP0003 for the dataset); a declaration whose enums are all in range may be valid.
+            if (enumOutOfRange && !generator.Any(d => d.Id is "EXP0016" or "EXP0003"))
+            {
+                failures.Append(CultureInfo.InvariantCulture, $"#{i} ({kind}): an enum cast out of range without EXP0016\n{source}\n");
+            }
+        }
+
+        output.WriteLine(string.Join(", ", kinds.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} x{p.Value}")));
+        Assert.True(failures.Length == 0, failures.ToString());
+        Assert.Equal(10, kinds.Count);
+    }
+
     [Fact]
     public void Random_declarations_never_break_the_generator_and_valid_ones_compile_and_run()
     {

@@ -8,7 +8,7 @@ public sealed class ProcessDeterminismTests
 {
     internal static (int ExitCode, string Output) Cli(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        ProcessStartInfo start = TestEnvironment.ChildProcess("dotnet");
         start.ArgumentList.Add(TestEnvironment.Metadata("CatalogExecutable"));
         foreach (string argument in arguments)
         {

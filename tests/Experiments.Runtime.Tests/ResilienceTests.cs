@@ -21,7 +21,7 @@ public sealed class ResilienceTests
 
     private static Process Start(string folder, params string[] extra)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        ProcessStartInfo start = TestEnvironment.ChildProcess("dotnet");
         foreach (string argument in (string[])[TestEnvironment.Metadata("CatalogExecutable"), .. Run, "--out", folder, .. extra])
         {
             start.ArgumentList.Add(argument);
@@ -208,7 +208,7 @@ public sealed class BadInputTests
         // RLIMIT_FSIZE makes every write past 64 KiB fail with EFBIG, as a full disk fails with ENOSPC; SIGXFSZ is
         // ignored so the write returns an error instead of killing the process.
         string output = TestEnvironment.TempDirectory("full-disk");
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        ProcessStartInfo start = TestEnvironment.ChildProcess("bash");
         start.ArgumentList.Add("-c");
         start.Environment["DOTNET_EnableWriteXorExecute"] = "0"; // W^X maps code through a file the limit would also stop
         start.ArgumentList.Add($"trap '' XFSZ; ulimit -f 64; exec dotnet '{TestEnvironment.Metadata("CatalogExecutable")}' run mnist-mlp-512-rmsprop --profile smoke --epochs 1 --threads 2 --out '{output}'");

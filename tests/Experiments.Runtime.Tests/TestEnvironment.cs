@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using Experiments.Runtime.Data;
 
@@ -15,6 +16,24 @@ internal static class TestEnvironment
 
     /// <summary>The real MNIST IDX files, provisioned (and verified) the way users get them.</summary>
     public static IReadOnlyList<string> Mnist => MnistFiles.Value;
+
+    private static readonly Lazy<bool> Datasets = new(() =>
+    {
+        _ = MnistFiles.Value;
+        _ = new DatasetProvisioner().Provide(DatasetSpec.FashionMnist);
+        return true;
+    });
+
+    /// <summary>
+    /// A child process of the catalog's command line (or of a shell that starts it). Both datasets are provisioned into
+    /// this process's cache first, once, so that a child finds them there whatever order tests run in: a child that
+    /// runs sandboxed (a file-size limit, a signal) must not be the one that fetches them.
+    /// </summary>
+    public static ProcessStartInfo ChildProcess(string fileName)
+    {
+        _ = Datasets.Value;
+        return new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
+    }
 
     public static string TempDirectory(string prefix) => Directory.CreateTempSubdirectory("experiments-test-" + prefix + "-").FullName;
 }
