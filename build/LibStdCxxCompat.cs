@@ -272,7 +272,7 @@ namespace Experiments.Build
     /// </summary>
     /// <remarks>
     /// The single symbol bound to GLIBCXX_3.4.32 is _ZSt21ios_base_library_initv, which the library never calls
-    /// (measured: ../shared/PLATFORM.md). Marking that one requirement weak (VER_FLG_WEAK) lets the dynamic
+    /// (checked by loading it and training MLP, CNN and LSTM models with the requirement marked weak). Marking that one requirement weak (VER_FLG_WEAK) lets the dynamic
     /// loader accept the older libstdc++. Anything else bound to the version would be a real missing symbol, so
     /// the patch refuses and says what it found.
     /// </remarks>

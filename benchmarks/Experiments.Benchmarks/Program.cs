@@ -31,7 +31,7 @@ static int Usage()
 /// memory. Each model trains --epochs epochs (default 3) on a seeded subset; the fastest epoch after the first is reported
 /// (the first pays for allocator
 /// warm-up and, on CUDA, kernel selection). Every model runs in this process one after the other, so the figures
-/// compare models on the same machine state; the PyTorch reference of issue 6 is to run beside it.
+/// compare models on the same machine state; the PyTorch reference (benchmarks/pytorch/reference.py) runs beside it.
 /// </summary>
 internal static class Speed
 {
@@ -194,7 +194,7 @@ internal static class Memory
 /// The matrix products of one training step of seed 004's MLP (784-512-512-10, batch 32): forward, input gradient and
 /// weight gradient of each layer, as LibTorch runs them (torch.mm on row-major tensors), and an eval-sized forward.
 /// Prints microseconds per call and GFLOP/s; benchmarks/pytorch/reference.py --matmul prints the same for PyTorch, so
-/// that LibTorch's oneMKL and Debian PyTorch's OpenBLAS can be compared shape by shape (issue 6).
+/// that LibTorch's oneMKL and Debian PyTorch's OpenBLAS can be compared shape by shape.
 /// </summary>
 internal static class Matmul
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference for the speed benchmark (issue 6): the same models, hyperparameters and subset sizes as
+"""PyTorch reference for the speed benchmark: the same models, hyperparameters and subset sizes as
 `Experiments.Benchmarks speed`, timed the same way (--epochs epochs, the fastest after the first reported; evaluation
 in batches of 1000), deterministic algorithms on, same thread count.
 

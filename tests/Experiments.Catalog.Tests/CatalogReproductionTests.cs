@@ -16,29 +16,15 @@ namespace Experiments.Catalog.Tests;
 /// </summary>
 public sealed class CatalogReproductionTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Experiments()
-    {
-        string[] only = ReproductionSettings.Current.Only;
-        IEnumerable<IExperiment> chosen = only.Length == 0 ? ExperimentRegistry.All : ExperimentSelector.Select(ExperimentRegistry.All, only);
-        return new TheoryData<string>(chosen.Select(e => e.Info.Name));
-    }
+    public static TheoryData<string> Experiments() => new(Catalog.Settings.Select(ExperimentRegistry.All).Select(e => e.Info.Name));
 
     [Theory]
     [MemberData(nameof(Experiments))]
     public void Reproduces_its_approved_snapshot(string name)
     {
-        ReproductionSettings settings = ReproductionSettings.Current;
-        IExperiment experiment = ExperimentRegistry.All.Single(e => e.Info.Name == name);
-        output.WriteLine($"{name}: profile {settings.Profile.Name}, {settings.Device}, {settings.Threads} threads");
-
-        ExperimentResult result = ExperimentRunner.Run(
-            experiment, settings.RunOptions(name), epoch => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  epoch {epoch.Epoch}: loss {epoch.Loss:F4}, accuracy {epoch.Accuracy:F4} ({epoch.Seconds:F1} s)")), output.WriteLine);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  test accuracy {result.Test.Accuracy:P2}, {result.History.Sum(e => e.Seconds):F1} s of training"));
-
-        Verification verification = SnapshotVerifier.Verify(result, settings.SnapshotDirectory, Tolerances.For(experiment).With(settings.Configuration.For(name)?.Tolerances ?? new Dictionary<Metric, double>()), ReproductionSettings.ApproveCommand);
-        output.WriteLine(verification.Message);
-        string? notReproduced = settings.Profile.Name == Profile.Full.Name ? CompareWithReported(experiment, result) : null;
-        Assert.True(verification.Passed, verification.Message + (notReproduced is null ? "" : "\n" + notReproduced));
+        Reproduction reproduction = ReproductionTest.Run(ExperimentRegistry.All, name, Catalog.SnapshotRoot, output.WriteLine, Catalog.Settings);
+        string? notReproduced = Catalog.Settings.Profile.Name == Profile.Full.Name ? CompareWithReported(reproduction.Experiment, reproduction.Result) : null;
+        Assert.True(reproduction.Passed, reproduction.Message + (notReproduced is null ? "" : "\n" + notReproduced));
         Assert.True(notReproduced is null, notReproduced);
     }
 

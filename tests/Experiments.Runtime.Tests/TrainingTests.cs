@@ -89,7 +89,7 @@ public sealed class TrainingTests
             rss.Add(self.WorkingSet64);
         });
 
-        // Without a dispose scope per batch RSS grew about 125 MB per 100 batches (PLATFORM.md); an epoch here is 188 batches.
+        // Without a dispose scope per batch RSS grew about 125 MB per 100 batches (measured on the MLP); an epoch here is 188 batches.
         double growth = (double)(rss[^1] - rss[1]) / rss[1];
         Assert.True(growth < 0.05, $"RSS per epoch (MB): {string.Join(", ", rss.Select(r => r >> 20))}; growth after epoch 2 {growth:P1}");
     }

@@ -5,7 +5,7 @@ namespace Experiments.Runtime.Native;
 /// <summary>
 /// Switches LibTorch's deterministic algorithms on. TorchSharp 0.107's torch.use_deterministic_algorithms is
 /// marked obsolete ("not implemented", a compile error), so this binds the at::Context entry points that
-/// libtorch_cpu exports: Itanium-mangled names on Linux and macOS (PLATFORM.md), MSVC-mangled ones on Windows (read
+/// libtorch_cpu exports: Itanium-mangled names on Linux and macOS (checked on CPU and CUDA LibTorch), MSVC-mangled ones on Windows (read
 /// from the export table of torch_cpu.dll in libtorch-cpu-win-x64 2.10.0 with `llvm-objdump -p`).
 /// </summary>
 public static unsafe class DeterministicAlgorithms

@@ -5,7 +5,7 @@ namespace Experiments.Runtime.Native;
 /// <summary>
 /// Explains why TorchSharp's native library did not load. TorchSharp itself says the application lacks a
 /// reference to libtorch-cpu-linux-x64 even when the package is there and the real cause is a libstdc++ that is
-/// too old (PLATFORM.md); this looks at the actual ELF files to say what is wrong.
+/// too old (Debian 12 and Ubuntu 22.04 ship GLIBCXX_3.4.30, the library needs 3.4.32); this looks at the actual ELF files to say what is wrong.
 /// </summary>
 public static class NativeLoadDiagnosis
 {

@@ -8,7 +8,7 @@ public enum ParameterLayoutKind
 {
     /// <summary>
     /// Every parameter is a view into one flat buffer and every gradient a view into another, so that an update step,
-    /// and zeroing the gradients, is a handful of kernels whatever the number of parameter tensors (issue 6).
+    /// and zeroing the gradients, is a handful of kernels whatever the number of parameter tensors.
     /// </summary>
     Flat,
 

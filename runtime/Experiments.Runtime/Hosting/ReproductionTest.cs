@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Reflection;
+using Experiments.Runtime.Configuration;
+using Experiments.Runtime.Results;
+using Experiments.Runtime.Snapshots;
+using Experiments.Runtime.Training;
+
+namespace Experiments.Runtime.Hosting;
+
+/// <summary>
+/// What `dotnet test` reproduces, from environment variables (all optional): EXPERIMENTS_PROFILE smoke (default) or
+/// any profile of experiments.yaml; EXPERIMENTS_DEVICE cpu (default), cuda, cuda:N or auto; EXPERIMENTS_THREADS
+/// (default 2: thread count is part of a result's identity); EXPERIMENTS_ONLY comma-separated names or globs.
+/// Profiles and per-experiment overrides resolve through the experiments project's experiments.yaml exactly as
+/// `run --profile P --threads T --device D` and `accept`'s repeat resolve them.
+/// </summary>
+public sealed record ReproductionSettings(ProfileConfig Profile, string Device, int Threads, string[] Only, ExperimentsConfig Configuration, string? ProjectDirectory)
+{
+    /// <summary>Settings for the experiments of <paramref name="experimentsAssembly"/> (its build records its project folder).</summary>
+    public static ReproductionSettings FromEnvironment(Assembly experimentsAssembly)
+    {
+        string profile = Environment.GetEnvironmentVariable("EXPERIMENTS_PROFILE") is { Length: > 0 } p ? p : Hosting.Profile.Smoke.Name;
+        string device = Native.TorchRuntime.Resolve(Environment.GetEnvironmentVariable("EXPERIMENTS_DEVICE") is { Length: > 0 } d ? d : "cpu").ToString();
+        string threadsText = Environment.GetEnvironmentVariable("EXPERIMENTS_THREADS") is { Length: > 0 } t ? t : "2";
+        if (!int.TryParse(threadsText, NumberStyles.None, CultureInfo.InvariantCulture, out int threads) || threads < 1)
+        {
+            throw new ConfigException($"EXPERIMENTS_THREADS is '{threadsText}': use a whole number of at least 1.");
+        }
+
+        string[] only = (Environment.GetEnvironmentVariable("EXPERIMENTS_ONLY") ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string? project = experimentsAssembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "ExperimentsProjectDirectory")?.Value;
+        ExperimentsConfig configuration = ExperimentsConfig.Load(ExperimentsConfig.Discover(project), []);
+        return new ReproductionSettings(configuration.Profile(profile), device, threads, only, configuration, project);
+    }
+
+    /// <summary>The experiments <c>dotnet test</c> runs: all of them, or those EXPERIMENTS_ONLY names.</summary>
+    public IEnumerable<IExperiment> Select(IReadOnlyList<IExperiment> registry) => Only.Length == 0 ? registry : ExperimentSelector.Select(registry, Only);
+
+    /// <summary>Approved snapshots per profile and device kind: ROOT/smoke/cpu, ROOT/full/cuda, ...</summary>
+    public string SnapshotDirectory(string snapshotRoot) =>
+        Path.Combine(snapshotRoot, Profile.Name, Device.StartsWith("cuda", StringComparison.Ordinal) ? "cuda" : "cpu");
+
+    /// <summary>The command that approves received snapshots, shown when one does not match.</summary>
+    public string ApproveCommand(string snapshotRoot) =>
+        $"dotnet run --project {ProjectDirectory ?? "<your experiments project>"} -- accept {snapshotRoot}";
+
+    public RunOptions RunOptions(string experiment) => Configuration.RunOptions(experiment, Profile, Device, Threads);
+}
+
+/// <summary>A trained result and its verification against the approved snapshot.</summary>
+public sealed record Reproduction(IExperiment Experiment, ExperimentResult Result, Verification Verification)
+{
+    public bool Passed => Verification.Passed;
+
+    public string Message => Verification.Message;
+}
+
+/// <summary>
+/// One experiment trained for real and verified against its approved snapshot, as a test project runs it:
+/// <code>
+/// [Theory, MemberData(nameof(Names))]
+/// public void Reproduces_its_approved_snapshot(string name)
+/// {
+///     Reproduction reproduction = ReproductionTest.Run(ExperimentRegistry.All, name, SnapshotRoot, output.WriteLine);
+///     Assert.True(reproduction.Passed, reproduction.Message);
+/// }
+/// </code>
+/// </summary>
+public static class ReproductionTest
+{
+    /// <summary>Trains <paramref name="name"/> with the environment's settings and verifies it (writing NAME.received.txt on a mismatch).</summary>
+    public static Reproduction Run(IReadOnlyList<IExperiment> registry, string name, string snapshotRoot, Action<string> log, ReproductionSettings? settings = null)
+    {
+        IExperiment experiment = registry.SingleOrDefault(e => e.Info.Name == name)
+            ?? throw new ArgumentException($"No registered experiment is named '{name}'.", nameof(name));
+        settings ??= ReproductionSettings.FromEnvironment(experiment.GetType().Assembly);
+        log($"{name}: profile {settings.Profile.Name}, {settings.Device}, {settings.Threads} threads");
+        ExperimentResult result = ExperimentRunner.Run(
+            experiment,
+            settings.RunOptions(name),
+            epoch => log(string.Create(CultureInfo.InvariantCulture, $"  epoch {epoch.Epoch}: loss {epoch.Loss:F4}, accuracy {epoch.Accuracy:F4} ({epoch.Seconds:F1} s)")),
+            log);
+        log(string.Create(CultureInfo.InvariantCulture, $"  test accuracy {result.Test.Accuracy:P2}, {result.History.Sum(e => e.Seconds):F1} s of training"));
+
+        string directory = settings.SnapshotDirectory(snapshotRoot);
+        Directory.CreateDirectory(directory);
+        Tolerances tolerances = Tolerances.For(experiment).With(settings.Configuration.For(name)?.Tolerances ?? new Dictionary<Metric, double>());
+        Verification verification = SnapshotVerifier.Verify(result, directory, tolerances, settings.ApproveCommand(snapshotRoot));
+        log(verification.Message);
+        return new Reproduction(experiment, result, verification);
+    }
+}
