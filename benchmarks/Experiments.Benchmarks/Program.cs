@@ -1,3 +1,4 @@
+using Experiments.Runtime.IO;
 using System.Diagnostics;
 using System.Globalization;
 using Experiments.Catalog;

@@ -1,3 +1,4 @@
+using Experiments.Runtime.Configuration;
 using System.Globalization;
 using System.Reflection;
 using Experiments.Runtime;

@@ -1,5 +1,6 @@
 using Experiments.Runtime.Results;
 using Experiments.Runtime.Snapshots;
+using Experiments.Runtime.Training;
 using Xunit;
 
 namespace Experiments.Runtime.Tests;

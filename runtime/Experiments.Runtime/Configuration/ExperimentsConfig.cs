@@ -1,5 +1,5 @@
 using System.Globalization;
-using Experiments.Runtime.Hosting;
+using Experiments.Runtime.IO;
 using Experiments.Runtime.Snapshots;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -51,7 +51,7 @@ public sealed record ExperimentsConfig
 
     public ProfileConfig Profile(string name) => Profiles.TryGetValue(name, out ProfileConfig? profile)
         ? profile
-        : throw new UsageException($"Unknown profile '{name}'. Known profiles: {string.Join(", ", Profiles.Keys)}{(SourcePath is null ? "" : $" (from {SourcePath} and the built-in ones)")}.");
+        : throw new ConfigException($"Unknown profile '{name}'. Known profiles: {string.Join(", ", Profiles.Keys)}{(SourcePath is null ? "" : $" (from {SourcePath} and the built-in ones)")}.");
 
     public ExperimentOverrides? For(string experiment) => Experiments.GetValueOrDefault(experiment);
 
@@ -185,11 +185,7 @@ public sealed record ExperimentsConfig
             root.Add("experiments", new YamlMappingNode { { experiment, experimentNode } });
         }
 
-        using var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
-        writer.Write("# Resolved configuration of this run. Replay it exactly with: run --from <this file>\n");
-        new YamlStream(new YamlDocument(root)).Save(new Emitter(writer, new EmitterSettings(2, int.MaxValue, false, 1024, false, false, "\n")), assignAnchors: false);
-        string text = writer.ToString();
-        return text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text;
+        return "# Resolved configuration of this run. Replay it exactly with: run --from <this file>\n" + YamlText.Emit(root);
     }
 
     private static void AddIf(YamlMappingNode node, string key, int? value)
@@ -200,7 +196,7 @@ public sealed record ExperimentsConfig
         }
     }
 
-    private static Dictionary<string, ProfileConfig> BuiltInProfiles() => Hosting.Profile.BuiltIn.ToDictionary(
+    private static Dictionary<string, ProfileConfig> BuiltInProfiles() => Configuration.Profile.BuiltIn.ToDictionary(
         p => p.Name, p => new ProfileConfig(p.Name, p.TrainLimit, p.TestLimit, p.MaxEpochs, null, null), StringComparer.Ordinal);
 
     private static void ApplySet(YamlMappingNode root, string set, Dictionary<YamlNode, string> origins)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using Experiments.Runtime.IO;
 
 namespace Experiments.Runtime.Data;
 
@@ -216,18 +217,8 @@ public sealed partial class DatasetProvisioner
     /// <summary>Writes a verified file into the cache via a temporary name and a rename: readers never see half a file.</summary>
     private static string WriteAtomically(string directory, string name, byte[] bytes)
     {
-        Directory.CreateDirectory(directory);
         string target = Path.Combine(directory, name);
-        string temp = Path.Combine(directory, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, target, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        AtomicFile.WriteAllBytes(target, bytes);
 
         return target;
     }

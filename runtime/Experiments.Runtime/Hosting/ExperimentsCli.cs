@@ -1,3 +1,5 @@
+using Experiments.Runtime.Configuration;
+using Experiments.Runtime.IO;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -50,13 +52,13 @@ public static class ExperimentsCli
                 return Success;
             }
 
-            int width = Math.Max(10, registry.Select(e => e.Info.Name.Length).DefaultIfEmpty(0).Max());
-            Console.WriteLine($"{"name".PadRight(width)}  {"dataset",-13}  {"parameters",10}  fingerprint");
-            foreach (IExperiment e in registry)
+            // Fingerprint last: its column is right-aligned, like the parameter count before it, and all are 16 wide.
+            string[] header = ["name", "dataset", "parameters", "fingerprint"];
+            IEnumerable<string[]> table = registry.Select(e => new[]
             {
-                Console.WriteLine(string.Create(
-                    CultureInfo.InvariantCulture, $"{e.Info.Name.PadRight(width)}  {DatasetSpec.For(e.Info.Dataset).Key,-13}  {e.Info.Parameters,10:N0}  {e.Info.Fingerprint}"));
-            }
+                e.Info.Name, DatasetSpec.For(e.Info.Dataset).Key, e.Info.Parameters.ToString("N0", CultureInfo.InvariantCulture), e.Info.Fingerprint,
+            });
+            Console.Write(TextTable.Render([header, .. table], leftAligned: 2));
 
             return Success;
         });
@@ -148,9 +150,9 @@ public static class ExperimentsCli
                     RecordDivergence = resolvedOptions.RecordDivergence || parse.GetValue(recordDivergence),
                 };
                 Console.WriteLine($"== {experiment.Info.Name} ({p.Name}, {options.Device}, {threadCount} threads)");
-                ExperimentResult result = RunDisplay.Run(experiment, options);
+                (ExperimentResult result, ImageSet testImages) = RunDisplay.Run(experiment, options);
                 string resolved = Configuration.ExperimentsConfig.Resolved(experiment.Info.Name, profileUsed, deviceName, threadCount, outputRoot, overrides, seedOverride);
-                string folder = ResultWriter.Write(result, outputRoot, experiment, resolved);
+                string folder = ResultWriter.Write(result, outputRoot, experiment, resolved, testImages);
                 RemoveCheckpoint(options.CheckpointPath);
                 if (parse.GetValue(snapshot) is { } snapshotPath)
                 {

@@ -19,7 +19,7 @@ public sealed record ReproductionSettings(ProfileConfig Profile, string Device, 
     /// <summary>Settings for the experiments of <paramref name="experimentsAssembly"/> (its build records its project folder).</summary>
     public static ReproductionSettings FromEnvironment(Assembly experimentsAssembly)
     {
-        string profile = Environment.GetEnvironmentVariable("EXPERIMENTS_PROFILE") is { Length: > 0 } p ? p : Hosting.Profile.Smoke.Name;
+        string profile = Environment.GetEnvironmentVariable("EXPERIMENTS_PROFILE") is { Length: > 0 } p ? p : global::Experiments.Runtime.Configuration.Profile.Smoke.Name;
         string device = Native.TorchRuntime.Resolve(Environment.GetEnvironmentVariable("EXPERIMENTS_DEVICE") is { Length: > 0 } d ? d : "cpu").ToString();
         string threadsText = Environment.GetEnvironmentVariable("EXPERIMENTS_THREADS") is { Length: > 0 } t ? t : "2";
         if (!int.TryParse(threadsText, NumberStyles.None, CultureInfo.InvariantCulture, out int threads) || threads < 1)

@@ -13,15 +13,15 @@ internal static class RunDisplay
 {
     public static bool Interactive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
-    public static ExperimentResult Run(IExperiment experiment, RunOptions options)
+    public static TrainedRun Run(IExperiment experiment, RunOptions options)
     {
         if (!Interactive)
         {
-            return ExperimentRunner.Run(experiment, options, epoch => Console.WriteLine(FormatEpoch(epoch)), Console.WriteLine);
+            return ExperimentRunner.Train(experiment, options, epoch => Console.WriteLine(FormatEpoch(epoch)), Console.WriteLine);
         }
 
         int epochs = Math.Min((options.Overrides?.Invoke(experiment.Settings) ?? experiment.Settings).Epochs, options.MaxEpochs ?? int.MaxValue);
-        ExperimentResult? result = null;
+        TrainedRun? result = null;
         AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)
@@ -30,7 +30,7 @@ internal static class RunDisplay
             {
                 ProgressTask? current = null;
                 int currentEpoch = 0;
-                result = ExperimentRunner.Run(
+                result = ExperimentRunner.Train(
                     experiment,
                     options,
                     onEpoch: metrics =>

@@ -1,3 +1,4 @@
+using Experiments.Runtime.Training;
 using System.Globalization;
 using CsvHelper;
 using Experiments.Runtime.Results;

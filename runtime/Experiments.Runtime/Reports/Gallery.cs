@@ -1,5 +1,6 @@
 using Experiments.Runtime.Data;
-using Experiments.Runtime.Results;
+using Experiments.Runtime.IO;
+using Experiments.Runtime.Training;
 using SkiaSharp;
 
 namespace Experiments.Runtime.Reports;
@@ -19,9 +20,9 @@ public static class Gallery
     private const int TitleHeight = 34;
 
     /// <summary>misclassified.png: one row per true class, its first <see cref="PerRow"/> misclassified test images, captioned with the prediction.</summary>
-    public static void Misclassified(ExperimentResult result, string path)
+    /// <param name="images">The test examples the result's metrics refer to (<see cref="TrainedRun.TestImages"/>).</param>
+    public static void Misclassified(ExperimentResult result, ImageSet images, string path)
     {
-        ImageSet images = result.TestImages ?? throw new ArgumentException("The result carries no test images.", nameof(result));
         IReadOnlyList<string> names = result.TestConfusion.ClassNames;
         List<(int Index, string Caption)>[] rows = names.Select((_, c) => result.Misclassified
             .Where(m => m.Actual == c).OrderBy(m => m.Index).Take(PerRow)
@@ -82,13 +83,7 @@ public static class Gallery
 
         using SKImage image = surface.Snapshot();
         using SKData png = image.Encode(SKEncodedImageFormat.Png, 100);
-        string temporary = path + ".tmp";
-        using (FileStream file = File.Create(temporary))
-        {
-            png.SaveTo(file);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.Write(path, png.SaveTo);
     }
 
     /// <summary>One dataset image, dark ink on white like the notebooks' plt.imshow(cmap='binary').</summary>

@@ -1,4 +1,5 @@
 using Experiments.Runtime.Results;
+using Experiments.Runtime.Training;
 using ScottPlot;
 
 namespace Experiments.Runtime.Reports;

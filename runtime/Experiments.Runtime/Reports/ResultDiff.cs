@@ -1,3 +1,5 @@
+using Experiments.Runtime.IO;
+using Experiments.Runtime.Training;
 using System.Globalization;
 using System.Text;
 using Experiments.Runtime.Results;
@@ -124,7 +126,7 @@ public static class ResultDiff
                 Loss("history: largest loss change", 0, LargestChange(a, b, e => e.Loss)),
                 Accuracy("history: largest accuracy change", 0, LargestChange(a, b, e => e.Accuracy)),
             ];
-            text.Append(markdown ? MarkdownTable(rows) : TerminalTable(rows));
+            text.Append(markdown ? MarkdownTable(rows) : TextTable.Render(rows, leftAligned: 1, indent: "  "));
             AppendConfusion(text, "test", a.TestConfusion, b.TestConfusion, markdown);
             AppendConfusion(text, "train", a.TrainConfusion, b.TrainConfusion, markdown);
             foreach (string difference in entry.Beyond)
@@ -172,24 +174,6 @@ public static class ResultDiff
             : string.Join(", ", changes.OrderByDescending(c => Math.Abs(c.B - c.A)).ThenBy(c => c.Cell, StringComparer.Ordinal).Take(10)
                 .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Cell} {c.A} -> {c.B}"))) + (changes.Count > 10 ? $", and {changes.Count - 10} more" : "");
         text.Append(markdown ? "\n" : "  ").Append(CultureInfo.InvariantCulture, $"confusion ({set}): {summary}\n");
-    }
-
-    private static string TerminalTable(string[][] rows)
-    {
-        int[] widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
-        var text = new StringBuilder();
-        foreach (string[] row in rows)
-        {
-            text.Append("  ").Append(row[0].PadRight(widths[0]));
-            for (int c = 1; c < row.Length; c++)
-            {
-                text.Append("  ").Append(row[c].PadLeft(widths[c]));
-            }
-
-            text.Append('\n');
-        }
-
-        return text.ToString();
     }
 
     private static string MarkdownTable(string[][] rows)

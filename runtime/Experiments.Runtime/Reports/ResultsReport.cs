@@ -1,3 +1,4 @@
+using Experiments.Runtime.IO;
 using System.Globalization;
 using System.Reflection;
 using System.Text;

@@ -1,3 +1,4 @@
+using Experiments.Runtime.Training;
 using System.Text;
 using System.Text.Json;
 

@@ -1,3 +1,4 @@
+using Experiments.Runtime.IO;
 using Experiments.Runtime.Results;
 
 namespace Experiments.Runtime.Snapshots;

@@ -1,3 +1,4 @@
+using Experiments.Runtime.Training;
 using System.Globalization;
 using Experiments.Runtime.Results;
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Experiments.Runtime.IO;
 using Experiments.Runtime.Results;
+using Experiments.Runtime.Training;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -139,14 +141,7 @@ public sealed record SnapshotDocument
         text.Append("# run: what was run (a change here means the experiment changed); environment: where it ran.\n");
         text.Append("# Compared exactly when the environment matches (dotnet aside), else under the experiment's tolerances.\n");
         text.Append("# confusion tables: rows are true classes, columns predicted classes.\n");
-        using (var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" })
-        {
-            var emitter = new Emitter(writer, new EmitterSettings(2, int.MaxValue, false, 1024, false, false, "\n"));
-            new YamlStream(new YamlDocument(root)).Save(emitter, assignAnchors: false);
-            string body = writer.ToString();
-            // The stream ends with an explicit document end marker; a single-document file reads better without it.
-            text.Append(body.EndsWith("...\n", StringComparison.Ordinal) ? body[..^4] : body);
-        }
+        text.Append(YamlText.Emit(root));
 
         return text.ToString();
     }
@@ -195,7 +190,7 @@ public sealed record SnapshotDocument
             Invariant(e.Epoch), Number(e.Loss), Number(e.Accuracy),
             e.ValidationLoss is { } vl ? Number(vl) : "-", e.ValidationAccuracy is { } va ? Number(va) : "-",
         });
-        return Table([header, .. rows], firstColumnLeft: false);
+        return TextTable.Render([header, .. rows], leftAligned: 0);
     }
 
     private static string ConfusionTable(ConfusionMatrix matrix)
@@ -203,31 +198,7 @@ public sealed record SnapshotDocument
         string[] header = ["true \\ predicted", .. matrix.ClassNames];
         IEnumerable<string[]> rows = matrix.ClassNames.Select((name, i) =>
             new[] { name }.Concat(matrix.Rows[i].Select(c => Invariant(c))).ToArray());
-        return Table([header, .. rows], firstColumnLeft: true);
-    }
-
-    /// <summary>Aligned columns: the first left-aligned when it holds names, the rest right-aligned; no trailing spaces.</summary>
-    private static string Table(IReadOnlyList<string[]> rows, bool firstColumnLeft)
-    {
-        int columns = rows[0].Length;
-        int[] widths = Enumerable.Range(0, columns).Select(c => rows.Max(r => r[c].Length)).ToArray();
-        var text = new StringBuilder();
-        foreach (string[] row in rows)
-        {
-            for (int c = 0; c < columns; c++)
-            {
-                if (c > 0)
-                {
-                    text.Append("  ");
-                }
-
-                text.Append(c == 0 && firstColumnLeft ? row[c].PadRight(widths[c]) : row[c].PadLeft(widths[c]));
-            }
-
-            text.Append('\n');
-        }
-
-        return text.ToString();
+        return TextTable.Render([header, .. rows], leftAligned: 1);
     }
 
     private static YamlMappingNode Mapping(IReadOnlyDictionary<string, string> values, IReadOnlyList<string> keys)

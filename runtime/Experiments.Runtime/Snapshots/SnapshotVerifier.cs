@@ -1,3 +1,5 @@
+using Experiments.Runtime.IO;
+using Experiments.Runtime.Training;
 using System.Text;
 using DiffPlex.DiffBuilder;
 using DiffPlex.DiffBuilder.Model;

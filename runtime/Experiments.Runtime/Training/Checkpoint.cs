@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Experiments.Runtime.Results;
+using Experiments.Runtime.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -33,41 +33,23 @@ public static class Checkpoint
 
     public static void Save(string path, CheckpointState state, nn.Module model, KerasOptimizer optimizer)
     {
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temporary = $"{full}.{Environment.ProcessId}.tmp";
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            using (var writer = new BinaryWriter(file, Encoding.UTF8))
+            using var writer = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true);
+            writer.Write(Magic);
+            writer.Write(Version);
+            writer.Write(JsonSerializer.Serialize(state));
+            model.save(writer);
+            writer.Write(optimizer.State.Count);
+            foreach (Tensor tensor in optimizer.State)
             {
-                writer.Write(Magic);
-                writer.Write(Version);
-                writer.Write(JsonSerializer.Serialize(state));
-                model.save(writer);
-                writer.Write(optimizer.State.Count);
-                foreach (Tensor tensor in optimizer.State)
-                {
-                    tensor.Save(writer);
-                }
-
-                using Tensor rng = torch.get_rng_state();
-                rng.Save(writer);
-                writer.Flush();
-                file.Flush(flushToDisk: true);
+                tensor.Save(writer);
             }
 
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch (ArgumentOutOfRangeException e)
-        {
-            // A file-size limit (EFBIG) surfaces as this rather than an IOException; to the user it is a full disk.
-            throw new IOException($"{full}: {e.Message}", e);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+            using Tensor rng = torch.get_rng_state();
+            rng.Save(writer);
+            writer.Flush();
+        });
     }
 
     /// <summary>Reads only the state (to check it) without touching model or optimizer.</summary>

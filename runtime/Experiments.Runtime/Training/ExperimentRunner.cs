@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using Experiments.Runtime.Data;
 using Experiments.Runtime.Native;
 using Experiments.Runtime.Randomness;
-using Experiments.Runtime.Results;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,6 +13,11 @@ public static class ExperimentRunner
 {
     /// <param name="onBatch">Called after every optimizer step with (epoch, batches done, batches in the epoch); no device synchronisation.</param>
     public static ExperimentResult Run(
+        IExperiment experiment, RunOptions options, Action<EpochMetrics>? onEpoch = null, Action<string>? log = null, Action<int, int, int>? onBatch = null) =>
+        Train(experiment, options, onEpoch, log, onBatch).Result;
+
+    /// <summary>As <see cref="Run"/>, also returning the test examples the metrics refer to (for galleries of misclassified images).</summary>
+    public static TrainedRun Train(
         IExperiment experiment, RunOptions options, Action<EpochMetrics>? onEpoch = null, Action<string>? log = null, Action<int, int, int>? onBatch = null)
     {
         TorchRuntime.Initialize(options.Threads);
@@ -141,7 +145,7 @@ public static class ExperimentRunner
         };
 
         long parameters = model.parameters().Sum(p => p.numel());
-        return new ExperimentResult(
+        var result = new ExperimentResult(
             identity,
             parameters,
             trainEval.Evaluation,
@@ -150,9 +154,9 @@ public static class ExperimentRunner
             ConfusionMatrix.From(spec.ClassNames, train.Labels, trainEval.Predictions),
             ConfusionMatrix.From(spec.ClassNames, test.Labels, testEval.Predictions),
             misclassified,
-            test,
             divergence,
             WeightsHash(model));
+        return new TrainedRun(result, test);
     }
 
     /// <summary>Where an epoch starts (a resumed one mid-way) or stopped: the next batch and the running sums before it.</summary>

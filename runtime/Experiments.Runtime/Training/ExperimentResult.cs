@@ -1,4 +1,4 @@
-namespace Experiments.Runtime.Results;
+namespace Experiments.Runtime.Training;
 
 /// <summary>Metrics after one epoch, as Keras' History holds them (training figures are running means over the epoch).</summary>
 public sealed record EpochMetrics(int Epoch, double Loss, double Accuracy, double? ValidationLoss, double? ValidationAccuracy, double Seconds)
@@ -61,7 +61,6 @@ public sealed record RunIdentity
 
 /// <summary>The outcome of training and evaluating one experiment.</summary>
 /// <param name="WeightsSha256">SHA-256 over every parameter and buffer of the final model, in state-dict order: equal hashes, equal weights.</param>
-/// <param name="TestImages">The test examples the metrics refer to (after any subset), for galleries; not serialised.</param>
 public sealed record ExperimentResult(
     RunIdentity Identity,
     long Parameters,
@@ -71,6 +70,8 @@ public sealed record ExperimentResult(
     ConfusionMatrix TrainConfusion,
     ConfusionMatrix TestConfusion,
     IReadOnlyList<Misclassified> Misclassified,
-    Data.ImageSet? TestImages = null,
     Training.Divergence? Diverged = null,
     string WeightsSha256 = "");
+
+/// <summary>A result and the test examples its metrics refer to (after any subset): the images stay out of the result, which is data about them.</summary>
+public sealed record TrainedRun(ExperimentResult Result, Data.ImageSet TestImages);

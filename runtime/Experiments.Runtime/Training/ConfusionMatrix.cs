@@ -1,4 +1,4 @@
-namespace Experiments.Runtime.Results;
+namespace Experiments.Runtime.Training;
 
 /// <summary>Counts of (true class, predicted class): rows are the true classes, columns the predictions.</summary>
 public sealed class ConfusionMatrix

@@ -1,8 +1,9 @@
 using Experiments.Runtime.Data;
-using Experiments.Runtime.Reports;
+using Experiments.Runtime.Results;
 using Experiments.Runtime.Snapshots;
+using Experiments.Runtime.Training;
 
-namespace Experiments.Runtime.Results;
+namespace Experiments.Runtime.Reports;
 
 /// <summary>
 /// Writes a result folder all at once: files go to a temporary sibling folder that is renamed into place, so a folder
@@ -12,7 +13,8 @@ public static class ResultWriter
 {
     /// <param name="experiment">Adds the description and the source's reported accuracy to report.md.</param>
     /// <param name="configuration">The resolved configuration (YAML) the run used, stored as config.yaml.</param>
-    public static string Write(ExperimentResult result, string outputRoot, IExperiment? experiment = null, string? configuration = null)
+    /// <param name="testImages">The test examples of the run, for the galleries (misclassified.png, samples.png); none without them.</param>
+    public static string Write(ExperimentResult result, string outputRoot, IExperiment? experiment = null, string? configuration = null, ImageSet? testImages = null)
     {
         Directory.CreateDirectory(outputRoot);
         string target = Path.Combine(outputRoot, result.Identity.Experiment);
@@ -48,9 +50,9 @@ public static class ResultWriter
             Picture("accuracy.png", path => Plots.Curve(result, "accuracy", path));
             Picture("loss.png", path => Plots.Curve(result, "loss", path));
             Picture("confusion-test.png", path => Plots.Confusion(result.TestConfusion, $"{result.Identity.Experiment}: test set ({result.Test.Count} images)", path));
-            if (result.TestImages is ImageSet images)
+            if (testImages is ImageSet images)
             {
-                Picture("misclassified.png", path => Gallery.Misclassified(result, path));
+                Picture("misclassified.png", path => Gallery.Misclassified(result, images, path));
                 Picture("samples.png", path => Gallery.Samples(images, result.TestConfusion.ClassNames, $"{result.Identity.Dataset}: first test images of each class", path));
             }
 

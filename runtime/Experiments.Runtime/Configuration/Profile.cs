@@ -1,4 +1,4 @@
-namespace Experiments.Runtime.Hosting;
+namespace Experiments.Runtime.Configuration;
 
 /// <summary>A named way of running the catalog: how much data and how many epochs.</summary>
 public sealed record Profile(string Name, int? TrainLimit, int? TestLimit, int? MaxEpochs)
@@ -10,14 +10,4 @@ public sealed record Profile(string Name, int? TrainLimit, int? TestLimit, int? 
     public static Profile Smoke { get; } = new("smoke", 2000, 1000, 1);
 
     public static IReadOnlyList<Profile> BuiltIn { get; } = [Full, Smoke];
-
-    public static Profile Find(string name) =>
-        BuiltIn.FirstOrDefault(p => p.Name == name)
-        ?? throw new UsageException($"Unknown profile '{name}'. Known profiles: {string.Join(", ", BuiltIn.Select(p => p.Name))}.");
 }
-
-/// <summary>The command line was wrong; the message says how to fix it. Exit code 2.</summary>
-public sealed class UsageException(string message) : Exception(message);
-
-/// <summary>A run could not complete; the message says why. Exit code 1.</summary>
-public sealed class RunFailedException(string message) : Exception(message);

@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace Experiments.Runtime.Tests;
+
+/// <summary>
+/// The runtime's folders form layers without cycles: each uses only the foundations (IO, Randomness, Native) and the
+/// folders before it in this order: Declarations, Data, Training, Results, Snapshots, Reports, Configuration, Hosting.
+/// Read from the real source files: every `using Experiments.Runtime.X` and every namespace-qualified `X.Type`.
+/// </summary>
+public sealed partial class LayeringTests
+{
+    private static readonly Dictionary<string, int> Rank = new(StringComparer.Ordinal)
+    {
+        ["IO"] = 0, ["Randomness"] = 0, ["Native"] = 0,
+        ["Declarations"] = 1, ["Data"] = 2, ["Training"] = 3, ["Results"] = 4,
+        ["Snapshots"] = 5, ["Reports"] = 6, ["Configuration"] = 7, ["Hosting"] = 8,
+    };
+
+    [GeneratedRegex(@"Experiments\.Runtime\.(?<layer>[A-Z]\w*)|(?<![\w.])(?<layer>[A-Z]\w*)\.[A-Z]\w*")]
+    private static partial Regex Reference();
+
+    [GeneratedRegex(@"//.*$|""(?:[^""\\]|\\.)*""", RegexOptions.Multiline)]
+    private static partial Regex CommentsAndStrings();
+
+    [Fact]
+    public void Each_folder_uses_only_the_foundations_and_the_folders_before_it()
+    {
+        string root = TestEnvironment.Metadata("RuntimeSource");
+        var violations = new List<string>();
+        var folders = Directory.GetDirectories(root).Select(Path.GetFileName).Where(f => f is not ("bin" or "obj" or "build")).ToList();
+        Assert.Equal(Rank.Keys.Order(StringComparer.Ordinal), folders.Order(StringComparer.Ordinal)!);
+        foreach (string folder in folders!)
+        {
+            foreach (string file in Directory.GetFiles(Path.Combine(root, folder), "*.cs", SearchOption.AllDirectories))
+            {
+                string code = CommentsAndStrings().Replace(File.ReadAllText(file), "");
+                foreach (string layer in Reference().Matches(code).Select(m => m.Groups["layer"].Value).Distinct())
+                {
+                    if (Rank.TryGetValue(layer, out int rank) && layer != folder && rank >= Rank[folder])
+                    {
+                        violations.Add($"{folder}/{Path.GetFileName(file)} uses {layer}");
+                    }
+                }
+            }
+        }
+
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void The_check_sees_a_reference_against_the_order()
+    {
+        // The rule must be able to fail: a Training file that names a Results type is a violation.
+        string code = CommentsAndStrings().Replace("using Experiments.Runtime.Results; // Reports.X\nvar s = \"Hosting.Y\"; Results.MetricsJson.Metrics(r);", "");
+        Assert.Equal(["Results"], Reference().Matches(code).Select(m => m.Groups["layer"].Value).Where(Rank.ContainsKey).Distinct());
+    }
+}
