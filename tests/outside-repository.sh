@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The framework as a user outside this repository gets it, end to end: `dotnet pack` at the root into a folder feed,
-# `dotnet new install` the template from it, `dotnet new experiments` in a temporary folder, build (TorchSharp from the
+# `dotnet new install` the template from it, `dotnet new experiments -n my-lab` (a name that is not a C# identifier) in a temporary folder, build (TorchSharp from the
 # normal feed), run the sample experiment, `dotnet test` without a snapshot (fails, writes a received file), `accept`,
 # `dotnet test` again (passes), and a declaration with an out-of-range enum (a compile error EXP0016).
 # Usage: bash tests/outside-repository.sh [WORK_DIR]   (default: a new temporary folder, removed afterwards)
@@ -47,11 +47,12 @@ cat > "$work/nuget.config" <<CONFIG
 </configuration>
 CONFIG
 
-step "dotnet new install + dotnet new experiments -n MyLab"
+name="my-lab"
+step "dotnet new install + dotnet new experiments -n $name"
 dotnet new install "$feed/Experiments.Templates.$version.nupkg" --debug:custom-hive "$hive" >/dev/null
-(cd "$work" && dotnet new experiments -n MyLab --debug:custom-hive "$hive")
-lab="$work/MyLab"
-for file in MyLab.slnx global.json README.md .gitignore src/MyLab/MyLab.csproj src/MyLab/experiments.yaml tests/MyLab.Tests/MyLab.Tests.csproj; do
+(cd "$work" && dotnet new experiments -n "$name" --debug:custom-hive "$hive")
+lab="$work/$name"
+for file in "$name.slnx" global.json README.md .gitignore "src/$name/$name.csproj" "src/$name/experiments.yaml" "tests/$name.Tests/$name.Tests.csproj"; do
   [ -f "$lab/$file" ] || fail "the template did not create $file"
 done
 grep -q "\"Experiments.Sdk\": \"$version\"" "$lab/global.json" || fail "global.json does not name Experiments.Sdk $version"
@@ -61,30 +62,35 @@ step "dotnet build"
 timed dotnet build -nologo -v quiet
 
 step "the sample experiment, smoke profile"
-timed dotnet run --project src/MyLab --no-build -- run mnist-mlp --profile smoke --threads 2 --out "$lab/results"
+timed dotnet run --project src/$name --no-build -- run mnist-mlp --profile smoke --threads 2 --out "$lab/results"
 for file in metrics.json snapshot.txt confusion-test.csv accuracy.png report.md; do
   [ -s "results/mnist-mlp/$file" ] || fail "the run wrote no results/mnist-mlp/$file"
 done
 grep -q "backend: cpu" results/mnist-mlp/snapshot.txt || fail "the snapshot does not record the cpu backend"
-dotnet run --project src/MyLab --no-build -- summary mnist-mlp | grep -q "Total params: 101,770" || fail "summary: wrong parameter count"
+dotnet run --project src/$name --no-build -- summary mnist-mlp | grep -q "Total params: 101,770" || fail "summary: wrong parameter count"
 
 step "the new solution's README: its first command, verbatim"
-readme_run="$(grep -m1 '^dotnet run --project src/MyLab -- run' README.md | sed 's/ *#.*$//')"
+readme_run="$(grep -m1 "^dotnet run --project src/$name -- run" README.md | sed 's/ *#.*$//')"
 [ -n "$readme_run" ] || fail "README.md has no run command"
 echo "   $readme_run"
 timed bash -c "$readme_run"
 [ -s results/mnist-mlp/metrics.json ] || fail "the README's command wrote no results/mnist-mlp/metrics.json"
 
+step "the build targets shipped in the package: dotnet build -p:ExperimentsRun"
+timed dotnet build "src/$name" -nologo -v quiet -p:ExperimentsRun=mnist-mlp -p:ExperimentsArguments="--threads 2 --out $work/build-run" > "$work/build-run.log" 2>&1 \
+  || { cat "$work/build-run.log"; fail "dotnet build -p:ExperimentsRun failed"; }
+[ -s "$work/build-run/mnist-mlp/metrics.json" ] || { cat "$work/build-run.log"; fail "ExperimentsRun wrote no result"; }
+
 step "dotnet test without an approved snapshot (must fail and write a received file)"
 if dotnet test -nologo --no-build > "$work/test-1.log" 2>&1; then cat "$work/test-1.log"; fail "dotnet test passed without an approved snapshot"; fi
-received="tests/MyLab.Tests/Snapshots/smoke/cpu/mnist-mlp.received.txt"
+received="tests/$name.Tests/Snapshots/smoke/cpu/mnist-mlp.received.txt"
 [ -s "$received" ] || { cat "$work/test-1.log"; fail "no $received"; }
 grep -q "accept" "$work/test-1.log" || fail "the failure does not say how to approve"
 echo "   failed as expected; wrote $received"
 
 step "accept (repeats the run in a separate process)"
-timed dotnet run --project src/MyLab --no-build -- accept tests/MyLab.Tests/Snapshots
-[ -s tests/MyLab.Tests/Snapshots/smoke/cpu/mnist-mlp.verified.txt ] || fail "accept wrote no verified snapshot"
+timed dotnet run --project src/$name --no-build -- accept tests/$name.Tests/Snapshots
+[ -s tests/$name.Tests/Snapshots/smoke/cpu/mnist-mlp.verified.txt ] || fail "accept wrote no verified snapshot"
 [ ! -e "$received" ] || fail "accept left the received file"
 
 step "dotnet test with the approved snapshot (must pass)"
@@ -92,11 +98,11 @@ timed dotnet test -nologo --no-build > "$work/test-2.log" 2>&1 || { cat "$work/t
 grep -E "Passed!|passed" "$work/test-2.log" | tail -1
 
 step "a declaration with an out-of-range enum is a compile error, not a generator crash"
-cat > src/MyLab/Broken.cs <<'CS'
+cat > "src/$name/Broken.cs" <<'CS'
 using Experiments;
 using Experiments.Layers;
 
-namespace MyLab;
+namespace Lab.Broken;
 
 [Experiment("broken", Dataset.Mnist, Input.Flat, Loss = (Loss)5)]
 public sealed partial class Broken
@@ -104,11 +110,11 @@ public sealed partial class Broken
     private static readonly Layer[] Layers = [new Dense(10, Activation.Softmax)];
 }
 CS
-if dotnet build src/MyLab -nologo > "$work/build-broken.log" 2>&1; then fail "a build with Loss = (Loss)5 succeeded"; fi
+if dotnet build src/$name -nologo > "$work/build-broken.log" 2>&1; then fail "a build with Loss = (Loss)5 succeeded"; fi
 grep -q "EXP0016" "$work/build-broken.log" || { cat "$work/build-broken.log"; fail "no EXP0016"; }
 if grep -q "CS8785" "$work/build-broken.log"; then fail "the generator threw (CS8785)"; fi
 grep -o "Loss: 5 is not a defined Loss value[^[]*" "$work/build-broken.log" | head -1
-rm src/MyLab/Broken.cs
+rm "src/$name/Broken.cs"
 
 echo
 echo "outside-repository: all steps passed ($version)"

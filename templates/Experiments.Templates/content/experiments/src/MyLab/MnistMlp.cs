@@ -1,7 +1,7 @@
 using Experiments;
 using Experiments.Layers;
 
-namespace MyLab;
+namespace MyLabNamespace;
 
 // An experiment is a declaration: dataset, layers, training settings, seed. At build time the generator turns it into
 // a TorchSharp model, a Keras-style summary (`dotnet run -- summary mnist-mlp`) and an entry in ExperimentRegistry.

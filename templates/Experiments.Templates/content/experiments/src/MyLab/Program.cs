@@ -1,2 +1,2 @@
 // The experiments command line: list, summary, run, report, diff, accept, data (each with --help).
-return Experiments.Runtime.Hosting.ExperimentsCli.Run(args, MyLab.ExperimentRegistry.All);
+return Experiments.Runtime.Hosting.ExperimentsCli.Run(args, MyLabNamespace.ExperimentRegistry.All);

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
-namespace MyLab.Tests;
+namespace MyLabNamespace.Tests;
 
 /// <summary>
 /// Every experiment of MyLab, trained for real and compared with its approved snapshot; a new experiment is a new test.
