@@ -13,7 +13,7 @@ packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 
 cleanup() {
   # Each run packs a unique version: leave no copies of it in the global package folder.
-  rm -rf "$packages"/experiments.runtime/*-"$version_suffix" "$packages"/experiments.sdk/*-"$version_suffix"
+  rm -rf "$packages"/experiments.abstractions/*-"$version_suffix" "$packages"/experiments.runtime/*-"$version_suffix" "$packages"/experiments.sdk/*-"$version_suffix"
   if [ -z "$keep" ]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -31,11 +31,13 @@ step "dotnet pack at the root"
 timed dotnet pack "$repo" -c Release -o "$feed" --version-suffix "$version_suffix" -v quiet -nologo
 ls "$feed"
 version="$(basename "$feed"/Experiments.Sdk.*.nupkg .nupkg)"; version="${version#Experiments.Sdk.}"
-for package in Experiments.Runtime Experiments.Sdk Experiments.Templates; do
+for package in Experiments.Abstractions Experiments.Runtime Experiments.Sdk Experiments.Templates; do
   [ -f "$feed/$package.$version.nupkg" ] || fail "$package.$version.nupkg was not packed"
 done
 unzip -l "$feed/Experiments.Runtime.$version.nupkg" | grep -q "analyzers/dotnet/cs/Experiments.Generators.dll" || fail "no generator under analyzers/"
 unzip -l "$feed/Experiments.Runtime.$version.nupkg" | grep -q "buildTransitive/Experiments.Runtime.targets" || fail "no buildTransitive targets"
+unzip -p "$feed/Experiments.Runtime.$version.nupkg" Experiments.Runtime.nuspec | grep -q "id=\"Experiments.Abstractions\" version=\"$version\"" || fail "Experiments.Runtime does not depend on Experiments.Abstractions $version"
+if unzip -p "$feed/Experiments.Runtime.$version.nupkg" Experiments.Runtime.nuspec | grep -q "libtorch"; then fail "Experiments.Runtime depends on a LibTorch package (the application picks the backend)"; fi
 
 # The user's machine: the folder feed beside the normal one (nuget.config above the new solution).
 cat > "$work/nuget.config" <<CONFIG

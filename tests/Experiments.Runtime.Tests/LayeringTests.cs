@@ -5,15 +5,15 @@ namespace Experiments.Runtime.Tests;
 
 /// <summary>
 /// The runtime's folders form layers without cycles: each uses only the foundations (IO, Randomness, Native) and the
-/// folders before it in this order: Declarations, Data, Training, Results, Snapshots, Reports, Configuration, Hosting.
-/// Read from the real source files: every `using Experiments.Runtime.X` and every namespace-qualified `X.Type`.
+/// folders before it in this order: Data, Training, Results, Snapshots, Reports, Configuration, Hosting.
+/// (The declarations users write live in Experiments.Abstractions, below them all.) Read from the real source files: every `using Experiments.Runtime.X` and every namespace-qualified `X.Type`.
 /// </summary>
 public sealed partial class LayeringTests
 {
     private static readonly Dictionary<string, int> Rank = new(StringComparer.Ordinal)
     {
         ["IO"] = 0, ["Randomness"] = 0, ["Native"] = 0,
-        ["Declarations"] = 1, ["Data"] = 2, ["Training"] = 3, ["Results"] = 4,
+        ["Data"] = 2, ["Training"] = 3, ["Results"] = 4,
         ["Snapshots"] = 5, ["Reports"] = 6, ["Configuration"] = 7, ["Hosting"] = 8,
     };
 
