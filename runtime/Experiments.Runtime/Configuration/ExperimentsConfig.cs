@@ -15,8 +15,11 @@ public sealed record ProfileConfig(string Name, int? TrainExamples, int? TestExa
     public Profile ToProfile() => new(Name, TrainExamples, TestExamples, MaxEpochs);
 }
 
-/// <summary>Per-experiment overrides of the declaration and of the snapshot tolerances.</summary>
-public sealed record ExperimentOverrides(int? Epochs, int? BatchSize, double? LearningRate, long? Seed, IReadOnlyDictionary<Metric, double> Tolerances, bool RecordDivergence = false)
+/// <summary>Per-experiment overrides of the declaration, of the snapshot tolerances, and of profile sizes.</summary>
+/// <param name="Profiles">Per profile: data sizes and epoch cap for this experiment alone (Device and Threads stay the profile's).</param>
+public sealed record ExperimentOverrides(
+    int? Epochs, int? BatchSize, double? LearningRate, long? Seed, IReadOnlyDictionary<Metric, double> Tolerances, bool RecordDivergence = false,
+    IReadOnlyDictionary<string, ProfileConfig>? Profiles = null)
 {
     public bool ChangesTraining => Epochs is not null || BatchSize is not null || LearningRate is not null || Seed is not null;
 }
@@ -34,7 +37,8 @@ public sealed record ExperimentsConfig
 
     private static readonly string[] RootKeys = ["output", "profiles", "experiments", "run"];
     private static readonly string[] ProfileKeys = ["train_examples", "test_examples", "max_epochs", "device", "threads"];
-    private static readonly string[] ExperimentKeys = ["epochs", "batch_size", "learning_rate", "seed", "tolerances", "record_divergence"];
+    private static readonly string[] ExperimentKeys = ["epochs", "batch_size", "learning_rate", "seed", "tolerances", "record_divergence", "profiles"];
+    private static readonly string[] ExperimentProfileKeys = ["train_examples", "test_examples", "max_epochs"];
     private static readonly string[] RunKeys = ["experiments", "profile", "device", "threads"];
 
     public string? SourcePath { get; init; }
@@ -60,9 +64,27 @@ public sealed record ExperimentsConfig
     /// replaced by this configuration's overrides (and a command-line seed). The one resolution `run`, `accept`'s
     /// repeat and the snapshot tests share, so that they train the same bits.
     /// </summary>
-    public Training.RunOptions RunOptions(string experiment, ProfileConfig profile, string device, int threads, long? seed = null)
+    /// <summary>
+    /// The profile as it applies to one experiment: its sizes overridden by experiments.NAME.profiles.PROFILE, then the
+    /// epoch cap of the command line (`run --epochs`) on top.
+    /// </summary>
+    public ProfileConfig ProfileFor(string experiment, ProfileConfig profile, int? maxEpochs = null)
+    {
+        ProfileConfig merged = For(experiment)?.Profiles?.GetValueOrDefault(profile.Name) is { } own
+            ? profile with
+            {
+                TrainExamples = own.TrainExamples ?? profile.TrainExamples,
+                TestExamples = own.TestExamples ?? profile.TestExamples,
+                MaxEpochs = own.MaxEpochs ?? profile.MaxEpochs,
+            }
+            : profile;
+        return merged with { MaxEpochs = maxEpochs ?? merged.MaxEpochs };
+    }
+
+    public Training.RunOptions RunOptions(string experiment, ProfileConfig profile, string device, int threads, long? seed = null, int? maxEpochs = null)
     {
         ExperimentOverrides? overrides = For(experiment);
+        profile = ProfileFor(experiment, profile, maxEpochs);
         long? experimentSeed = seed ?? overrides?.Seed;
         return new Training.RunOptions
         {
@@ -270,7 +292,8 @@ public sealed record ExperimentsConfig
                     }
 
                     experiments[name] = new ExperimentOverrides(
-                        PositiveInt(map, "epochs"), PositiveInt(map, "batch_size"), learningRate, Long(map, "seed"), Tolerances(map), Bool(map, "record_divergence") ?? false);
+                        PositiveInt(map, "epochs"), PositiveInt(map, "batch_size"), learningRate, Long(map, "seed"), Tolerances(map), Bool(map, "record_divergence") ?? false,
+                        ExperimentProfiles(map, name, profiles));
                 }
             }
 
@@ -292,6 +315,30 @@ public sealed record ExperimentsConfig
                 Experiments = experiments,
                 Run = run,
             };
+        }
+
+        /// <summary>experiments.NAME.profiles.PROFILE: sizes for this experiment under a profile that exists.</summary>
+        private Dictionary<string, ProfileConfig>? ExperimentProfiles(YamlMappingNode map, string experiment, Dictionary<string, ProfileConfig> profiles)
+        {
+            if (Child(map, "profiles") is not { } node)
+            {
+                return null;
+            }
+
+            var result = new Dictionary<string, ProfileConfig>(StringComparer.Ordinal);
+            foreach ((string name, YamlNode entry) in Entries(Mapping(node, $"experiment '{experiment}' profiles")))
+            {
+                if (!profiles.ContainsKey(name))
+                {
+                    throw Error(entry, $"experiment '{experiment}' sets profile '{name}', which does not exist; known profiles: {string.Join(", ", profiles.Keys)}");
+                }
+
+                YamlMappingNode sizes = Mapping(entry, $"experiment '{experiment}' profile '{name}'");
+                CheckKeys(sizes, ExperimentProfileKeys, $"experiment '{experiment}' profile '{name}'");
+                result[name] = new ProfileConfig(name, PositiveInt(sizes, "train_examples"), PositiveInt(sizes, "test_examples"), PositiveInt(sizes, "max_epochs"), null, null);
+            }
+
+            return result;
         }
 
         private Dictionary<Metric, double> Tolerances(YamlMappingNode map)

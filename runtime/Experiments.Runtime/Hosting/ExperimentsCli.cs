@@ -97,12 +97,28 @@ public static class ExperimentsCli
         };
         var resume = new Option<bool>("--resume") { Description = "Continue each experiment from its last checkpoint (OUT/.checkpoints/NAME.ckpt) if there is one." };
         var recordDivergence = new Option<bool>("--record-divergence") { Description = "Record a NaN or infinite loss as the result instead of failing." };
+        var kernels = new Option<string?>("--kernels")
+        {
+            Description = "After each run, repeat it under these CPU kernel sets, one process each (all, or names: "
+                + string.Join(", ", KernelSet.All.Select(k => k.Name)) + "), print the spread and write it to OUT/NAME/kernels.txt.",
+        };
+        var pinKernels = new Option<string?>("--pin-kernels")
+        {
+            Description = "Run under one CPU kernel set in this process (e.g. avx2, portable); recorded in the result's identity.",
+        };
         var command = new Command("run", "Train and evaluate experiments; write metrics, history, confusion matrices, plots and report.md per experiment.")
         {
-            names, profile, device, threads, seed, output, config, sets, from, data, epochs, snapshot, resume, recordDivergence,
+            names, profile, device, threads, seed, output, config, sets, from, data, epochs, snapshot, resume, recordDivergence, kernels, pinKernels,
         };
         command.SetAction(parse => Guard(() =>
         {
+            // Before anything loads LibTorch: each library reads its kernel variable once, when it initialises.
+            if (parse.GetValue(pinKernels) is { } pinned)
+            {
+                KernelSet.Find(pinned).Pin();
+            }
+
+            IReadOnlyList<KernelSet> spreadSets = parse.GetValue(kernels) is { } kernelChoice ? KernelSet.Parse(kernelChoice) : [];
             string? fromPath = parse.GetValue(from);
             string? configPath = fromPath ?? parse.GetValue(config) ?? Configuration.ExperimentsConfig.Discover(ProjectDirectory());
             Configuration.ExperimentsConfig configuration = Configuration.ExperimentsConfig.Load(configPath, parse.GetValue(sets) ?? []);
@@ -133,14 +149,14 @@ public static class ExperimentsCli
 
             long? seedOverride = parse.GetValue(seed);
             string outputRoot = parse.GetValue(output) ?? configuration.Output ?? "results";
-            var profileUsed = p with { MaxEpochs = maxEpochs ?? p.MaxEpochs };
             using OutputLock outputLock = OutputLock.Acquire(outputRoot);
             using var stop = new CancellationTokenSource();
             using StopSignals signals = StopSignals.Register(stop);
             foreach (IExperiment experiment in chosen)
             {
                 Configuration.ExperimentOverrides? overrides = configuration.For(experiment.Info.Name);
-                RunOptions resolvedOptions = configuration.RunOptions(experiment.Info.Name, profileUsed, deviceName, threadCount, seedOverride);
+                Configuration.ProfileConfig profileUsed = configuration.ProfileFor(experiment.Info.Name, p, maxEpochs);
+                RunOptions resolvedOptions = configuration.RunOptions(experiment.Info.Name, p, deviceName, threadCount, seedOverride, maxEpochs);
                 RunOptions options = resolvedOptions with
                 {
                     Data = parse.GetValue(data) is { } dataFolder ? new ProvisioningOptions { ExplicitDirectory = dataFolder } : null,
@@ -163,6 +179,16 @@ public static class ExperimentsCli
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
                     $"   test accuracy {result.Test.Accuracy:P2}, loss {result.Test.Loss:F4}; train accuracy {result.Train.Accuracy:P2} -> {folder}"));
+                if (spreadSets.Count > 0)
+                {
+                    // The children replay this result's config.yaml, so they run exactly what this process ran.
+                    SnapshotDocument native = SnapshotDocument.From(result);
+                    KernelEnvelope envelope = ChildRun.Envelope(native, spreadSets, Console.WriteLine, ["run", "--from", Path.Combine(folder, "config.yaml")]);
+                    string spread = SnapshotApproval.Spread(envelope, native);
+                    AtomicFile.WriteAllText(Path.Combine(folder, "kernels.txt"), $"# {experiment.Info.Name}: this run (native) and the same run under other CPU kernel sets\n{spread}\n\n{envelope.FinalTable()}\n{envelope.HistoryTable()}");
+                    Console.WriteLine("   " + spread);
+                    Console.Write(envelope.FinalTable());
+                }
             }
 
             return Success;
@@ -243,11 +269,18 @@ public static class ExperimentsCli
             Description = "Received snapshots (*.received.txt) or folders to search (default: the current folder).",
             Arity = ArgumentArity.ZeroOrMore,
         };
+        var kernels = new Option<string>("--kernels")
+        {
+            Description = "After the repeat, run each experiment under these CPU kernel sets (all, none, or names: "
+                + string.Join(", ", KernelSet.All.Select(k => k.Name)) + ") and store the spread in the snapshot. Default: all this CPU can run (CPU runs only).",
+            DefaultValueFactory = _ => "all",
+        };
         var command = new Command(
             "accept",
             "Approve received snapshots: each experiment is run again in a separate process and approved only if the repeat is bit-for-bit identical.")
         {
             paths,
+            kernels,
         };
         command.SetAction(parse => Guard(() =>
         {
@@ -263,7 +296,12 @@ public static class ExperimentsCli
             foreach (string path in received)
             {
                 Console.WriteLine($"== {path}");
-                Approval approval = SnapshotApproval.Approve(path, document => RepeatInChildProcess(registry, document));
+                string kernelChoice = parse.GetValue(kernels)!;
+                IReadOnlyList<KernelSet> sets = kernelChoice == "none" ? [] : KernelSet.Parse(kernelChoice);
+                Approval approval = SnapshotApproval.Approve(
+                    path,
+                    document => RepeatInChildProcess(registry, document),
+                    document => sets.Count == 0 || document.Environment["device"] != "cpu" ? null : ChildRun.Envelope(document, sets, Console.WriteLine));
                 Console.WriteLine(approval.Message);
                 refused += approval.Approved ? 0 : 1;
             }
@@ -278,28 +316,7 @@ public static class ExperimentsCli
     private static string RepeatInChildProcess(IReadOnlyList<IExperiment> registry, SnapshotDocument document)
     {
         _ = ExperimentSelector.Select(registry, [document.Experiment]);
-        string scratch = Directory.CreateTempSubdirectory("experiments-accept-").FullName;
-        try
-        {
-            string snapshotFile = Path.Combine(scratch, "snapshot.txt");
-            string[] arguments =
-            [
-                "run", document.Experiment, "--profile", document.Profile, "--threads", document.Environment["threads"],
-                "--device", document.Environment["device"], "--out", Path.Combine(scratch, "results"), "--snapshot", snapshotFile,
-            ];
-            Console.WriteLine($"   repeating in a separate process: {string.Join(' ', arguments[..8])}");
-            int exitCode = SelfProcess.Run(arguments, line => Console.WriteLine("   | " + line));
-            if (exitCode != Success)
-            {
-                throw new RunFailedException($"The repeat run of '{document.Experiment}' exited with code {exitCode}; nothing was approved.");
-            }
-
-            return File.ReadAllText(snapshotFile);
-        }
-        finally
-        {
-            Directory.Delete(scratch, recursive: true);
-        }
+        return ChildRun.Snapshot(document, kernels: null, Console.WriteLine);
     }
 
     private static Command DataCommand()

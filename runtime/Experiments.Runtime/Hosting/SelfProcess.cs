@@ -6,9 +6,22 @@ namespace Experiments.Runtime.Hosting;
 /// <summary>Starts this program again as a child process (for runs that must not share a process with their peer).</summary>
 public static class SelfProcess
 {
-    public static int Run(IEnumerable<string> arguments, Action<string> output)
+    /// <param name="environment">Variables to set in the child (a null value removes one); the rest is inherited.</param>
+    public static int Run(IEnumerable<string> arguments, Action<string> output, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach ((string name, string? value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("The path of this process is unknown.");
         start.FileName = host;
         if (Path.GetFileNameWithoutExtension(host) == "dotnet")

@@ -48,6 +48,12 @@ public static class MachineInfo
             : "default";
     }
 
+    /// <summary>The CPU's feature flags (/proc/cpuinfo), or null where they cannot be read.</summary>
+    public static IReadOnlySet<string>? CpuFlags() =>
+        FirstProcessor().TryGetValue("flags", out string? flagText)
+            ? new HashSet<string>(flagText.Split(' ', StringSplitOptions.RemoveEmptyEntries), StringComparer.Ordinal)
+            : null;
+
     private static Dictionary<string, string> FirstProcessor()
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);

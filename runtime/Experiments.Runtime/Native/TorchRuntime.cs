@@ -117,7 +117,7 @@ public static partial class TorchRuntime
     private static string? HostOption(string key) => AppContext.GetData(key) as string is { Length: > 0 } value ? value : null;
 
     /// <summary>Environment.SetEnvironmentVariable does not reach native getenv on Unix; libc's setenv does.</summary>
-    private static void SetNativeEnvironment(string name, string value, bool overwrite)
+    internal static void SetNativeEnvironment(string name, string value, bool overwrite)
     {
         if (OperatingSystem.IsWindows())
         {

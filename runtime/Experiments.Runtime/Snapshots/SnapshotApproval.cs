@@ -38,7 +38,8 @@ public static class SnapshotApproval
     }
 
     /// <param name="repeat">Runs the snapshot's experiment again in a separate process and returns its snapshot text.</param>
-    public static Approval Approve(string receivedPath, Func<SnapshotDocument, string> repeat)
+    /// <param name="envelope">After a bit-identical repeat: the experiment under other CPU kernel sets, stored in the approved snapshot (null: none).</param>
+    public static Approval Approve(string receivedPath, Func<SnapshotDocument, string> repeat, Func<SnapshotDocument, KernelEnvelope?>? envelope = null)
     {
         if (!receivedPath.EndsWith(SnapshotVerifier.ReceivedSuffix, StringComparison.Ordinal))
         {
@@ -57,10 +58,20 @@ public static class SnapshotApproval
                 SnapshotVerifier.UnifiedDiff(receivedText, repeatedText, receivedPath, "repeated run"));
         }
 
-        AtomicFile.WriteAllText(verifiedPath, receivedText);
+        KernelEnvelope? kernels = envelope?.Invoke(received);
+        AtomicFile.WriteAllText(verifiedPath, kernels is null ? receivedText : (received with { Kernels = kernels }).Render());
         File.Delete(receivedPath);
         return new Approval(receivedPath, verifiedPath, true,
-            $"Approved {verifiedPath}: a repeat in a separate process was identical.");
+            $"Approved {verifiedPath}: a repeat in a separate process was identical." + (kernels is null ? "" : "\n" + Spread(kernels, received)));
+    }
+
+    /// <summary>The kernel envelope in two lines: how far test accuracy and the confusion cells moved across the sets.</summary>
+    public static string Spread(KernelEnvelope kernels, SnapshotDocument approved)
+    {
+        (double low, double high) = kernels.Range(Metric.TestAccuracy, approved.TestAccuracy);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Kernel envelope over {kernels.Runs.Count} sets ({string.Join(", ", kernels.Runs.Select(r => r.Set))}): test accuracy {low:0.####} to {high:0.####} " +
+            $"(spread {(high - low) * 100:0.##} points), at most {kernels.CellsMoved(test: true) * 100:0.##}% of test and {kernels.CellsMoved(test: false) * 100:0.##}% of train examples changed cell.");
     }
 
     private static void Search(DirectoryInfo folder, SortedSet<string> found)

@@ -47,7 +47,8 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             .Select(k => $"{k} '{approved.Environment[k]}' -> '{received.Environment[k]}'")
             .ToArray();
         ComparisonMode chosen = mode ?? (environmentChanges.Length == 0 ? ComparisonMode.Exact : ComparisonMode.Tolerance);
-        var check = new Checker(chosen, tolerances, differences);
+        KernelEnvelope? envelope = approved.Kernels;
+        var check = new Checker(chosen, tolerances, differences, envelope);
 
         if (approved.Diverged != received.Diverged)
         {
@@ -59,10 +60,10 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             differences.Add($"parameters: approved {approved.Parameters}, received {received.Parameters}");
         }
 
-        check.Value("final.test_accuracy", Metric.TestAccuracy, approved.TestAccuracy, received.TestAccuracy);
-        check.Value("final.test_loss", Metric.TestLoss, approved.TestLoss, received.TestLoss);
-        check.Value("final.train_accuracy", Metric.TrainAccuracy, approved.TrainAccuracy, received.TrainAccuracy);
-        check.Value("final.train_loss", Metric.TrainLoss, approved.TrainLoss, received.TrainLoss);
+        check.Value("final.test_accuracy", Metric.TestAccuracy, approved.TestAccuracy, received.TestAccuracy, envelope?.Range(Metric.TestAccuracy, approved.TestAccuracy));
+        check.Value("final.test_loss", Metric.TestLoss, approved.TestLoss, received.TestLoss, envelope?.Range(Metric.TestLoss, approved.TestLoss));
+        check.Value("final.train_accuracy", Metric.TrainAccuracy, approved.TrainAccuracy, received.TrainAccuracy, envelope?.Range(Metric.TrainAccuracy, approved.TrainAccuracy));
+        check.Value("final.train_loss", Metric.TrainLoss, approved.TrainLoss, received.TrainLoss, envelope?.Range(Metric.TrainLoss, approved.TrainLoss));
 
         if (approved.History.Count != received.History.Count)
         {
@@ -73,22 +74,33 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             foreach ((SnapshotEpoch a, SnapshotEpoch r) in approved.History.Zip(received.History))
             {
                 string at = $"history epoch {a.Epoch}";
-                check.Value($"{at} loss", Metric.EpochLoss, a.Loss, r.Loss);
-                check.Value($"{at} accuracy", Metric.EpochAccuracy, a.Accuracy, r.Accuracy);
-                check.Optional($"{at} val_loss", Metric.ValidationLoss, a.ValidationLoss, r.ValidationLoss);
-                check.Optional($"{at} val_accuracy", Metric.ValidationAccuracy, a.ValidationAccuracy, r.ValidationAccuracy);
+                check.Value($"{at} loss", Metric.EpochLoss, a.Loss, r.Loss, envelope?.Range(a.Epoch, Metric.EpochLoss, a.Loss));
+                check.Value($"{at} accuracy", Metric.EpochAccuracy, a.Accuracy, r.Accuracy, envelope?.Range(a.Epoch, Metric.EpochAccuracy, a.Accuracy));
+                check.Optional($"{at} val_loss", Metric.ValidationLoss, a.ValidationLoss, r.ValidationLoss, a.Epoch);
+                check.Optional($"{at} val_accuracy", Metric.ValidationAccuracy, a.ValidationAccuracy, r.ValidationAccuracy, a.Epoch);
             }
         }
 
-        check.Confusion("confusion_test", approved.TestConfusion, received.TestConfusion);
-        check.Confusion("confusion_train", approved.TrainConfusion, received.TrainConfusion);
+        check.Confusion("confusion_test", approved.TestConfusion, received.TestConfusion, envelope?.CellsMoved(test: true) ?? 0);
+        check.Confusion("confusion_train", approved.TrainConfusion, received.TrainConfusion, envelope?.CellsMoved(test: false) ?? 0);
         string reason = mode is not null && environmentChanges.Length == 0 ? "requested" : string.Join("; ", environmentChanges);
+        if (chosen == ComparisonMode.Tolerance && envelope is not null)
+        {
+            reason += $"; within the kernel envelope of {envelope.Runs.Count} CPU kernel sets widened by the tolerances";
+            if (differences.Count > 0 && envelope.Closest(received) is { } closest)
+            {
+                differences.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"closest approved kernel set: {closest.Set} (summed distance of the final metrics {closest.Distance:0.######}); a CPU whose kernels none of the sets match may need a wider tolerance"));
+            }
+        }
+
         return new SnapshotComparison(chosen, reason, differences);
     }
 
-    private sealed class Checker(ComparisonMode mode, Tolerances tolerances, List<string> differences)
+    private sealed class Checker(ComparisonMode mode, Tolerances tolerances, List<string> differences, KernelEnvelope? envelope)
     {
-        public void Value(string what, Metric metric, double approved, double received)
+        /// <param name="range">The kernel envelope's lowest and highest value (approved included); null: the approved value alone.</param>
+        public void Value(string what, Metric metric, double approved, double received, (double Low, double High)? range = null)
         {
             // Exact means the same bits: NaN equals NaN, 0.0 and -0.0 differ.
             bool same = BitConverter.DoubleToInt64Bits(approved) == BitConverter.DoubleToInt64Bits(received);
@@ -102,17 +114,23 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             {
                 differences.Add(Invariant($"{what}: approved {approved:R}, received {received:R} (delta {delta:+0.######;-0.######;0}), exact match required"));
             }
-            else if (!(Math.Abs(delta) <= tolerances[metric]))
+            else
             {
-                differences.Add(Invariant($"{what}: approved {approved:R}, received {received:R} (delta {delta:+0.######;-0.######}), tolerance {metric} {tolerances[metric]:R}"));
+                (double low, double high) = range ?? (approved, approved);
+                double tolerance = tolerances[metric];
+                if (!(received >= low - tolerance && received <= high + tolerance))
+                {
+                    string envelopeText = range is null ? "" : Invariant($", kernel envelope [{low:R}, {high:R}]");
+                    differences.Add(Invariant($"{what}: approved {approved:R}, received {received:R} (delta {delta:+0.######;-0.######}){envelopeText}, tolerance {metric} {tolerance:R}"));
+                }
             }
         }
 
-        public void Optional(string what, Metric metric, double? approved, double? received)
+        public void Optional(string what, Metric metric, double? approved, double? received, int epoch)
         {
             if (approved is { } a && received is { } r)
             {
-                Value(what, metric, a, r);
+                Value(what, metric, a, r, envelope?.Range(epoch, metric, a));
             }
             else if (approved.HasValue != received.HasValue)
             {
@@ -120,7 +138,8 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             }
         }
 
-        public void Confusion(string what, ConfusionMatrix approved, ConfusionMatrix received)
+        /// <param name="envelope">The largest share of examples that changed cell under the approval's kernel sets.</param>
+        public void Confusion(string what, ConfusionMatrix approved, ConfusionMatrix received, double envelope)
         {
             if (!approved.ClassNames.SequenceEqual(received.ClassNames))
             {
@@ -150,9 +169,11 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
 
             // Integers: exact under a matching environment; otherwise the share of examples that changed cell.
             double fraction = moved / 2.0 / Math.Max(1, approved.Total);
-            if (mode == ComparisonMode.Exact || fraction > tolerances[Metric.Confusion])
+            if (mode == ComparisonMode.Exact || fraction > envelope + tolerances[Metric.Confusion])
             {
-                string limit = mode == ComparisonMode.Exact ? "exact match required" : Invariant($"tolerance Confusion {tolerances[Metric.Confusion]:R}");
+                string limit = mode == ComparisonMode.Exact
+                    ? "exact match required"
+                    : Invariant($"tolerance Confusion {tolerances[Metric.Confusion]:R}") + (envelope > 0 ? Invariant($" on top of the kernel envelope's {envelope * 100:0.##}%") : "");
                 differences.Add(Invariant($"{what}: {fraction * 100:0.##}% of examples changed cell, {limit}: {string.Join(", ", cells.Take(12))}{(cells.Count > 12 ? ", ..." : "")}"));
             }
         }

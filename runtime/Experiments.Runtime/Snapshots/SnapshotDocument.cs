@@ -57,6 +57,9 @@ public sealed record SnapshotDocument
 
     public required ConfusionMatrix TestConfusion { get; init; }
 
+    /// <summary>The spread approval measured under other CPU kernel sets; null when it measured none (then not written).</summary>
+    public KernelEnvelope? Kernels { get; init; }
+
     public string Profile => Run["profile"];
 
     public static SnapshotDocument From(ExperimentResult result)
@@ -131,7 +134,11 @@ public sealed record SnapshotDocument
             ("history", Literal(HistoryTable())),
             ("confusion_test", Literal(ConfusionTable(TestConfusion))),
             ("confusion_train", Literal(ConfusionTable(TrainConfusion))),
-        })
+        }.Concat(Kernels is null ? [] : [("kernels", new YamlMappingNode
+        {
+            { "final", Literal(Kernels.FinalTable()) },
+            { "history", Literal(Kernels.HistoryTable()) },
+        })]))
         {
             root.Add(key, value);
         }
@@ -141,6 +148,12 @@ public sealed record SnapshotDocument
         text.Append("# run: what was run (a change here means the experiment changed); environment: where it ran.\n");
         text.Append("# Compared exactly when the environment matches (dotnet aside), else under the experiment's tolerances.\n");
         text.Append("# confusion tables: rows are true classes, columns predicted classes.\n");
+        if (Kernels is not null)
+        {
+            text.Append("# kernels: this run repeated by approval under other CPU kernel sets; on another machine a value passes\n");
+            text.Append("#   within the range of the approved run and these, widened by the tolerance.\n");
+        }
+
         text.Append(YamlText.Emit(root));
 
         return text.ToString();
@@ -179,6 +192,12 @@ public sealed record SnapshotDocument
             History = reader.History(root),
             TestConfusion = reader.Confusion(root, "confusion_test"),
             TrainConfusion = reader.Confusion(root, "confusion_train"),
+            Kernels = root.Children.TryGetValue(new YamlScalarNode("kernels"), out YamlNode? kernels)
+                ? KernelEnvelope.Parse(
+                    reader.Text(reader.Map(root, "kernels"), "final"),
+                    reader.Text(reader.Map(root, "kernels"), "history"),
+                    problem => new SnapshotFormatException(path, (int)kernels.Start.Line, problem))
+                : null,
         };
     }
 
