@@ -10,9 +10,10 @@ namespace Experiments.Runtime.Configuration;
 public sealed class ConfigException(string message) : Exception(message);
 
 /// <summary>A profile: how much data, how many epochs, where. Null fields keep the run's default.</summary>
-public sealed record ProfileConfig(string Name, int? TrainExamples, int? TestExamples, int? MaxEpochs, string? Device, int? Threads)
+/// <param name="SettleBatchNorm">Re-estimate BatchNormalization statistics before each evaluation (default: true for smoke, false otherwise).</param>
+public sealed record ProfileConfig(string Name, int? TrainExamples, int? TestExamples, int? MaxEpochs, string? Device, int? Threads, bool SettleBatchNorm = false)
 {
-    public Profile ToProfile() => new(Name, TrainExamples, TestExamples, MaxEpochs);
+    public Profile ToProfile() => new(Name, TrainExamples, TestExamples, MaxEpochs, SettleBatchNorm);
 }
 
 /// <summary>Per-experiment overrides of the declaration, of the snapshot tolerances, and of profile sizes.</summary>
@@ -36,7 +37,7 @@ public sealed record ExperimentsConfig
     public const string FileName = "experiments.yaml";
 
     private static readonly string[] RootKeys = ["output", "profiles", "experiments", "run"];
-    private static readonly string[] ProfileKeys = ["train_examples", "test_examples", "max_epochs", "device", "threads"];
+    private static readonly string[] ProfileKeys = ["train_examples", "test_examples", "max_epochs", "device", "threads", "settle_batch_norm"];
     private static readonly string[] ExperimentKeys = ["epochs", "batch_size", "learning_rate", "seed", "tolerances", "record_divergence", "profiles"];
     private static readonly string[] ExperimentProfileKeys = ["train_examples", "test_examples", "max_epochs"];
     private static readonly string[] RunKeys = ["experiments", "profile", "device", "threads"];
@@ -94,6 +95,7 @@ public sealed record ExperimentsConfig
             TrainLimit = profile.TrainExamples,
             TestLimit = profile.TestExamples,
             MaxEpochs = profile.MaxEpochs,
+            SettleBatchNorm = profile.SettleBatchNorm,
             Overrides = overrides is { ChangesTraining: true } || experimentSeed is not null
                 ? s => s.With(overrides?.Epochs, overrides?.BatchSize, overrides?.LearningRate, experimentSeed)
                 : null,
@@ -159,6 +161,10 @@ public sealed record ExperimentsConfig
         AddIf(profileNode, "train_examples", profile.TrainExamples);
         AddIf(profileNode, "test_examples", profile.TestExamples);
         AddIf(profileNode, "max_epochs", profile.MaxEpochs);
+        if (profile.SettleBatchNorm)
+        {
+            profileNode.Add("settle_batch_norm", "true");
+        }
         var root = new YamlMappingNode
         {
             { "output", output },
@@ -219,7 +225,7 @@ public sealed record ExperimentsConfig
     }
 
     private static Dictionary<string, ProfileConfig> BuiltInProfiles() => Configuration.Profile.BuiltIn.ToDictionary(
-        p => p.Name, p => new ProfileConfig(p.Name, p.TrainLimit, p.TestLimit, p.MaxEpochs, null, null), StringComparer.Ordinal);
+        p => p.Name, p => new ProfileConfig(p.Name, p.TrainLimit, p.TestLimit, p.MaxEpochs, null, null, p.SettleBatchNorm), StringComparer.Ordinal);
 
     private static void ApplySet(YamlMappingNode root, string set, Dictionary<YamlNode, string> origins)
     {
@@ -274,7 +280,8 @@ public sealed record ExperimentsConfig
                         PositiveInt(map, "test_examples") ?? builtIn?.TestExamples,
                         PositiveInt(map, "max_epochs") ?? builtIn?.MaxEpochs,
                         Device(map, "device") ?? builtIn?.Device,
-                        PositiveInt(map, "threads") ?? builtIn?.Threads);
+                        PositiveInt(map, "threads") ?? builtIn?.Threads,
+                        Bool(map, "settle_batch_norm") ?? builtIn?.SettleBatchNorm ?? false);
                 }
             }
 

@@ -10,7 +10,8 @@ namespace Experiments.Runtime.Hosting;
 /// <summary>
 /// What `dotnet test` reproduces, from environment variables (all optional): EXPERIMENTS_PROFILE smoke (default) or
 /// any profile of experiments.yaml; EXPERIMENTS_DEVICE cpu (default), cuda, cuda:N or auto; EXPERIMENTS_THREADS
-/// (default 2: thread count is part of a result's identity); EXPERIMENTS_ONLY comma-separated names or globs.
+/// (default 2: thread count is part of a result's identity); EXPERIMENTS_ONLY comma-separated names or globs;
+/// EXPERIMENTS_KERNELS a CPU kernel set to pin (see `run --pin-kernels`).
 /// Profiles and per-experiment overrides resolve through the experiments project's experiments.yaml exactly as
 /// `run --profile P --threads T --device D` and `accept`'s repeat resolve them.
 /// </summary>
@@ -19,6 +20,12 @@ public sealed record ReproductionSettings(ProfileConfig Profile, string Device, 
     /// <summary>Settings for the experiments of <paramref name="experimentsAssembly"/> (its build records its project folder).</summary>
     public static ReproductionSettings FromEnvironment(Assembly experimentsAssembly)
     {
+        // EXPERIMENTS_KERNELS=avx2 (or another set) pins the CPU kernels for the whole test process, before LibTorch loads.
+        if (Environment.GetEnvironmentVariable("EXPERIMENTS_KERNELS") is { Length: > 0 } kernels)
+        {
+            Native.KernelSet.Find(kernels).Pin();
+        }
+
         string profile = Environment.GetEnvironmentVariable("EXPERIMENTS_PROFILE") is { Length: > 0 } p ? p : global::Experiments.Runtime.Configuration.Profile.Smoke.Name;
         string device = Native.TorchRuntime.Resolve(Environment.GetEnvironmentVariable("EXPERIMENTS_DEVICE") is { Length: > 0 } d ? d : "cpu").ToString();
         string threadsText = Environment.GetEnvironmentVariable("EXPERIMENTS_THREADS") is { Length: > 0 } t ? t : "2";

@@ -121,6 +121,11 @@ public static class MetricsJson
         writer.WriteBoolean("deterministic", identity.Deterministic);
         writer.WriteBoolean("tf32", identity.Tf32);
         writer.WriteString("initialisers", identity.Initialisers);
+        if (identity.BatchNorm is { } batchNorm)
+        {
+            writer.WriteString("batch_norm", batchNorm);
+        }
+
         writer.WriteEndObject();
     }
 

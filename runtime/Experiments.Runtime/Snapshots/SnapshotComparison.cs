@@ -36,9 +36,10 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
         }
 
         // What was run must always be the same: a different fingerprint or setting is a different experiment.
-        foreach (string key in SnapshotDocument.RunKeys.Where(k => approved.Run[k] != received.Run[k]))
+        foreach (string key in SnapshotDocument.RunKeys.Concat(SnapshotDocument.OptionalRunKeys)
+            .Where(k => approved.Run.GetValueOrDefault(k) != received.Run.GetValueOrDefault(k)))
         {
-            differences.Add($"run.{key}: approved '{approved.Run[key]}', received '{received.Run[key]}'" +
+            differences.Add($"run.{key}: approved '{approved.Run.GetValueOrDefault(key) ?? "(none)"}', received '{received.Run.GetValueOrDefault(key) ?? "(none)"}'" +
                 (key == "fingerprint" ? " (the declaration changed: review the result and approve it)" : ""));
         }
 

@@ -29,6 +29,12 @@ public sealed record SnapshotDocument
     public static readonly IReadOnlyList<string> BitKeys =
         ["backend", "device", "device_name", "threads", "torchsharp", "libtorch", "os", "deterministic", "tf32"];
 
+    /// <summary>
+    /// Keys of <see cref="Run"/> written only when they apply: batch_norm, how BatchNormalization statistics were
+    /// obtained for evaluation when they are not Keras' running averages (smoke runs of models that have the layer).
+    /// </summary>
+    public static readonly IReadOnlyList<string> OptionalRunKeys = ["batch_norm"];
+
     /// <summary>Recorded for the reader; does not change any result (managed code does no floating-point training work).</summary>
     public static readonly IReadOnlyList<string> InformationKeys = ["dotnet"];
 
@@ -80,7 +86,7 @@ public sealed record SnapshotDocument
                 ["validation_examples"] = Invariant(id.ValidationExamples),
                 ["test_examples"] = Invariant(id.TestExamples),
                 ["initialisers"] = id.Initialisers,
-            },
+            }.Concat(id.BatchNorm is { } batchNorm ? [new KeyValuePair<string, string>("batch_norm", batchNorm)] : []).ToDictionary(),
             Environment = new Dictionary<string, string>
             {
                 ["backend"] = id.Backend,
@@ -112,7 +118,7 @@ public sealed record SnapshotDocument
         var root = new YamlMappingNode
         {
             { "experiment", Experiment },
-            { "run", Mapping(Run, RunKeys) },
+            { "run", Mapping(Run, [.. RunKeys, .. OptionalRunKeys.Where(Run.ContainsKey)]) },
             { "environment", Mapping(Environment, [.. BitKeys, .. InformationKeys]) },
             { "parameters", Invariant(Parameters) },
         };
@@ -181,7 +187,7 @@ public sealed record SnapshotDocument
         return new SnapshotDocument
         {
             Experiment = reader.Text(root, "experiment"),
-            Run = reader.Strings(reader.Map(root, "run"), RunKeys),
+            Run = reader.Strings(reader.Map(root, "run"), [.. RunKeys, .. OptionalRunKeys.Where(k => reader.Map(root, "run").Children.ContainsKey(new YamlScalarNode(k)))]),
             Environment = reader.Strings(reader.Map(root, "environment"), [.. BitKeys, .. InformationKeys]),
             Parameters = long.Parse(reader.Text(root, "parameters"), CultureInfo.InvariantCulture),
             Diverged = root.Children.ContainsKey(new YamlScalarNode("diverged")) ? reader.Text(root, "diverged") : null,

@@ -57,6 +57,9 @@ public sealed record RunIdentity
     public required bool Tf32 { get; init; }
 
     public required string Initialisers { get; init; }
+
+    /// <summary>How BatchNormalization statistics were obtained for evaluation when not Keras' running averages; null otherwise.</summary>
+    public string? BatchNorm { get; init; }
 }
 
 /// <summary>The outcome of training and evaluating one experiment.</summary>

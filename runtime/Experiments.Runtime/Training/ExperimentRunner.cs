@@ -61,6 +61,7 @@ public static class ExperimentRunner
             log?.Invoke($"resuming {experiment.Info.Name} from {resumeFrom}: epoch {state.Epoch + 1}, batch {state.NextBatch + 1}");
         }
 
+        bool settle = options.SettleBatchNorm && BatchNormStatistics.HasBatchNorm(model);
         Divergence? divergence = null;
         for (int epoch = firstEpoch; epoch < epochs && divergence is null; epoch++)
         {
@@ -90,6 +91,11 @@ public static class ExperimentRunner
                     (options.CheckpointPath is { } saved ? $"; saved {saved}: continue with run --resume" : "; no checkpoint was requested"));
             }
 
+            if (settle && validationView is not null)
+            {
+                BatchNormStatistics.Settle(model, trainData, options.EvaluationBatchSize);
+            }
+
             Evaluated? val = validationView is null ? null : Evaluate(model, validationView, settings.Loss, options.EvaluationBatchSize);
             var metrics = new EpochMetrics(epoch + 1, outcome.Loss, outcome.Accuracy, val?.Evaluation.Loss, val?.Evaluation.Accuracy, clock.Elapsed.TotalSeconds)
             {
@@ -106,6 +112,11 @@ public static class ExperimentRunner
             {
                 Checkpoint.Save(path, new CheckpointState(resumeKey, epoch + 1, 0, 0, 0, optimizer.Iterations, history, Interrupted: false), model, optimizer);
             }
+        }
+
+        if (settle)
+        {
+            BatchNormStatistics.Settle(model, trainData, options.EvaluationBatchSize);
         }
 
         Evaluated trainEval = Evaluate(model, trainData, settings.Loss, options.EvaluationBatchSize);
@@ -142,6 +153,7 @@ public static class ExperimentRunner
             Deterministic = DeterministicAlgorithms.IsEnabled,
             Tf32 = settings.Tf32,
             Initialisers = KerasInit.Scheme,
+            BatchNorm = settle ? BatchNormStatistics.Description : null,
         };
 
         long parameters = model.parameters().Sum(p => p.numel());
@@ -276,7 +288,8 @@ public static class ExperimentRunner
         $"profile {options.Profile} train {options.TrainLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} test {options.TestLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} epochs {epochs}",
         $"device {device} threads {options.Threads}",
         $"backend {TorchRuntime.Backend} torchsharp {TorchRuntime.TorchSharpVersion} libtorch {TorchRuntime.LibTorchPackage}",
-        $"deterministic {DeterministicAlgorithms.IsEnabled}");
+        $"deterministic {DeterministicAlgorithms.IsEnabled}",
+        $"settle batch norm {options.SettleBatchNorm}");
 
     private sealed record Evaluated(Evaluation Evaluation, int[] Predictions);
 

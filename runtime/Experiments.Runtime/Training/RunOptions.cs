@@ -23,6 +23,12 @@ public sealed record RunOptions
     /// <summary>Caps the experiment's epochs; null runs them all.</summary>
     public int? MaxEpochs { get; init; }
 
+    /// <summary>
+    /// Re-estimate BatchNormalization statistics on the training examples before each evaluation (see
+    /// <see cref="BatchNormStatistics"/>); the built-in smoke profile does, full does not (Keras' running averages).
+    /// </summary>
+    public bool SettleBatchNorm { get; init; }
+
     /// <summary>Batch size for evaluation; it changes only summation order, not which weights are evaluated.</summary>
     public int EvaluationBatchSize { get; init; } = 1000;
 
