@@ -89,6 +89,51 @@ public sealed class KernelEnvelopeTests
     }
 
     [Fact]
+    public void Pinning_a_kernel_set_in_process_equals_setting_its_variables_and_is_recorded()
+    {
+        // Real processes: the pin must reach each library before it initialises, or the bits would be the native ones.
+        // Each child starts with no kernel variable of its own, whatever the test run was started with.
+        KernelSet avx2 = KernelSet.Find("avx2");
+        string Run(string label, IReadOnlyDictionary<string, string> variables, params string[] extra)
+        {
+            string folder = TestEnvironment.TempDirectory(label);
+            var start = TestEnvironment.ChildProcess("dotnet");
+            foreach (string argument in (string[])[TestEnvironment.Metadata("CatalogExecutable"), "run", "mnist-cnn-16-36", "--profile", "smoke", "--threads", "2", "--out", folder, .. extra])
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            foreach (string name in MachineInfo.KernelSelectionVariables)
+            {
+                start.Environment.Remove(name);
+            }
+
+            foreach ((string name, string value) in variables)
+            {
+                start.Environment[name] = value;
+            }
+
+            using var process = System.Diagnostics.Process.Start(start)!;
+            Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+            string stderr = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, stdout.Result + stderr);
+            return Path.Combine(folder, "mnist-cnn-16-36");
+        }
+
+        string pinned = Run("pinned", new Dictionary<string, string>(), "--pin-kernels", "avx2");
+        string environment = Run("environment", avx2.Variables);
+        Assert.Equal(File.ReadAllText(Path.Combine(environment, "metrics.json")), File.ReadAllText(Path.Combine(pinned, "metrics.json")));
+        Assert.Contains("ATEN_CPU_CAPABILITY=avx2, MKL_CBWR=AVX2, DNNL_MAX_CPU_ISA=AVX2", File.ReadAllText(Path.Combine(pinned, "snapshot.txt")), StringComparison.Ordinal);
+        if (MachineInfo.CpuFlags()?.Contains("avx512f") == true)
+        {
+            // Where the CPU has better kernels than AVX2, the pin must have changed them.
+            string native = Run("native", new Dictionary<string, string>());
+            Assert.NotEqual(File.ReadAllText(Path.Combine(native, "metrics.json")), File.ReadAllText(Path.Combine(pinned, "metrics.json")));
+        }
+    }
+
+    [Fact]
     public void Kernel_sets_name_their_variables_and_this_machine_runs_at_least_the_portable_ones()
     {
         Assert.Equal("native", KernelSet.All[0].Name);

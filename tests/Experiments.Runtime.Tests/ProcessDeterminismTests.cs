@@ -84,7 +84,14 @@ public sealed class AcceptCommandTests
 
         Assert.Equal(1, accept.ExitCode);
         Assert.Contains("1 approved, 1 refused", accept.Output, StringComparison.Ordinal);
-        Assert.Equal(text, File.ReadAllText(Path.Combine(folder, "good", "mnist-mlp-50-sgd.verified.txt")));
+        // The approved file is the received run plus the kernel envelope measured under every set this CPU can run.
+        string verifiedPath = Path.Combine(folder, "good", "mnist-mlp-50-sgd.verified.txt");
+        var verified = Experiments.Runtime.Snapshots.SnapshotDocument.Parse(File.ReadAllText(verifiedPath), verifiedPath);
+        Assert.Equal(text, (verified with { Kernels = null }).Render());
+        Assert.Equal(
+            Experiments.Runtime.Native.KernelSet.Available().Where(k => k.Variables.Count > 0).Select(k => k.Name),
+            verified.Kernels!.Runs.Select(r => r.Set));
+        Assert.Contains("Kernel envelope over", accept.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(good));
         Assert.True(File.Exists(tampered));
         Assert.False(File.Exists(Path.Combine(folder, "tampered", "mnist-mlp-50-sgd.verified.txt")));
