@@ -50,14 +50,9 @@ public sealed class ProcessDeterminismTests
         Assert.Contains("mnist-mlp-512-rmsprop", output, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [WithoutCudaFact]
     public void Cuda_on_a_machine_without_it_exits_with_the_device_error_code()
     {
-        if (TorchSharp.torch.cuda.is_available())
-        {
-            return;
-        }
-
         var (exitCode, output) = Cli("run", "mnist-mlp-512-rmsprop", "--profile", "smoke", "--device", "cuda", "--out", TestEnvironment.TempDirectory("cuda"));
         Assert.Equal(4, exitCode);
         Assert.Contains("CUDA is not available", output, StringComparison.Ordinal);
@@ -96,5 +91,35 @@ public sealed class AcceptCommandTests
         Assert.True(File.Exists(tampered));
         Assert.False(File.Exists(Path.Combine(folder, "tampered", "mnist-mlp-50-sgd.verified.txt")));
         Assert.Contains("-  test_accuracy: 0.999", accept.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Accept_approves_from_a_repeat_made_elsewhere_and_names_the_fields_of_one_that_differs()
+    {
+        // Two separate runs stand for the two runs a GPU machine makes; this machine must not re-run them.
+        string folder = TestEnvironment.TempDirectory("elsewhere");
+        string received = Path.Combine(folder, "same", "mnist-mlp-50-sgd.received.txt");
+        string different = Path.Combine(folder, "different", "mnist-mlp-50-sgd.received.txt");
+        foreach (string snapshot in (string[])[received, received[..^".received.txt".Length] + ".repeat.txt"])
+        {
+            var run = ProcessDeterminismTests.Cli("run", "mnist-mlp-50-sgd", "--profile", "smoke", "--threads", "2", "--out", Path.Combine(folder, "results"), "--snapshot", snapshot);
+            Assert.True(run.ExitCode == 0, run.Output);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(different)!);
+        string text = File.ReadAllText(received);
+        File.WriteAllText(different, text);
+        int at = text.IndexOf("train_loss: ", StringComparison.Ordinal) + "train_loss: ".Length;
+        File.WriteAllText(different[..^".received.txt".Length] + ".repeat.txt", text[..at] + "0.5" + text[text.IndexOf('\n', at)..]);
+
+        var accept = ProcessDeterminismTests.Cli("accept", folder, "--repeated-elsewhere");
+
+        Assert.Equal(1, accept.ExitCode);
+        Assert.Contains("1 approved, 1 refused", accept.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("repeating in a separate process", accept.Output, StringComparison.Ordinal);
+        Assert.Equal(text, File.ReadAllText(Path.Combine(folder, "same", "mnist-mlp-50-sgd.verified.txt")));
+        Assert.False(File.Exists(Path.Combine(folder, "same", "mnist-mlp-50-sgd.repeat.txt")), "an approved repeat is removed with the received file");
+        Assert.Contains("final.train_loss: approved", accept.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(different));
     }
 }

@@ -60,16 +60,18 @@ public sealed class TrainingTests
         Assert.Equal(2, root.GetProperty("identity").GetProperty("threads").GetInt32());
     }
 
-    [Fact]
+    [CudaFact]
+    public void Cuda_and_auto_resolve_to_the_gpu_where_there_is_one()
+    {
+        TorchRuntime.Initialize(2);
+        Assert.Equal(TorchSharp.DeviceType.CUDA, TorchRuntime.ResolveDevice("cuda").type);
+        Assert.Equal(TorchSharp.DeviceType.CUDA, TorchRuntime.ResolveDevice("auto").type);
+    }
+
+    [WithoutCudaFact]
     public void Cuda_requested_without_cuda_is_a_clear_error()
     {
         TorchRuntime.Initialize(2);
-        if (TorchSharp.torch.cuda.is_available())
-        {
-            Assert.Equal(TorchSharp.DeviceType.CUDA, TorchRuntime.ResolveDevice("cuda").type);
-            return;
-        }
-
         var e = Assert.Throws<DeviceUnavailableException>(() => TorchRuntime.ResolveDevice("cuda"));
         Assert.Contains("CUDA is not available", e.Message, StringComparison.Ordinal);
         Assert.Contains("--device cpu", e.Message, StringComparison.Ordinal);

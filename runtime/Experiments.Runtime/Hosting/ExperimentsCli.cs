@@ -275,12 +275,18 @@ public static class ExperimentsCli
                 + string.Join(", ", KernelSet.All.Select(k => k.Name)) + ") and store the spread in the snapshot. Default: all this CPU can run (CPU runs only).",
             DefaultValueFactory = _ => "all",
         };
+        var elsewhere = new Option<bool>("--repeated-elsewhere")
+        {
+            Description = $"Take the repeat from NAME{RepeatSuffix} beside each received snapshot, written by a second, separate run on the machine "
+                + "that made the first (for CUDA snapshots, which this machine cannot re-run), instead of running it here.",
+        };
         var command = new Command(
             "accept",
             "Approve received snapshots: each experiment is run again in a separate process and approved only if the repeat is bit-for-bit identical.")
         {
             paths,
             kernels,
+            elsewhere,
         };
         command.SetAction(parse => Guard(() =>
         {
@@ -298,18 +304,36 @@ public static class ExperimentsCli
                 Console.WriteLine($"== {path}");
                 string kernelChoice = parse.GetValue(kernels)!;
                 IReadOnlyList<KernelSet> sets = kernelChoice == "none" ? [] : KernelSet.Parse(kernelChoice);
+                bool repeatedElsewhere = parse.GetValue(elsewhere);
                 Approval approval = SnapshotApproval.Approve(
                     path,
-                    document => RepeatInChildProcess(registry, document),
-                    document => sets.Count == 0 || document.Environment["device"] != "cpu" ? null : ChildRun.Envelope(document, sets, Console.WriteLine));
+                    document => repeatedElsewhere ? RepeatMadeElsewhere(path) : RepeatInChildProcess(registry, document),
+                    document => sets.Count == 0 || repeatedElsewhere || document.Environment["device"] != "cpu" ? null : ChildRun.Envelope(document, sets, Console.WriteLine));
                 Console.WriteLine(approval.Message);
                 refused += approval.Approved ? 0 : 1;
+                if (approval.Approved && repeatedElsewhere)
+                {
+                    File.Delete(path[..^SnapshotVerifier.ReceivedSuffix.Length] + RepeatSuffix);
+                }
             }
 
             Console.WriteLine($"{received.Count - refused} approved, {refused} refused.");
             return refused == 0 ? Success : RunFailed;
         }));
         return command;
+    }
+
+    /// <summary>Where `accept --repeated-elsewhere` finds the second run of NAME.received.txt.</summary>
+    public const string RepeatSuffix = ".repeat.txt";
+
+    /// <summary>The second run made on another machine (the GPU machine), beside the received snapshot.</summary>
+    private static string RepeatMadeElsewhere(string receivedPath)
+    {
+        string repeat = receivedPath[..^SnapshotVerifier.ReceivedSuffix.Length] + RepeatSuffix;
+        Console.WriteLine($"   the repeat made elsewhere: {repeat}");
+        return File.Exists(repeat)
+            ? File.ReadAllText(repeat)
+            : throw new UsageException($"{repeat} does not exist: --repeated-elsewhere needs the second run's snapshot beside each received one.");
     }
 
     /// <summary>Runs a snapshot's experiment with the snapshot's profile, threads and device in a fresh process of this program.</summary>

@@ -52,9 +52,11 @@ public static class SnapshotApproval
         string repeatedText = repeat(received);
         if (!string.Equals(receivedText, repeatedText, StringComparison.Ordinal))
         {
+            IReadOnlyList<string> fields = SnapshotComparison.Compare(received, SnapshotDocument.Parse(repeatedText, "repeated run"), Tolerances.Default, ComparisonMode.Exact).Differences;
             return new Approval(receivedPath, verifiedPath, false,
                 $"Not approved: repeating '{received.Experiment}' ({received.Profile}) in a separate process gave a different result, so the run is " +
                 "not deterministic and its snapshot would not hold. The received file is left in place.\n" +
+                (fields.Count > 0 ? "Fields that differ:\n  - " + string.Join("\n  - ", fields) + "\n" : "") +
                 SnapshotVerifier.UnifiedDiff(receivedText, repeatedText, receivedPath, "repeated run"));
         }
 
