@@ -61,11 +61,6 @@ public sealed record ExperimentsConfig
     public ExperimentOverrides? For(string experiment) => Experiments.GetValueOrDefault(experiment);
 
     /// <summary>
-    /// How `run` trains an experiment under a profile: data sizes and epoch cap from the profile, declared settings
-    /// replaced by this configuration's overrides (and a command-line seed). The one resolution `run`, `accept`'s
-    /// repeat and the snapshot tests share, so that they train the same bits.
-    /// </summary>
-    /// <summary>
     /// The profile as it applies to one experiment: its sizes overridden by experiments.NAME.profiles.PROFILE, then the
     /// epoch cap of the command line (`run --epochs`) on top.
     /// </summary>
@@ -82,6 +77,12 @@ public sealed record ExperimentsConfig
         return merged with { MaxEpochs = maxEpochs ?? merged.MaxEpochs };
     }
 
+    /// <summary>
+    /// How `run` trains an experiment under a profile: data sizes and epoch cap from the profile (as
+    /// <see cref="ProfileFor"/> applies it), declared settings replaced by this configuration's overrides (and a
+    /// command-line seed). The one resolution `run`, `accept`'s repeat and the snapshot tests share, so that they
+    /// train the same bits.
+    /// </summary>
     public Training.RunOptions RunOptions(string experiment, ProfileConfig profile, string device, int threads, long? seed = null, int? maxEpochs = null)
     {
         ExperimentOverrides? overrides = For(experiment);

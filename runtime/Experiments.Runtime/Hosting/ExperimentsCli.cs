@@ -299,12 +299,12 @@ public static class ExperimentsCli
             }
 
             int refused = 0;
+            string kernelChoice = parse.GetValue(kernels)!;
+            IReadOnlyList<KernelSet> sets = kernelChoice == "none" ? [] : KernelSet.Parse(kernelChoice);
+            bool repeatedElsewhere = parse.GetValue(elsewhere);
             foreach (string path in received)
             {
                 Console.WriteLine($"== {path}");
-                string kernelChoice = parse.GetValue(kernels)!;
-                IReadOnlyList<KernelSet> sets = kernelChoice == "none" ? [] : KernelSet.Parse(kernelChoice);
-                bool repeatedElsewhere = parse.GetValue(elsewhere);
                 Approval approval = SnapshotApproval.Approve(
                     path,
                     document => repeatedElsewhere ? RepeatMadeElsewhere(path) : RepeatInChildProcess(registry, document),

@@ -26,28 +26,8 @@ public sealed record KernelEnvelope(IReadOnlyList<KernelRun> Runs)
     public static KernelEnvelope Measure(SnapshotDocument approved, IEnumerable<(string Set, SnapshotDocument Run)> runs) => new(runs
         .Select(r => new KernelRun(
             r.Set, r.Run.TestAccuracy, r.Run.TestLoss, r.Run.TrainAccuracy, r.Run.TrainLoss,
-            CellsMoved(approved.TestConfusion, r.Run.TestConfusion), CellsMoved(approved.TrainConfusion, r.Run.TrainConfusion), r.Run.History))
+            approved.TestConfusion.ShareMoved(r.Run.TestConfusion), approved.TrainConfusion.ShareMoved(r.Run.TrainConfusion), r.Run.History))
         .ToList());
-
-    /// <summary>The share of examples whose cell differs between two confusion matrices (half the summed absolute cell differences).</summary>
-    public static double CellsMoved(ConfusionMatrix a, ConfusionMatrix b)
-    {
-        if (!a.ClassNames.SequenceEqual(b.ClassNames))
-        {
-            return 1;
-        }
-
-        long moved = 0;
-        for (int t = 0; t < a.ClassNames.Count; t++)
-        {
-            for (int p = 0; p < a.ClassNames.Count; p++)
-            {
-                moved += Math.Abs(a[t, p] - b[t, p]);
-            }
-        }
-
-        return moved / 2.0 / Math.Max(1, a.Total);
-    }
 
     /// <summary>The lowest and highest value of a final metric (approved value included).</summary>
     public (double Low, double High) Range(Metric metric, double approved)

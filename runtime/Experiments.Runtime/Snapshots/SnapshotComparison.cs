@@ -149,15 +149,12 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             }
 
             var cells = new List<string>();
-            long moved = 0;
             for (int t = 0; t < approved.ClassNames.Count; t++)
             {
                 for (int p = 0; p < approved.ClassNames.Count; p++)
                 {
-                    int delta = received[t, p] - approved[t, p];
-                    if (delta != 0)
+                    if (received[t, p] != approved[t, p])
                     {
-                        moved += Math.Abs(delta);
                         cells.Add($"({approved.ClassNames[t]} as {approved.ClassNames[p]}) {approved[t, p]} -> {received[t, p]}");
                     }
                 }
@@ -169,7 +166,7 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             }
 
             // Integers: exact under a matching environment; otherwise the share of examples that changed cell.
-            double fraction = moved / 2.0 / Math.Max(1, approved.Total);
+            double fraction = approved.ShareMoved(received);
             if (mode == ComparisonMode.Exact || fraction > envelope + tolerances[Metric.Confusion])
             {
                 string limit = mode == ComparisonMode.Exact

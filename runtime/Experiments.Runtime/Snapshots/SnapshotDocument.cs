@@ -184,10 +184,12 @@ public sealed record SnapshotDocument
 
         var reader = new Reader(path);
         YamlMappingNode final = reader.Map(root, "final");
+        YamlMappingNode run = reader.Map(root, "run");
+        YamlMappingNode? kernels = root.Children.ContainsKey(new YamlScalarNode("kernels")) ? reader.Map(root, "kernels") : null;
         return new SnapshotDocument
         {
             Experiment = reader.Text(root, "experiment"),
-            Run = reader.Strings(reader.Map(root, "run"), [.. RunKeys, .. OptionalRunKeys.Where(k => reader.Map(root, "run").Children.ContainsKey(new YamlScalarNode(k)))]),
+            Run = reader.Strings(run, [.. RunKeys, .. OptionalRunKeys.Where(k => run.Children.ContainsKey(new YamlScalarNode(k)))]),
             Environment = reader.Strings(reader.Map(root, "environment"), [.. BitKeys, .. InformationKeys]),
             Parameters = long.Parse(reader.Text(root, "parameters"), CultureInfo.InvariantCulture),
             Diverged = root.Children.ContainsKey(new YamlScalarNode("diverged")) ? reader.Text(root, "diverged") : null,
@@ -198,12 +200,12 @@ public sealed record SnapshotDocument
             History = reader.History(root),
             TestConfusion = reader.Confusion(root, "confusion_test"),
             TrainConfusion = reader.Confusion(root, "confusion_train"),
-            Kernels = root.Children.TryGetValue(new YamlScalarNode("kernels"), out YamlNode? kernels)
-                ? KernelEnvelope.Parse(
-                    reader.Text(reader.Map(root, "kernels"), "final"),
-                    reader.Text(reader.Map(root, "kernels"), "history"),
-                    problem => new SnapshotFormatException(path, (int)kernels.Start.Line, problem))
-                : null,
+            Kernels = kernels is null
+                ? null
+                : KernelEnvelope.Parse(
+                    reader.Text(kernels, "final"),
+                    reader.Text(kernels, "history"),
+                    problem => new SnapshotFormatException(path, (int)kernels.Start.Line, problem)),
         };
     }
 

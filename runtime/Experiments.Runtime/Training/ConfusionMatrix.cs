@@ -22,6 +22,29 @@ public sealed class ConfusionMatrix
 
     public int Total => _counts.Sum(r => r.Sum());
 
+    /// <summary>
+    /// The share of this matrix's examples whose (true, predicted) cell differs in <paramref name="other"/>: half the
+    /// summed absolute cell differences over the example count. Matrices of different classes differ entirely (1).
+    /// </summary>
+    public double ShareMoved(ConfusionMatrix other)
+    {
+        if (!ClassNames.SequenceEqual(other.ClassNames))
+        {
+            return 1;
+        }
+
+        long moved = 0;
+        for (int t = 0; t < ClassNames.Count; t++)
+        {
+            for (int p = 0; p < ClassNames.Count; p++)
+            {
+                moved += Math.Abs(other[t, p] - this[t, p]);
+            }
+        }
+
+        return moved / 2.0 / Math.Max(1, Total);
+    }
+
     public int Correct => Enumerable.Range(0, _counts.Length).Sum(i => _counts[i][i]);
 
     public IReadOnlyList<IReadOnlyList<int>> Rows => _counts;

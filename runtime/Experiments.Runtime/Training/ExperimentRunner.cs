@@ -62,6 +62,7 @@ public static class ExperimentRunner
         }
 
         bool settle = options.SettleBatchNorm && BatchNormStatistics.HasBatchNorm(model);
+        bool settled = false; // statistics re-estimated for the current weights (no optimizer step since)
         Divergence? divergence = null;
         for (int epoch = firstEpoch; epoch < epochs && divergence is null; epoch++)
         {
@@ -91,7 +92,8 @@ public static class ExperimentRunner
                     (options.CheckpointPath is { } saved ? $"; saved {saved}: continue with run --resume" : "; no checkpoint was requested"));
             }
 
-            if (settle && validationView is not null)
+            settled = settle && validationView is not null;
+            if (settled)
             {
                 BatchNormStatistics.Settle(model, trainData, options.EvaluationBatchSize);
             }
@@ -114,7 +116,7 @@ public static class ExperimentRunner
             }
         }
 
-        if (settle)
+        if (settle && !settled)
         {
             BatchNormStatistics.Settle(model, trainData, options.EvaluationBatchSize);
         }
