@@ -18,7 +18,7 @@ echo "== publish (TorchBackend=external, self-contained)"
 start=$SECONDS
 dotnet publish "$repo/experiments/Experiments.Catalog" -c Release -r linux-x64 --self-contained -p:TorchBackend=external -o "$work/app" -nologo -v quiet
 echo "   took $((SECONDS - start)) s, $(du -sm "$work/app" | cut -f1) MB"
-if ls "$work/app" | grep -q '^libtorch_cpu'; then fail "the external-backend app carries its own LibTorch"; fi
+if compgen -G "$work/app/libtorch_cpu*" >/dev/null; then fail "the external-backend app carries its own LibTorch"; fi
 [ -f "$work/app/libLibTorchSharp.so" ] || [ -f "$work/app/runtimes/linux-x64/native/libLibTorchSharp.so" ] || fail "no libLibTorchSharp.so in the app"
 
 run=(run mnist-mlp-50-sgd --profile smoke --threads 2)

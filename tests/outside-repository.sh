@@ -34,10 +34,15 @@ version="$(basename "$feed"/Experiments.Sdk.*.nupkg .nupkg)"; version="${version
 for package in Experiments.Abstractions Experiments.Runtime Experiments.Sdk Experiments.Templates; do
   [ -f "$feed/$package.$version.nupkg" ] || fail "$package.$version.nupkg was not packed"
 done
-unzip -l "$feed/Experiments.Runtime.$version.nupkg" | grep -q "analyzers/dotnet/cs/Experiments.Generators.dll" || fail "no generator under analyzers/"
-unzip -l "$feed/Experiments.Runtime.$version.nupkg" | grep -q "buildTransitive/Experiments.Runtime.targets" || fail "no buildTransitive targets"
-unzip -p "$feed/Experiments.Runtime.$version.nupkg" Experiments.Runtime.nuspec | grep -q "id=\"Experiments.Abstractions\" version=\"$version\"" || fail "Experiments.Runtime does not depend on Experiments.Abstractions $version"
-if unzip -p "$feed/Experiments.Runtime.$version.nupkg" Experiments.Runtime.nuspec | grep -q "libtorch"; then fail "Experiments.Runtime depends on a LibTorch package (the application picks the backend)"; fi
+# The package's entries and nuspec, read into variables first (a `| grep -q` under pipefail fails when the writer
+# gets SIGPIPE), with Python's zipfile (unzip is not on every machine).
+runtime_package="$feed/Experiments.Runtime.$version.nupkg"
+entries="$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$runtime_package")" || fail "cannot read $runtime_package"
+nuspec="$(python3 -c 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read("Experiments.Runtime.nuspec").decode())' "$runtime_package")" || fail "no nuspec in $runtime_package"
+grep -qx "analyzers/dotnet/cs/Experiments.Generators.dll" <<<"$entries" || fail "no generator under analyzers/ (entries: $(tr '\n' ' ' <<<"$entries"))"
+grep -qx "buildTransitive/Experiments.Runtime.targets" <<<"$entries" || fail "no buildTransitive targets"
+grep -q "id=\"Experiments.Abstractions\" version=\"$version\"" <<<"$nuspec" || fail "Experiments.Runtime does not depend on Experiments.Abstractions $version"
+if grep -q "libtorch" <<<"$nuspec"; then fail "Experiments.Runtime depends on a LibTorch package (the application picks the backend)"; fi
 
 # The user's machine: the folder feed beside the normal one (nuget.config above the new solution).
 cat > "$work/nuget.config" <<CONFIG
@@ -69,7 +74,8 @@ for file in metrics.json snapshot.txt confusion-test.csv accuracy.png report.md;
   [ -s "results/mnist-mlp/$file" ] || fail "the run wrote no results/mnist-mlp/$file"
 done
 grep -q "backend: cpu" results/mnist-mlp/snapshot.txt || fail "the snapshot does not record the cpu backend"
-dotnet run --project src/$name --no-build -- summary mnist-mlp | grep -q "Total params: 101,770" || fail "summary: wrong parameter count"
+summary="$(dotnet run --project src/$name --no-build -- summary mnist-mlp)" || fail "summary failed"
+grep -q "Total params: 101,770" <<<"$summary" || { echo "$summary"; fail "summary: wrong parameter count"; }
 
 step "the new solution's README: its first command, verbatim"
 readme_run="$(grep -m1 "^dotnet run --project src/$name -- run" README.md | sed 's/ *#.*$//')"
@@ -115,7 +121,7 @@ CS
 if dotnet build src/$name -nologo > "$work/build-broken.log" 2>&1; then fail "a build with Loss = (Loss)5 succeeded"; fi
 grep -q "EXP0016" "$work/build-broken.log" || { cat "$work/build-broken.log"; fail "no EXP0016"; }
 if grep -q "CS8785" "$work/build-broken.log"; then fail "the generator threw (CS8785)"; fi
-grep -o "Loss: 5 is not a defined Loss value[^[]*" "$work/build-broken.log" | head -1
+grep -o -m1 "Loss: 5 is not a defined Loss value[^[]*" "$work/build-broken.log" || true
 rm "src/$name/Broken.cs"
 
 echo
