@@ -41,10 +41,10 @@ internal static class DiagnosticDescriptors
         "EXP0009", "Final units differ from the class count", "Experiment '{0}': the last layer gives {1} outputs but {2} has {3} classes; end with Dense({3}, Activation.Softmax)");
 
     public static readonly DiagnosticDescriptor BadFunction = Create(
-        "EXP0010", "Custom layer method has the wrong signature", "Experiment '{0}', layer {1} (Function): {2}; declare 'static global::TorchSharp.torch.Tensor {3}(global::TorchSharp.torch.Tensor x)' in the experiment class");
+        "EXP0010", "Custom layer method has the wrong signature", "Experiment '{0}', layer {1} (Function): {2}; declare 'static global::TorchSharp.torch.Tensor {3}(global::TorchSharp.torch.Tensor x)' in the class that declares the layers, or name its class: new Function(typeof(Owner), nameof(Owner.{3}))");
 
     public static readonly DiagnosticDescriptor NoLayers = Create(
-        "EXP0011", "Experiment has no layers", "Experiment '{0}': {1}; declare 'static readonly Layer[] Layers = [ new Dense(10, Activation.Softmax) ];' with one 'new' layer per element");
+        "EXP0011", "Experiment has no layers", "Experiment '{0}': {1}; declare 'static readonly Layer[] Layers = [ new Dense(10, Activation.Softmax) ];' with one 'new' layer or '..Block' spread (a static readonly Layer[] of this project) per element");
 
     public static readonly DiagnosticDescriptor FinalNotSoftmax = Create(
         "EXP0012", "Model does not end in softmax", "Experiment '{0}': the last layer ({1}) does not end in softmax, but {2} is computed on softmax probabilities as in Keras; add Activation.Softmax to the last layer");
@@ -67,11 +67,19 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InternalError = Create(
         "EXP0018", "The generator failed on this experiment", "Experiment '{0}' could not be generated: {1}; the other experiments are unaffected. Please report this with the declaration.");
 
+    public static readonly DiagnosticDescriptor BadBase = Create(
+        "EXP0019", "Experiment variant cannot be resolved", "Experiment '{0}': {1}; {2}");
+
+    public static readonly DiagnosticDescriptor BadSweep = Create(
+        "EXP0020", "Sweep cannot be expanded", "Experiment '{0}': {1}; {2}");
+
     public static DiagnosticDescriptor ById(string id) => id switch
     {
         "EXP0016" => EnumOutOfRange,
         "EXP0017" => NotATopLevelClass,
         "EXP0018" => InternalError,
+        "EXP0019" => BadBase,
+        "EXP0020" => BadSweep,
         "EXP0015" => UnknownConfiguredExperiment,
         "EXP0001" => NotPartial,
         "EXP0002" => NotConstant,

@@ -72,9 +72,10 @@ public sealed partial class ExperimentGenerator
             return new EquatableArray<ConfiguredName>(names);
         }
 
-        public static void Check(SourceProductionContext context, ImmutableArray<EquatableArray<ConfiguredName>> files, ImmutableArray<ExperimentSpec> experiments, string helpLinks)
+        public static void Check(SourceProductionContext context, ImmutableArray<EquatableArray<ConfiguredName>> files, ImmutableArray<ExperimentModel> models, string helpLinks)
         {
-            var known = new HashSet<string>(experiments.Select(e => e.Name), StringComparer.Ordinal);
+            // A sweep's name configures all its points; each point's own name configures that point.
+            var known = new HashSet<string>(models.Select(m => m.Name).Concat(models.SelectMany(m => m.Experiments.Select(e => e.Name))), StringComparer.Ordinal);
             string knownList = string.Join(", ", known.OrderBy(n => n, StringComparer.Ordinal));
             foreach (ConfiguredName configured in files.SelectMany(f => f).Where(c => !known.Contains(c.Name)))
             {

@@ -2,41 +2,208 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Text;
 using Experiments.Generators.Models;
 
 namespace Experiments.Generators;
 
 public sealed partial class ExperimentGenerator
 {
+    /// <summary>
+    /// The cached stage after parsing: checks the settings, infers shapes, and plans each experiment of a declaration
+    /// (one, or a sweep's points) into modules, forward steps, counts, summary and fingerprint. Values only, no C#:
+    /// the emitter prints what this decides.
+    /// </summary>
+    internal static class Planner
+    {
+        public static ExperimentModel Plan(ExperimentSpec spec)
+        {
+            try
+            {
+                return PlanDeclaration(spec);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return Model(spec, new List<PlannedExperiment>(), new List<DiagnosticInfo> { Parser.InternalError(spec.Location, spec.Name, e) });
+            }
+        }
+
+        private static ExperimentModel Model(ExperimentSpec spec, List<PlannedExperiment> experiments, List<DiagnosticInfo> diagnostics) =>
+            new(spec.Namespace, spec.ClassName, spec.Name, spec.IsSweep, EquatableArray.From(diagnostics.Count == 0 ? experiments : new List<PlannedExperiment>()), EquatableArray.From(diagnostics), spec.Location);
+
+        private static ExperimentModel PlanDeclaration(ExperimentSpec spec)
+        {
+            if (spec.Diagnostics.Count > 0)
+            {
+                return Model(spec, new List<PlannedExperiment>(), spec.Diagnostics.ToList());
+            }
+
+            IEnumerable<SweepPoint> points = spec.IsSweep ? spec.Points : new[] { new SweepPoint(spec.Name, default, spec.Settings) };
+            var experiments = new List<PlannedExperiment>();
+            var diagnostics = new List<DiagnosticInfo>();
+            void Add(IEnumerable<DiagnosticInfo> found)
+            {
+                // A sweep's points share their layers: a problem at one place is reported once, for the first point.
+                diagnostics.AddRange(found.Where(d => !diagnostics.Any(e => e.Id == d.Id && Equals(e.Location, d.Location))));
+            }
+
+            foreach (SweepPoint point in points)
+            {
+                List<DiagnosticInfo> settingProblems = CheckSettings(point.Name, point.Settings, spec.Location);
+                if (settingProblems.Count > 0)
+                {
+                    Add(settingProblems);
+                    continue;
+                }
+
+                var walk = new ModelWalk(point.Name, point.Settings, spec.Layers, spec.Location);
+                if (walk.Diagnostics.Count > 0)
+                {
+                    Add(walk.Diagnostics);
+                    continue;
+                }
+
+                experiments.Add(new PlannedExperiment(
+                    point.Name,
+                    Fingerprint(point.Name, point.Settings, spec.Layers),
+                    Summary(point.Name, walk),
+                    point.Settings,
+                    point.Parameters,
+                    walk.KerasTrainable,
+                    walk.KerasNonTrainable,
+                    walk.FrozenExtra,
+                    EquatableArray.From(walk.Modules),
+                    EquatableArray.From(walk.Forward)));
+            }
+
+            return Model(spec, experiments, diagnostics);
+        }
+
+        private static List<DiagnosticInfo> CheckSettings(string name, ExperimentSettings settings, LocationInfo? location)
+        {
+            var problems = new List<DiagnosticInfo>();
+            void Range(bool bad, string what, string value, string fix)
+            {
+                if (bad)
+                {
+                    problems.Add(Parser.Diagnostic("EXP0013", location, name, what, value, fix));
+                }
+            }
+
+            Range(settings.LearningRate < 0 || double.IsNaN(settings.LearningRate), "LearningRate", Number(settings.LearningRate), "use a positive learning rate, or leave it out for the optimizer's Keras default");
+            Range(settings.BatchSize <= 0, "BatchSize", settings.BatchSize.ToString(CultureInfo.InvariantCulture), "use at least 1 (Keras' default is 32)");
+            Range(settings.Epochs <= 0, "Epochs", settings.Epochs.ToString(CultureInfo.InvariantCulture), "use at least 1");
+            Range(settings.Momentum < 0 || settings.Momentum >= 1, "Momentum", Number(settings.Momentum), "momentum lies in [0, 1)");
+            bool needsFraction = settings.Validation is ValidationKind.KerasTail or ValidationKind.Seeded;
+            Range(needsFraction && (settings.ValidationFraction <= 0 || settings.ValidationFraction >= 1), "ValidationFraction", Number(settings.ValidationFraction), "a validation fraction lies strictly between 0 and 1, e.g. 0.2");
+            Range(!needsFraction && settings.ValidationFraction != 0, "ValidationFraction", Number(settings.ValidationFraction), "a fraction needs Validation = Validation.KerasTail or Validation.Seeded");
+            return problems;
+        }
+
+        /// <summary>The Keras-style summary text.</summary>
+        private static string Summary(string name, ModelWalk walk)
+        {
+            var s = new StringBuilder();
+            string rule = new('_', 65);
+            s.Append("Model: \"").Append(name).Append("\"\n").Append(rule).Append('\n');
+            s.Append(" Layer (type)                Output Shape              Param #\n");
+            s.Append(new string('=', 65)).Append('\n');
+            foreach (SummaryRow row in walk.Rows)
+            {
+                string label = new string(' ', row.Depth * 2) + $"{row.Name} ({row.Type})";
+                s.Append(' ').Append(label.Length >= 28 ? label + " " : label.PadRight(28)).Append(row.Shape.PadRight(26)).Append(Count(row.Parameters)).Append('\n');
+            }
+
+            s.Append(new string('=', 65)).Append('\n');
+            s.Append("Total params: ").Append(Count(walk.KerasTrainable + walk.KerasNonTrainable)).Append('\n');
+            s.Append("Trainable params: ").Append(Count(walk.KerasTrainable)).Append('\n');
+            s.Append("Non-trainable params: ").Append(Count(walk.KerasNonTrainable)).Append('\n');
+            s.Append(rule);
+            if (walk.FrozenExtra > 0)
+            {
+                s.Append('\n').Append("TorchSharp module: also holds ").Append(Count(walk.FrozenExtra))
+                    .Append(" frozen zeros (the recurrent bias_hh Keras does not have; the sum of the two biases is Keras' bias)");
+            }
+
+            return s.ToString();
+        }
+
+        /// <summary>
+        /// FNV-1a-64 over a canonical text of everything that shapes the model or its training. Enum values enter as
+        /// their numbers, as they always have (changing the text would change every approved fingerprint). A Function
+        /// enters by its method name only: code is not part of the declaration's fingerprint.
+        /// </summary>
+        internal static string Fingerprint(string name, ExperimentSettings settings, EquatableArray<LayerSpec> layers)
+        {
+            var canonical = new StringBuilder();
+            canonical.Append(string.Join("|", name, (int)settings.Dataset, (int)settings.Input, (int)settings.Optimizer, Number(settings.LearningRate), Number(settings.Momentum),
+                (int)settings.Loss, settings.BatchSize, settings.Epochs, (int)settings.Validation, Number(settings.ValidationFraction), settings.Seed));
+
+            // Appended only when set, so that declarations without it keep the fingerprints they had before it existed.
+            if (settings.Tf32)
+            {
+                canonical.Append("|tf32");
+            }
+
+            foreach (LayerSpec layer in layers)
+            {
+                AppendLayer(canonical, layer);
+            }
+
+            ulong hash = 0xcbf29ce484222325UL;
+            foreach (byte b in Encoding.UTF8.GetBytes(canonical.ToString()))
+            {
+                hash = unchecked((hash ^ b) * 0x100000001b3UL);
+            }
+
+            return hash.ToString("x16", CultureInfo.InvariantCulture);
+        }
+
+        private static void AppendLayer(StringBuilder canonical, LayerSpec layer)
+        {
+            canonical.Append(';').Append(string.Join(",", layer.Kind, layer.Units, layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth,
+                (int)layer.Padding, (int)layer.Activation, Number(layer.Rate), layer.Axis, layer.Method));
+            canonical.Append('[');
+            foreach (LayerSpec child in layer.Children)
+            {
+                AppendLayer(canonical, child);
+            }
+
+            canonical.Append(']');
+        }
+
+        internal static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+        private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+    }
+
     /// <summary>One row of the Keras-style summary.</summary>
     internal sealed record SummaryRow(string Name, string Type, string Shape, long Parameters, int Depth);
 
     /// <summary>
-    /// Walks the declared layers once: infers Keras (channels-last) shapes, reports what cannot work, and collects
-    /// the TorchSharp fields, constructor lines and forward lines of the model, plus the summary.
+    /// Walks the declared layers once: infers Keras (channels-last) shapes, reports what cannot work, and lists the
+    /// modules, forward steps and summary rows of the model.
     /// </summary>
-    internal sealed class ModelPlan
+    internal sealed class ModelWalk
     {
-        private static readonly string[] ActivationNames = { "None", "Relu", "Sigmoid", "Tanh", "Softmax" };
-        private readonly ExperimentSpec _spec;
+        private readonly string _name;
+        private readonly ExperimentSettings _settings;
+        private readonly EquatableArray<LayerSpec> _layers;
+        private readonly LocationInfo? _location;
         private readonly Dictionary<string, int> _counters = new(StringComparer.Ordinal);
         private int _branchVariables;
 
-        public ModelPlan(ExperimentSpec spec)
+        public ModelWalk(string name, ExperimentSettings settings, EquatableArray<LayerSpec> layers, LocationInfo? location)
         {
-            _spec = spec;
-            int[] shape = spec.Input switch
+            _name = name;
+            _settings = settings;
+            _layers = layers;
+            _location = location;
+            int last = layers.Count - 1;
+            int[]? output = InputShapes.Keras(settings.Input);
+            for (int i = 0; i < layers.Count && output is not null; i++)
             {
-                0 => new[] { 784 },
-                2 => new[] { 28, 28 },
-                _ => new[] { 28, 28, 1 },
-            };
-            InputShape = shape;
-            int last = spec.Layers.Count - 1;
-            int[]? output = shape;
-            for (int i = 0; i < spec.Layers.Count && output is not null; i++)
-            {
-                output = Walk(spec.Layers[i], (i + 1).ToString(CultureInfo.InvariantCulture), "x", output, Forward, depth: 0, foldSoftmax: i == last);
+                output = Walk(layers[i], (i + 1).ToString(CultureInfo.InvariantCulture), "x", output, depth: 0, foldSoftmax: i == last);
             }
 
             if (output is not null && Diagnostics.Count == 0)
@@ -45,15 +212,11 @@ public sealed partial class ExperimentGenerator
             }
         }
 
-        public int[] InputShape { get; }
-
         public List<DiagnosticInfo> Diagnostics { get; } = new();
 
-        public List<string> Fields { get; } = new();
+        public List<ModuleDecl> Modules { get; } = new();
 
-        public List<string> Constructor { get; } = new();
-
-        public List<string> Forward { get; } = new();
+        public List<ForwardStep> Forward { get; } = new();
 
         public List<SummaryRow> Rows { get; } = new();
 
@@ -64,22 +227,22 @@ public sealed partial class ExperimentGenerator
         /// <summary>PyTorch's second recurrent bias (bias_hh), held at zero and frozen: the module has it, Keras does not.</summary>
         public long FrozenExtra { get; private set; }
 
-        public bool SoftmaxFolded { get; private set; }
+        private bool SoftmaxFolded { get; set; }
 
         private void CheckOutput(int[] output)
         {
-            LayerSpec last = _spec.Layers[_spec.Layers.Count - 1];
+            LayerSpec last = _layers[_layers.Count - 1];
             if (output.Length != 1 || output[0] != 10)
             {
-                Report("EXP0009", last.Location, _spec.Name, Shape(output), _spec.Dataset == 1 ? "Fashion-MNIST" : "MNIST", "10");
+                Report("EXP0009", last.Location, _name, Shape(output), InputShapes.DatasetLabel(_settings.Dataset), "10");
             }
             else if (!SoftmaxFolded)
             {
-                Report("EXP0012", last.Location, _spec.Name, last.Kind.ToString(), _spec.Loss == 1 ? "mean squared error" : "categorical cross-entropy");
+                Report("EXP0012", last.Location, _name, last.Kind.ToString(), _settings.Loss == LossKind.MeanSquaredError ? "mean squared error" : "categorical cross-entropy");
             }
         }
 
-        private int[]? Walk(LayerSpec layer, string position, string variable, int[] shape, List<string> forward, int depth, bool foldSoftmax)
+        private int[]? Walk(LayerSpec layer, string position, string variable, int[] shape, int depth, bool foldSoftmax)
         {
             switch (layer.Kind)
             {
@@ -92,93 +255,82 @@ public sealed partial class ExperimentGenerator
 
                         if (layer.Units <= 0)
                         {
-                            Report("EXP0013", layer.Location, _spec.Name, $"layer {position} (Dense)", $"units {layer.Units}", "a Dense layer needs at least 1 unit");
+                            Report("EXP0013", layer.Location, _name, $"layer {position} (Dense)", $"units {layer.Units}", "a Dense layer needs at least 1 unit");
                             return null;
                         }
 
                         string name = Next("dense");
-                        Fields.Add($"private readonly global::TorchSharp.Modules.Linear {name};");
-                        Constructor.Add($"{name} = nn.Linear({shape[0]}, {layer.Units});");
-                        Constructor.Add($"global::Experiments.Runtime.Training.KerasInit.Dense({name});");
-                        forward.Add($"{variable} = {name}.call({variable});");
-                        Activate(layer.Activation, variable, forward, foldSoftmax);
-                        long parameters = ((long)shape[0] * layer.Units) + layer.Units;
-                        return Row(name, "Dense", new[] { layer.Units }, parameters, depth);
+                        Module(name, ModuleKind.Linear, shape[0], layer.Units);
+                        Step(ForwardKind.Call, variable, name);
+                        Activate(layer.Activation, variable, foldSoftmax);
+                        return Row(name, "Dense", new[] { layer.Units }, ((long)shape[0] * layer.Units) + layer.Units, depth);
                     }
 
                 case LayerKind.Activation:
-                    Activate(layer.Activation, variable, forward, foldSoftmax);
+                    Activate(layer.Activation, variable, foldSoftmax);
                     return Row(Next("activation"), "Activation", shape, 0, depth);
 
                 case LayerKind.Dropout:
                     {
                         if (layer.Rate < 0 || layer.Rate >= 1)
                         {
-                            Report("EXP0013", layer.Location, _spec.Name, $"layer {position} (Dropout)", $"rate {Number(layer.Rate)}", "a dropout rate lies in [0, 1), e.g. 0.25");
+                            Report("EXP0013", layer.Location, _name, $"layer {position} (Dropout)", $"rate {Planner.Number(layer.Rate)}", "a dropout rate lies in [0, 1), e.g. 0.25");
                             return null;
                         }
 
                         string name = Next("dropout");
-                        Fields.Add($"private readonly global::TorchSharp.Modules.Dropout {name};");
-                        Constructor.Add($"{name} = nn.Dropout({Number(layer.Rate)});");
-                        forward.Add($"{variable} = {name}.call({variable});");
+                        Modules.Add(new ModuleDecl(name, ModuleKind.Dropout, default, layer.Rate));
+                        Step(ForwardKind.Call, variable, name);
                         return Row(name, "Dropout", shape, 0, depth);
                     }
 
                 case LayerKind.Flatten:
-                    {
-                        // Keras flattens channels-last; permuting first keeps its feature order.
-                        forward.Add(shape.Length == 3
-                            ? $"{variable} = {variable}.permute(0, 2, 3, 1).flatten(1);"
-                            : $"{variable} = {variable}.flatten(1);");
-                        return Row(Next("flatten"), "Flatten", new[] { shape.Aggregate(1, (a, b) => a * b) }, 0, depth);
-                    }
+                    // Keras flattens channels-last; permuting first keeps its feature order.
+                    Step(shape.Length == 3 ? ForwardKind.FlattenChannelsLast : ForwardKind.Flatten, variable, "");
+                    return Row(Next("flatten"), "Flatten", new[] { shape.Aggregate(1, (a, b) => a * b) }, 0, depth);
 
                 case LayerKind.BatchNormalization:
-                    return BatchNorm(layer, position, variable, shape, forward, depth);
+                    return BatchNorm(layer, position, variable, shape, depth);
 
                 case LayerKind.Conv2D:
                 case LayerKind.MaxPool2D:
-                    return Spatial(layer, position, variable, shape, forward, depth);
+                    return Spatial(layer, position, variable, shape, depth);
 
                 case LayerKind.SimpleRnn:
                 case LayerKind.Lstm:
                 case LayerKind.Gru:
-                    return Recurrent(layer, position, variable, shape, forward, depth);
+                    return Recurrent(layer, position, variable, shape, depth);
 
                 case LayerKind.Concatenate:
-                    return Concatenate(layer, position, variable, shape, forward, depth);
+                    return Concatenate(layer, position, variable, shape, depth);
 
                 case LayerKind.Sequence:
                     {
                         int[]? current = shape;
                         for (int i = 0; i < layer.Children.Count && current is not null; i++)
                         {
-                            current = Walk(layer.Children[i], $"{position}.{i + 1}", variable, current, forward, depth, foldSoftmax: false);
+                            current = Walk(layer.Children[i], $"{position}.{i + 1}", variable, current, depth, foldSoftmax: false);
                         }
 
                         return current;
                     }
 
                 case LayerKind.Function:
-                    {
-                        string prefix = _spec.Namespace.Length > 0 ? $"global::{_spec.Namespace}." : "global::";
-                        forward.Add($"{variable} = {prefix}{_spec.ClassName}.{layer.Method}({variable});");
-                        return Row(Next("lambda"), $"Lambda({layer.Method})", shape, 0, depth);
-                    }
+                    Step(ForwardKind.Function, variable, $"{layer.MethodOwner}.{layer.Method}");
+                    return Row(Next("lambda"), $"Lambda({layer.Method})", shape, 0, depth);
 
                 default:
                     return null;
             }
         }
 
-        private int[]? BatchNorm(LayerSpec layer, string position, string variable, int[] shape, List<string> forward, int depth)
+        private int[]? BatchNorm(LayerSpec layer, string position, string variable, int[] shape, int depth)
         {
             int rank = shape.Length;
             int axis = layer.Axis < 0 ? rank + layer.Axis + 1 : layer.Axis;
             if (axis < 1 || axis > rank)
             {
-                Report("EXP0013", layer.Location, _spec.Name, $"layer {position} (BatchNormalization)", $"axis {layer.Axis}", $"the input {Shape(shape)} has axes 1..{rank} (or -1 for the last)");
+                Report("EXP0013", layer.Location, _name, $"layer {position} (BatchNormalization)", $"axis {layer.Axis}", $"the input {Shape(shape)} has axes 1..{rank} (or -1 for the last)");
                 return null;
             }
 
@@ -186,40 +338,41 @@ public sealed partial class ExperimentGenerator
             int torchDim = rank == 3 ? (axis == 3 ? 1 : axis + 1) : rank == 2 ? axis : 1;
             int features = shape[axis - 1];
             string name = Next("batch_normalization");
-            string kind = rank == 3 ? "BatchNorm2d" : "BatchNorm1d";
-            Fields.Add($"private readonly global::TorchSharp.Modules.{kind} {name};");
-
-            // Keras momentum 0.99 is PyTorch momentum 0.01; Keras epsilon is 1e-3.
-            Constructor.Add($"{name} = nn.{kind}({features}, eps: 1e-3, momentum: 0.01);");
+            Module(name, rank == 3 ? ModuleKind.BatchNorm2d : ModuleKind.BatchNorm1d, features);
             if (rank == 2 && axis == 2)
             {
                 torchDim = 2;
             }
 
-            forward.Add(torchDim == 1
-                ? $"{variable} = {name}.call({variable});"
-                : $"{variable} = {name}.call({variable}.transpose(1, {torchDim})).transpose(1, {torchDim});");
+            if (torchDim == 1)
+            {
+                Step(ForwardKind.Call, variable, name);
+            }
+            else
+            {
+                Step(ForwardKind.CallTransposed, variable, name, torchDim);
+            }
+
             KerasNonTrainable += 2L * features;
             KerasTrainable -= 2L * features;
             return Row(name, "BatchNormalization", shape, 4L * features, depth);
         }
 
-        private int[]? Spatial(LayerSpec layer, string position, string variable, int[] shape, List<string> forward, int depth)
+        private int[]? Spatial(LayerSpec layer, string position, string variable, int[] shape, int depth)
         {
             bool conv = layer.Kind == LayerKind.Conv2D;
             string type = conv ? "Conv2D" : "MaxPooling2D";
-            if (!Rank(layer, position, shape, 3, "a 3-D (height, width, channels) input",
-                    "use Input.Image, and keep Flatten, Dense and recurrent layers after it"))
+            if (!Rank(layer, position, shape, 3, "a 3-D (height, width, channels) input", "use Input.Image, and keep Flatten, Dense and recurrent layers after it"))
             {
                 return null;
             }
 
-            bool same = layer.Padding == 1;
+            bool same = layer.Padding == PaddingKind.Same;
             int height = shape[0];
             int width = shape[1];
             if (layer.KernelHeight <= 0 || layer.KernelWidth <= 0 || layer.StrideHeight <= 0 || layer.StrideWidth <= 0 || (conv && layer.Units <= 0))
             {
-                Report("EXP0013", layer.Location, _spec.Name, $"layer {position} ({type})",
+                Report("EXP0013", layer.Location, _name, $"layer {position} ({type})",
                     $"filters {layer.Units}, window {layer.KernelHeight}x{layer.KernelWidth}, stride {layer.StrideHeight}x{layer.StrideWidth}", "filters, window and stride must be at least 1");
                 return null;
             }
@@ -228,12 +381,12 @@ public sealed partial class ExperimentGenerator
             {
                 if (conv)
                 {
-                    Report("EXP0006", layer.Location, _spec.Name, position, type, $"{layer.KernelHeight}x{layer.KernelWidth}", Shape(shape));
+                    Report("EXP0006", layer.Location, _name, position, type, $"{layer.KernelHeight}x{layer.KernelWidth}", Shape(shape));
                 }
                 else
                 {
                     // Keras reports a pool wider than its input as a negative (here: zero) output dimension.
-                    Report("EXP0007", layer.Location, _spec.Name, position, type, Shape(new[] { Math.Max(0, height - layer.KernelHeight + 1), Math.Max(0, width - layer.KernelWidth + 1), shape[2] }));
+                    Report("EXP0007", layer.Location, _name, position, type, Shape(new[] { Math.Max(0, height - layer.KernelHeight + 1), Math.Max(0, width - layer.KernelWidth + 1), shape[2] }));
                 }
 
                 return null;
@@ -241,11 +394,10 @@ public sealed partial class ExperimentGenerator
 
             int outH = same ? Ceil(height, layer.StrideHeight) : ((height - layer.KernelHeight) / layer.StrideHeight) + 1;
             int outW = same ? Ceil(width, layer.StrideWidth) : ((width - layer.KernelWidth) / layer.StrideWidth) + 1;
-            int channels = conv ? layer.Units : shape[2];
-            int[] output = { outH, outW, channels };
+            int[] output = { outH, outW, conv ? layer.Units : shape[2] };
             if (outH <= 0 || outW <= 0)
             {
-                Report("EXP0007", layer.Location, _spec.Name, position, type, Shape(output));
+                Report("EXP0007", layer.Location, _name, position, type, Shape(output));
                 return null;
             }
 
@@ -256,31 +408,25 @@ public sealed partial class ExperimentGenerator
             int top = padH / 2;
             int left = padW / 2;
             bool symmetric = padH % 2 == 0 && padW % 2 == 0;
-            string padding = symmetric ? $"({top}, {left})" : "(0, 0)";
             if (!symmetric)
             {
-                string fill = conv ? "" : ", value: double.NegativeInfinity";
-                forward.Add($"{variable} = nn.functional.pad({variable}, new long[] {{ {left}, {padW - left}, {top}, {padH - top} }}{fill});");
+                Step(ForwardKind.Pad, variable, conv ? "" : "-inf", left, padW - left, top, padH - top);
             }
 
             if (conv)
             {
                 string name = Next("conv2d");
-                Fields.Add($"private readonly global::TorchSharp.Modules.Conv2d {name};");
-                Constructor.Add($"{name} = nn.Conv2d({shape[2]}, {layer.Units}, ({layer.KernelHeight}, {layer.KernelWidth}), stride: ({layer.StrideHeight}, {layer.StrideWidth}), padding: {padding});");
-                Constructor.Add($"global::Experiments.Runtime.Training.KerasInit.Conv2d({name});");
-                forward.Add($"{variable} = {name}.call({variable});");
-                Activate(layer.Activation, variable, forward, fold: false);
-                long parameters = ((long)layer.KernelHeight * layer.KernelWidth * shape[2] * layer.Units) + layer.Units;
-                return Row(name, type, output, parameters, depth);
+                Module(name, ModuleKind.Conv2d, shape[2], layer.Units, layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, symmetric ? top : 0, symmetric ? left : 0);
+                Step(ForwardKind.Call, variable, name);
+                Activate(layer.Activation, variable, fold: false);
+                return Row(name, type, output, ((long)layer.KernelHeight * layer.KernelWidth * shape[2] * layer.Units) + layer.Units, depth);
             }
 
-            string pool = Next("max_pooling2d");
-            forward.Add($"{variable} = nn.functional.max_pool2d({variable}, new long[] {{ {layer.KernelHeight}, {layer.KernelWidth} }}, new long[] {{ {layer.StrideHeight}, {layer.StrideWidth} }}, new long[] {{ {(symmetric ? top : 0)}, {(symmetric ? left : 0)} }});");
-            return Row(pool, type, output, 0, depth);
+            Step(ForwardKind.MaxPool, variable, "", layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, symmetric ? top : 0, symmetric ? left : 0);
+            return Row(Next("max_pooling2d"), type, output, 0, depth);
         }
 
-        private int[]? Recurrent(LayerSpec layer, string position, string variable, int[] shape, List<string> forward, int depth)
+        private int[]? Recurrent(LayerSpec layer, string position, string variable, int[] shape, int depth)
         {
             string type = layer.Kind switch { LayerKind.Lstm => "LSTM", LayerKind.Gru => "GRU", _ => "SimpleRNN" };
             if (!Rank(layer, position, shape, 2, "a 2-D (steps, features) input", "use Input.Sequence (28 steps of 28 pixels), and put Flatten or Dense after the recurrent layer"))
@@ -292,35 +438,39 @@ public sealed partial class ExperimentGenerator
             int units = layer.Units;
             if (units <= 0)
             {
-                Report("EXP0013", layer.Location, _spec.Name, $"layer {position} ({type})", $"units {units}", "a recurrent layer needs at least 1 unit");
+                Report("EXP0013", layer.Location, _name, $"layer {position} ({type})", $"units {units}", "a recurrent layer needs at least 1 unit");
                 return null;
             }
 
             int gates = layer.Kind switch { LayerKind.Lstm => 4, LayerKind.Gru => 3, _ => 1 };
-            string baseName = layer.Kind switch { LayerKind.Lstm => "lstm", LayerKind.Gru => "gru", _ => "simple_rnn" };
-            string name = Next(baseName);
-            string module = layer.Kind switch { LayerKind.Lstm => "LSTM", LayerKind.Gru => "GRU", _ => "RNN" };
-            Fields.Add($"private readonly global::TorchSharp.Modules.{module} {name};");
-            string nonLinearity = layer.Kind == LayerKind.SimpleRnn
-                ? $", nonLinearity: nn.NonLinearities.{(layer.Activation == 1 ? "ReLU" : "Tanh")}"
-                : "";
-            Constructor.Add($"{name} = nn.{module}({features}, {units}{nonLinearity}, batchFirst: true);");
+            string name = Next(layer.Kind switch { LayerKind.Lstm => "lstm", LayerKind.Gru => "gru", _ => "simple_rnn" });
+            switch (layer.Kind)
+            {
+                case LayerKind.Lstm:
+                    Module(name, ModuleKind.Lstm, features, units);
+                    break;
+                case LayerKind.Gru:
+                    Module(name, ModuleKind.Gru, features, units);
+                    break;
+                default:
+                    Module(name, ModuleKind.SimpleRnn, features, units, layer.Activation == ActivationKind.Relu ? 1 : 0);
+                    break;
+            }
+
+            // Keras has one bias vector (GRU with reset_after has two, as PyTorch); PyTorch adds bias_hh. Held at zero
+            // and frozen, the sum equals Keras' bias.
             bool kerasHasOneBias = layer.Kind != LayerKind.Gru;
-            Constructor.Add(
-                $"global::Experiments.Runtime.Training.KerasInit.Recurrent({name}, gates: {gates}, units: {units}, " +
-                $"unitForgetBias: {(layer.Kind == LayerKind.Lstm ? "true" : "false")}, freezeSecondBias: {(kerasHasOneBias ? "true" : "false")});");
             if (kerasHasOneBias)
             {
-                // Keras has one bias vector; PyTorch adds bias_hh. Held at zero and frozen, the sum equals Keras' bias.
                 FrozenExtra += (long)gates * units;
             }
 
-            forward.Add($"{variable} = {name}.call({variable}, null).Item1.select(1, -1);");
+            Step(ForwardKind.CallRecurrent, variable, name);
             long parameters = (long)gates * (((long)features * units) + ((long)units * units) + ((kerasHasOneBias ? 1 : 2) * units));
             return Row(name, type, new[] { units }, parameters, depth);
         }
 
-        private int[]? Concatenate(LayerSpec layer, string position, string variable, int[] shape, List<string> forward, int depth)
+        private int[]? Concatenate(LayerSpec layer, string position, string variable, int[] shape, int depth)
         {
             if (!Rank(layer, position, shape, 3, "a 3-D (height, width, channels) input", "put Concatenate where Conv2D layers could run"))
             {
@@ -333,8 +483,8 @@ public sealed partial class ExperimentGenerator
             {
                 string branch = $"branch{++_branchVariables}";
                 names.Add(branch);
-                forward.Add($"Tensor {branch} = {variable};");
-                int[]? output = Walk(layer.Children[i], $"{position}.{i + 1}", branch, shape, forward, depth + 1, foldSoftmax: false);
+                Step(ForwardKind.Branch, branch, variable);
+                int[]? output = Walk(layer.Children[i], $"{position}.{i + 1}", branch, shape, depth + 1, foldSoftmax: false);
                 if (output is null)
                 {
                     return null;
@@ -347,38 +497,42 @@ public sealed partial class ExperimentGenerator
             {
                 if (outputs[i].Length != 3 || outputs[i][0] != outputs[0][0] || outputs[i][1] != outputs[0][1])
                 {
-                    Report("EXP0008", layer.Location, _spec.Name, position, (i + 1).ToString(CultureInfo.InvariantCulture), Shape(outputs[i]), Shape(outputs[0]));
+                    Report("EXP0008", layer.Location, _name, position, (i + 1).ToString(CultureInfo.InvariantCulture), Shape(outputs[i]), Shape(outputs[0]));
                     return null;
                 }
             }
 
-            forward.Add($"{variable} = torch.cat(new[] {{ {string.Join(", ", names)} }}, 1);");
-            int[] result = { outputs[0][0], outputs[0][1], outputs.Sum(o => o[2]) };
-            return Row(Next("concatenate"), "Concatenate", result, 0, depth);
+            Forward.Add(new ForwardStep(ForwardKind.Concatenate, variable, "", default, EquatableArray.From(names)));
+            return Row(Next("concatenate"), "Concatenate", new[] { outputs[0][0], outputs[0][1], outputs.Sum(o => o[2]) }, 0, depth);
         }
 
-        private void Activate(int activation, string variable, List<string> forward, bool fold)
+        private void Activate(ActivationKind activation, string variable, bool fold)
         {
             switch (activation)
             {
-                case 1:
-                    forward.Add($"{variable} = nn.functional.relu({variable});");
+                case ActivationKind.Relu:
+                    Step(ForwardKind.Relu, variable, "");
                     break;
-                case 2:
-                    forward.Add($"{variable} = torch.sigmoid({variable});");
+                case ActivationKind.Sigmoid:
+                    Step(ForwardKind.Sigmoid, variable, "");
                     break;
-                case 3:
-                    forward.Add($"{variable} = torch.tanh({variable});");
+                case ActivationKind.Tanh:
+                    Step(ForwardKind.Tanh, variable, "");
                     break;
-                case 4 when fold:
-                    forward.Add("// softmax: folded into the loss (cross-entropy and MSE take logits), the same mathematics");
+                case ActivationKind.Softmax when fold:
+                    Step(ForwardKind.FoldedSoftmax, variable, "");
                     SoftmaxFolded = true;
                     break;
-                case 4:
-                    forward.Add($"{variable} = nn.functional.softmax({variable}, -1);");
+                case ActivationKind.Softmax:
+                    Step(ForwardKind.Softmax, variable, "");
                     break;
             }
         }
+
+        private void Module(string name, ModuleKind kind, params int[] arguments) => Modules.Add(new ModuleDecl(name, kind, EquatableArray.From(arguments), 0));
+
+        private void Step(ForwardKind kind, string variable, string target, params int[] arguments) =>
+            Forward.Add(new ForwardStep(kind, variable, target, EquatableArray.From(arguments), default));
 
         private bool Rank(LayerSpec layer, string position, int[] shape, int rank, string needs, string fix)
         {
@@ -387,7 +541,7 @@ public sealed partial class ExperimentGenerator
                 return true;
             }
 
-            Report("EXP0005", layer.Location, _spec.Name, position, layer.Kind.ToString(), needs, $"{Shape(shape)} (rank {shape.Length})", fix);
+            Report("EXP0005", layer.Location, _name, position, layer.Kind.ToString(), needs, $"{Shape(shape)} (rank {shape.Length})", fix);
             return false;
         }
 
@@ -406,14 +560,10 @@ public sealed partial class ExperimentGenerator
         }
 
         private void Report(string id, LocationInfo? location, params string[] arguments) =>
-            Diagnostics.Add(Parser.Diagnostic(id, location ?? _spec.Location, arguments));
+            Diagnostics.Add(Parser.Diagnostic(id, location ?? _location, arguments));
 
         private static int Ceil(int value, int divisor) => (value + divisor - 1) / divisor;
 
         internal static string Shape(int[] shape) => "(None, " + string.Join(", ", shape) + ")";
-
-        internal static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
-
-        internal static string ActivationName(int activation) => activation >= 0 && activation < ActivationNames.Length ? ActivationNames[activation] : "None";
     }
 }

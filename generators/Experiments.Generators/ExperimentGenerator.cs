@@ -15,6 +15,7 @@ public sealed partial class ExperimentGenerator : IIncrementalGenerator
     public static class TrackingNames
     {
         public const string Experiments = nameof(Experiments);
+        public const string Models = nameof(Models);
         public const string RootNamespace = nameof(RootNamespace);
         public const string Configuration = nameof(Configuration);
         public const string HelpLinks = nameof(HelpLinks);
@@ -22,10 +23,17 @@ public sealed partial class ExperimentGenerator : IIncrementalGenerator
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        // Stage 1: find [Experiment] classes and parse each into a value-only spec (no symbols, no syntax).
+        // Stage 1: find [Experiment] classes and read each into a value-only spec (no symbols, no syntax): arguments
+        // over those of its bases, layers with spread blocks resolved, sweep points.
         IncrementalValuesProvider<ExperimentSpec> experiments = context.SyntaxProvider
             .ForAttributeWithMetadataName(AttributeName, static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax, Parser.Parse)
             .WithTrackingName(TrackingNames.Experiments);
+
+        // Stage 1b, cached: check and plan each spec into the model the emitter prints (shapes, modules, forward pass,
+        // summary, fingerprint, diagnostics). Runs again only for a spec that changed.
+        IncrementalValuesProvider<ExperimentModel> models = experiments
+            .Select(static (spec, _) => Planner.Plan(spec))
+            .WithTrackingName(TrackingNames.Models);
 
         // Stage 2: the project's root namespace from MSBuild (CompilerVisibleProperty) names the registry's namespace.
         IncrementalValueProvider<string> rootNamespace = context.AnalyzerConfigOptionsProvider
@@ -38,16 +46,16 @@ public sealed partial class ExperimentGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.HelpLinks);
 
         // Stage 4: one source file per experiment: the model, its summary and its settings, or its diagnostics.
-        context.RegisterSourceOutput(experiments.Combine(helpLinks), static (spc, pair) => Emitter.EmitExperiment(spc, pair.Left, pair.Right));
+        context.RegisterSourceOutput(models.Combine(helpLinks), static (spc, pair) => Emitter.EmitExperiment(spc, pair.Left, pair.Right));
 
         // Stage 5: the registry of every experiment, and the duplicate-name check that needs them all.
-        context.RegisterSourceOutput(experiments.Collect().Combine(rootNamespace).Combine(helpLinks), static (spc, pair) => Emitter.EmitRegistry(spc, pair.Left.Left, pair.Left.Right, pair.Right));
+        context.RegisterSourceOutput(models.Collect().Combine(rootNamespace).Combine(helpLinks), static (spc, pair) => Emitter.EmitRegistry(spc, pair.Left.Left, pair.Left.Right, pair.Right));
 
         // Stage 6: experiments.yaml (an AdditionalFiles item the runtime's build targets add) may only override declared experiments.
         IncrementalValuesProvider<EquatableArray<ConfiguredName>> configured = context.AdditionalTextsProvider
             .Where(static text => string.Equals(Path.GetFileName(text.Path), ConfigurationFileName, StringComparison.OrdinalIgnoreCase))
             .Select(static (text, cancellationToken) => ConfigurationNames.Read(text.Path, text.GetText(cancellationToken)))
             .WithTrackingName(TrackingNames.Configuration);
-        context.RegisterSourceOutput(configured.Collect().Combine(experiments.Collect()).Combine(helpLinks), static (spc, pair) => ConfigurationNames.Check(spc, pair.Left.Left, pair.Left.Right, pair.Right));
+        context.RegisterSourceOutput(configured.Collect().Combine(models.Collect()).Combine(helpLinks), static (spc, pair) => ConfigurationNames.Check(spc, pair.Left.Left, pair.Left.Right, pair.Right));
     }
 }

@@ -57,15 +57,36 @@ public enum Validation
 /// member; the source generator turns the declaration into a TorchSharp model, a Keras-style summary and a
 /// registration. Every argument must be a compile-time constant.
 /// </summary>
+/// <remarks>
+/// A variant of another experiment names it with <see cref="BasedOn"/> and uses the one-argument constructor: it takes
+/// the base's dataset, input, layers and settings, and overrides only the arguments it sets (and its layers, if it
+/// declares <c>Layers</c>). Bases may themselves be variants; a cycle is a compile error.
+/// </remarks>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class ExperimentAttribute(string name, Dataset dataset, Input input) : Attribute
+public sealed class ExperimentAttribute : Attribute
 {
+    public ExperimentAttribute(string name, Dataset dataset, Input input)
+    {
+        Name = name;
+        Dataset = dataset;
+        Input = input;
+    }
+
+    /// <summary>A variant: dataset and input come from <see cref="BasedOn"/>.</summary>
+    public ExperimentAttribute(string name)
+    {
+        Name = name;
+    }
+
     /// <summary>Stable, short, lower-case kebab name: it names result folders and snapshot files.</summary>
-    public string Name { get; } = name;
+    public string Name { get; }
 
-    public Dataset Dataset { get; } = dataset;
+    public Dataset Dataset { get; }
 
-    public Input Input { get; } = input;
+    public Input Input { get; }
+
+    /// <summary>The [Experiment] class this one varies: its layers and settings, overridden by the arguments set here.</summary>
+    public Type? BasedOn { get; set; }
 
     public Optimizer Optimizer { get; set; } = Optimizer.RmsProp;
 
@@ -96,4 +117,21 @@ public sealed class ExperimentAttribute(string name, Dataset dataset, Input inpu
 
     /// <summary>One line on where the experiment comes from (shown by `list`).</summary>
     public string Description { get; set; } = "";
+}
+
+/// <summary>
+/// Sweeps one argument of the <see cref="ExperimentAttribute"/> over the given values. Repeat it to sweep several: the
+/// points are the Cartesian product, the first sweep varying slowest. Each point is an experiment of its own, named
+/// from its parameters (<c>mnist-mlp@learning_rate=0.05,optimizer=adam</c>), with its own result folder, snapshot
+/// and test case; the declaration itself is then the sweep, not an experiment. Name the argument with
+/// <c>nameof(ExperimentAttribute.LearningRate)</c>; values must have the argument's type (an integer is taken for a
+/// number).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SweepAttribute(string parameter, params object[] values) : Attribute
+{
+    /// <summary>The <see cref="ExperimentAttribute"/> property swept, e.g. "LearningRate".</summary>
+    public string Parameter { get; } = parameter;
+
+    public IReadOnlyList<object> Values { get; } = values;
 }

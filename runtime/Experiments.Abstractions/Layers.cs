@@ -65,7 +65,15 @@ public sealed record Concatenate(params Layer[] Branches) : Layer;
 public sealed record Sequence(params Layer[] Layers) : Layer;
 
 /// <summary>
-/// Keras Lambda: a static method of the experiment class, <c>static Tensor Method(Tensor x)</c>, that keeps the shape.
+/// Keras Lambda: a static method <c>static Tensor Method(Tensor x)</c> that keeps the shape. With one argument the
+/// method belongs to the class that declares the layers; with <paramref name="Owner"/> it is a public or internal
+/// static method of that class, e.g. <c>new Function(typeof(Preprocessing), nameof(Preprocessing.Normalise))</c>.
 /// Reference it with nameof.
 /// </summary>
-public sealed record Function(string Method) : Layer;
+public sealed record Function(Type? Owner, string Method) : Layer
+{
+    public Function(string method)
+        : this(null, method)
+    {
+    }
+}

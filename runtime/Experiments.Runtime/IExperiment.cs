@@ -28,4 +28,14 @@ public interface IExperiment
 /// <param name="Fingerprint">A hash of the declaration: any change to model or settings changes it.</param>
 /// <param name="Summary">The Keras-style summary table.</param>
 /// <param name="Parameters">Keras' total parameter count (trainable and not), as the summary prints it.</param>
-public sealed record ExperimentInfo(string Name, Data.DatasetId Dataset, string Fingerprint, string Summary, string Description = "", long Parameters = 0);
+public sealed record ExperimentInfo(string Name, Data.DatasetId Dataset, string Fingerprint, string Summary, string Description = "", long Parameters = 0)
+{
+    /// <summary>The sweep this experiment is a point of (its declaration's name), or "" when it is none.</summary>
+    public string Sweep { get; init; } = "";
+
+    /// <summary>The swept parameters that make this point, in the order the [Sweep] attributes are written.</summary>
+    public IReadOnlyList<SweepParameter> SweepParameters { get; init; } = [];
+}
+
+/// <summary>One swept parameter of a sweep point, as the point's name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>
+public sealed record SweepParameter(string Name, string Value);

@@ -168,7 +168,7 @@ public sealed class GeneratorFuzzTests(ITestOutputHelper output)
                         "private static readonly object[] Layers = [new Dense(10, Activation.Softmax), 3];",
                         "private static readonly Layer[] Layers = null!;",
                         "private static readonly Layer[] Layers = Other.Layers;");
-                    extra = "private static class Other { public static readonly Layer[] Layers = [new Dense(10, Activation.Softmax)]; }";
+                    extra = "private static class Other { public static Layer[] Layers = [new Dense(10, Activation.Softmax)]; }";
                     break;
                 case "layers-missing":
                     layers = Pick("", "private static readonly Layer[] Layerz = [new Dense(10, Activation.Softmax)];", "private static readonly Layer[] Layers;");

@@ -1,28 +1,14 @@
 namespace Experiments.Generators.Models;
 
-public enum LayerKind
-{
-    Dense,
-    Activation,
-    Dropout,
-    Flatten,
-    BatchNormalization,
-    Conv2D,
-    MaxPool2D,
-    SimpleRnn,
-    Lstm,
-    Gru,
-    Concatenate,
-    Sequence,
-    Function,
-}
-
 /// <summary>Where a diagnostic points: file and span, never a SyntaxTree (that would break caching).</summary>
 public sealed record LocationInfo(string FilePath, int Start, int Length, int StartLine, int StartColumn, int EndLine, int EndColumn);
 
 public sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Arguments);
 
-/// <summary>One declared layer: its kind, its constant arguments (Keras defaults filled in), and any branches.</summary>
+/// <summary>
+/// One declared layer: its kind, its constant arguments (Keras defaults filled in), and any branches. A Function
+/// layer names its method and the fully qualified type that declares it.
+/// </summary>
 public sealed record LayerSpec(
     LayerKind Kind,
     int Units,
@@ -30,32 +16,51 @@ public sealed record LayerSpec(
     int KernelWidth,
     int StrideHeight,
     int StrideWidth,
-    int Padding,
-    int Activation,
+    PaddingKind Padding,
+    ActivationKind Activation,
     double Rate,
     int Axis,
     string Method,
+    string MethodOwner,
     EquatableArray<LayerSpec> Children,
     LocationInfo? Location);
 
-/// <summary>Everything the emitter needs about one [Experiment] class, as values only.</summary>
+/// <summary>What the [Experiment] arguments (and those of its bases) set.</summary>
+public sealed record ExperimentSettings(
+    DatasetKind Dataset,
+    InputKind Input,
+    OptimizerKind Optimizer,
+    double LearningRate,
+    double Momentum,
+    LossKind Loss,
+    int BatchSize,
+    int Epochs,
+    ValidationKind Validation,
+    double ValidationFraction,
+    long Seed,
+    bool Tf32,
+    string Description);
+
+/// <summary>One swept parameter of a sweep point, as its name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>
+public sealed record SweepParameter(string Name, string Value);
+
+/// <summary>One point of a sweep: its full name, the parameters that make it, and its settings.</summary>
+public sealed record SweepPoint(string Name, EquatableArray<SweepParameter> Parameters, ExperimentSettings Settings);
+
+/// <summary>
+/// Everything the planner needs about one [Experiment] class, as values only: its settings and layers with bases,
+/// spread blocks and sweeps resolved, and the problems found while reading it.
+/// </summary>
 public sealed record ExperimentSpec(
     string Namespace,
     string ClassName,
     string Name,
-    int Dataset,
-    int Input,
-    int Optimizer,
-    double LearningRate,
-    double Momentum,
-    int Loss,
-    int BatchSize,
-    int Epochs,
-    int Validation,
-    double ValidationFraction,
-    long Seed,
-    string Description,
-    bool Tf32,
+    ExperimentSettings Settings,
     EquatableArray<LayerSpec> Layers,
+    EquatableArray<SweepPoint> Points,
     EquatableArray<DiagnosticInfo> Diagnostics,
-    LocationInfo? Location);
+    LocationInfo? Location)
+{
+    /// <summary>A sweep declares its points; the declaration itself is not an experiment.</summary>
+    public bool IsSweep => Points.Count > 0;
+}

@@ -58,7 +58,9 @@ public sealed record ExperimentsConfig
         ? profile
         : throw new ConfigException($"Unknown profile '{name}'. Known profiles: {string.Join(", ", Profiles.Keys)}{(SourcePath is null ? "" : $" (from {SourcePath} and the built-in ones)")}.");
 
-    public ExperimentOverrides? For(string experiment) => Experiments.GetValueOrDefault(experiment);
+    /// <summary>The overrides of experiments.NAME; a sweep point without its own entry takes its sweep's (the name before '@').</summary>
+    public ExperimentOverrides? For(string experiment) =>
+        Experiments.GetValueOrDefault(experiment) ?? (experiment.IndexOf('@', StringComparison.Ordinal) is > 0 and int at ? Experiments.GetValueOrDefault(experiment[..at]) : null);
 
     /// <summary>
     /// The profile as it applies to one experiment: its sizes overridden by experiments.NAME.profiles.PROFILE, then the

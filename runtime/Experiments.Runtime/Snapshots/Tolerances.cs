@@ -31,8 +31,12 @@ public sealed class Tolerances
 
     public double this[Metric metric] => _absolute[metric];
 
-    /// <summary>The defaults overridden by the [Tolerance] attributes on the experiment's class.</summary>
-    public static Tolerances For(IExperiment experiment) => For(experiment.GetType());
+    /// <summary>
+    /// The defaults overridden by the [Tolerance] attributes on the experiment's class; a sweep point (a generated
+    /// class nested in the sweep's declaration) takes those of its declaration.
+    /// </summary>
+    public static Tolerances For(IExperiment experiment) =>
+        For(experiment.Info.Sweep.Length > 0 && experiment.GetType().DeclaringType is { } declaration ? declaration : experiment.GetType());
 
     public static Tolerances For(Type experimentType)
     {

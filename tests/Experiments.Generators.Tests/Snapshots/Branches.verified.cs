@@ -9,12 +9,30 @@ namespace Snap;
 partial class Branches : global::Experiments.Runtime.IExperiment
 {
     /// <summary>The Keras-style summary, computed at compile time.</summary>
-    public const string Summary = "Model: \"branches\"\n_________________________________________________________________\n Layer (type)                Output Shape              Param #\n=================================================================\n   conv2d (Conv2D)           (None, 28, 28, 2)         130\n   conv2d_1 (Conv2D)         (None, 28, 28, 2)         20\n   activation (Activation)   (None, 28, 28, 2)         0\n concatenate (Concatenate)   (None, 28, 28, 4)         0\n max_pooling2d (MaxPooling2D) (None, 14, 14, 4)         0\n lambda (Lambda(Normalise))  (None, 14, 14, 4)         0\n batch_normalization (BatchNormalization) (None, 14, 14, 4)         56\n flatten (Flatten)           (None, 784)               0\n dense (Dense)               (None, 10)                7,850\n=================================================================\nTotal params: 8,056\nTrainable params: 8,028\nNon-trainable params: 28\n_________________________________________________________________";
+    public const string Summary = """
+        Model: "branches"
+        _________________________________________________________________
+         Layer (type)                Output Shape              Param #
+        =================================================================
+           conv2d (Conv2D)           (None, 28, 28, 2)         130
+           conv2d_1 (Conv2D)         (None, 28, 28, 2)         20
+           activation (Activation)   (None, 28, 28, 2)         0
+         concatenate (Concatenate)   (None, 28, 28, 4)         0
+         max_pooling2d (MaxPooling2D) (None, 14, 14, 4)         0
+         lambda (Lambda(Normalise))  (None, 14, 14, 4)         0
+         batch_normalization (BatchNormalization) (None, 14, 14, 4)         56
+         flatten (Flatten)           (None, 784)               0
+         dense (Dense)               (None, 10)                7,850
+        =================================================================
+        Total params: 8,056
+        Trainable params: 8,028
+        Non-trainable params: 28
+        _________________________________________________________________
+        """;
 
-    /// <summary>Parameter counts: Keras' trainable and non-trainable, and what the TorchSharp module holds.</summary>
+    /// <summary>Parameter counts: Keras' trainable and non-trainable, and what else the TorchSharp module holds.</summary>
     public const long KerasTrainableParameters = 8028;
     public const long KerasNonTrainableParameters = 28;
-    public const long ModuleTrainableParameters = 8028;
     public const long ModuleFrozenParameters = 0;
     public const long ModuleBatchNormStatistics = 28;
 

@@ -9,12 +9,25 @@ namespace Snap;
 partial class Mlp : global::Experiments.Runtime.IExperiment
 {
     /// <summary>The Keras-style summary, computed at compile time.</summary>
-    public const string Summary = "Model: \"mnist-mlp\"\n_________________________________________________________________\n Layer (type)                Output Shape              Param #\n=================================================================\n dense (Dense)               (None, 50)                39,250\n dropout (Dropout)           (None, 50)                0\n dense_1 (Dense)             (None, 10)                510\n activation (Activation)     (None, 10)                0\n=================================================================\nTotal params: 39,760\nTrainable params: 39,760\nNon-trainable params: 0\n_________________________________________________________________";
+    public const string Summary = """
+        Model: "mnist-mlp"
+        _________________________________________________________________
+         Layer (type)                Output Shape              Param #
+        =================================================================
+         dense (Dense)               (None, 50)                39,250
+         dropout (Dropout)           (None, 50)                0
+         dense_1 (Dense)             (None, 10)                510
+         activation (Activation)     (None, 10)                0
+        =================================================================
+        Total params: 39,760
+        Trainable params: 39,760
+        Non-trainable params: 0
+        _________________________________________________________________
+        """;
 
-    /// <summary>Parameter counts: Keras' trainable and non-trainable, and what the TorchSharp module holds.</summary>
+    /// <summary>Parameter counts: Keras' trainable and non-trainable, and what else the TorchSharp module holds.</summary>
     public const long KerasTrainableParameters = 39760;
     public const long KerasNonTrainableParameters = 0;
-    public const long ModuleTrainableParameters = 39760;
     public const long ModuleFrozenParameters = 0;
     public const long ModuleBatchNormStatistics = 0;
 

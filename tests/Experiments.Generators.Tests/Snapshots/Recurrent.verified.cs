@@ -9,12 +9,23 @@ namespace Snap;
 partial class Recurrent : global::Experiments.Runtime.IExperiment
 {
     /// <summary>The Keras-style summary, computed at compile time.</summary>
-    public const string Summary = "Model: \"fashion-rnns\"\n_________________________________________________________________\n Layer (type)                Output Shape              Param #\n=================================================================\n gru (GRU)                   (None, 16)                2,208\n dense (Dense)               (None, 10)                170\n=================================================================\nTotal params: 2,378\nTrainable params: 2,378\nNon-trainable params: 0\n_________________________________________________________________";
+    public const string Summary = """
+        Model: "fashion-rnns"
+        _________________________________________________________________
+         Layer (type)                Output Shape              Param #
+        =================================================================
+         gru (GRU)                   (None, 16)                2,208
+         dense (Dense)               (None, 10)                170
+        =================================================================
+        Total params: 2,378
+        Trainable params: 2,378
+        Non-trainable params: 0
+        _________________________________________________________________
+        """;
 
-    /// <summary>Parameter counts: Keras' trainable and non-trainable, and what the TorchSharp module holds.</summary>
+    /// <summary>Parameter counts: Keras' trainable and non-trainable, and what else the TorchSharp module holds.</summary>
     public const long KerasTrainableParameters = 2378;
     public const long KerasNonTrainableParameters = 0;
-    public const long ModuleTrainableParameters = 2378;
     public const long ModuleFrozenParameters = 0;
     public const long ModuleBatchNormStatistics = 0;
 

@@ -1,0 +1,105 @@
+namespace Experiments.Generators.Models;
+
+/// <summary>A TorchSharp module the model holds; <see cref="Arguments"/> are read according to <see cref="Kind"/>.</summary>
+public enum ModuleKind
+{
+    /// <summary>Arguments: in features, units.</summary>
+    Linear,
+
+    /// <summary>Arguments: in channels, filters, kernel height, kernel width, stride height, stride width, padding top, padding left.</summary>
+    Conv2d,
+
+    /// <summary>Rate: the dropout rate.</summary>
+    Dropout,
+
+    /// <summary>Arguments: features.</summary>
+    BatchNorm1d,
+
+    /// <summary>Arguments: features.</summary>
+    BatchNorm2d,
+
+    /// <summary>Arguments: features, units, 1 for ReLU (else tanh).</summary>
+    SimpleRnn,
+
+    /// <summary>Arguments: features, units.</summary>
+    Lstm,
+
+    /// <summary>Arguments: features, units.</summary>
+    Gru,
+}
+
+public sealed record ModuleDecl(string Name, ModuleKind Kind, EquatableArray<int> Arguments, double Rate);
+
+/// <summary>One step of the forward pass.</summary>
+public enum ForwardKind
+{
+    /// <summary>Variable = Target(Variable).</summary>
+    Call,
+
+    /// <summary>Target applied with dimension Arguments[0] moved to 1 and back (BatchNormalization on another axis).</summary>
+    CallTransposed,
+
+    /// <summary>A recurrent module's last step.</summary>
+    CallRecurrent,
+    Relu,
+    Sigmoid,
+    Tanh,
+    Softmax,
+
+    /// <summary>The final softmax, left to the loss.</summary>
+    FoldedSoftmax,
+    Flatten,
+
+    /// <summary>Keras' channels-last flatten of a channels-first tensor.</summary>
+    FlattenChannelsLast,
+
+    /// <summary>Arguments: left, right, top, bottom; Target "-inf" pads with negative infinity (before a max pool).</summary>
+    Pad,
+
+    /// <summary>Arguments: kernel height, kernel width, stride height, stride width, padding top, padding left.</summary>
+    MaxPool,
+
+    /// <summary>A new branch variable Variable starting from Target.</summary>
+    Branch,
+
+    /// <summary>Variable = the channel concatenation of the Branches.</summary>
+    Concatenate,
+
+    /// <summary>Variable = Target(Variable), a user's static method (fully qualified).</summary>
+    Function,
+}
+
+public sealed record ForwardStep(ForwardKind Kind, string Variable, string Target, EquatableArray<int> Arguments, EquatableArray<string> Branches);
+
+/// <summary>One experiment ready to print: identity, settings, counts, summary, modules and forward pass.</summary>
+public sealed record PlannedExperiment(
+    string Name,
+    string Fingerprint,
+    string Summary,
+    ExperimentSettings Settings,
+    EquatableArray<SweepParameter> Parameters,
+    long KerasTrainable,
+    long KerasNonTrainable,
+    long FrozenExtra,
+    EquatableArray<ModuleDecl> Modules,
+    EquatableArray<ForwardStep> Forward);
+
+/// <summary>
+/// The cached stage's output for one [Experiment] class: its experiments (one, or a sweep's points) planned and
+/// checked, or the diagnostics that stop it. The emitter and the registry read only this.
+/// </summary>
+public sealed record ExperimentModel(
+    string Namespace,
+    string ClassName,
+    string Name,
+    bool IsSweep,
+    EquatableArray<PlannedExperiment> Experiments,
+    EquatableArray<DiagnosticInfo> Diagnostics,
+    LocationInfo? Location)
+{
+    public bool IsValid => Diagnostics.Count == 0 && Experiments.Count > 0;
+
+    public string FullName => Namespace.Length > 0 ? $"global::{Namespace}.{ClassName}" : $"global::{ClassName}";
+
+    public string HintName => Namespace.Length > 0 ? $"{Namespace}.{ClassName}" : ClassName;
+}
