@@ -101,6 +101,34 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void A_sweep_is_listed_together_run_by_its_pattern_and_reported_as_a_table_and_a_plot()
+    {
+        var list = ProcessDeterminismTests.Cli("list");
+        Assert.True(list.ExitCode == 0, list.Output);
+        Assert.Contains("sweep mnist-branches-2-lr: 3 points over learning_rate (0.01, 0.05, 0.1); run them all with: run 'mnist-branches-2-lr@*'", list.Output, StringComparison.Ordinal);
+
+        string folder = TestEnvironment.TempDirectory("cli-sweep");
+        var run = ProcessDeterminismTests.Cli(
+            "run", "mnist-branches-2-lr@*", "--profile", "tiny", "--threads", "2", "--out", folder,
+            "--set", "profiles.tiny.train_examples=300", "--set", "profiles.tiny.test_examples=120", "--set", "profiles.tiny.max_epochs=1");
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Equal(
+            ["mnist-branches-2-lr@learning_rate=0.01", "mnist-branches-2-lr@learning_rate=0.05", "mnist-branches-2-lr@learning_rate=0.1"],
+            Directory.GetDirectories(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains("SGD(lr=0.1,", File.ReadAllText(Path.Combine(folder, "mnist-branches-2-lr@learning_rate=0.1", "snapshot.txt")), StringComparison.Ordinal);
+
+        var report = ProcessDeterminismTests.Cli("report", folder);
+        Assert.True(report.ExitCode == 0, report.Output);
+        string markdown = File.ReadAllText(Path.Combine(folder, "report.md"));
+        Assert.Contains("## Sweep mnist-branches-2-lr\n\n| learning_rate | test accuracy | test loss | train accuracy | epochs |\n|---|---:|---:|---:|---:|\n| 0.01 | [", markdown, StringComparison.Ordinal);
+        Assert.Contains("](mnist-branches-2-lr@learning_rate=0.1/report.md) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("<img src=\"sweep-mnist-branches-2-lr.png\"", markdown, StringComparison.Ordinal);
+        using SKBitmap plot = SKBitmap.Decode(Path.Combine(folder, "sweep-mnist-branches-2-lr.png"));
+        Assert.True(plot is not null, "the sweep plot does not decode as an image");
+        Assert.Equal((800, 500), (plot.Width, plot.Height));
+    }
+
+    [Fact]
     public void Configuration_errors_name_file_line_and_column_and_exit_with_the_usage_code()
     {
         string folder = TestEnvironment.TempDirectory("cli-config");

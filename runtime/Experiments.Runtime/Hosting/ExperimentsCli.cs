@@ -47,7 +47,12 @@ public static class ExperimentsCli
         {
             if (parse.GetValue(json))
             {
-                var rows = registry.Select(e => new { name = e.Info.Name, dataset = DatasetSpec.For(e.Info.Dataset).Key, parameters = e.Info.Parameters, fingerprint = e.Info.Fingerprint, description = e.Info.Description });
+                var rows = registry.Select(e => new
+                {
+                    name = e.Info.Name, dataset = DatasetSpec.For(e.Info.Dataset).Key, parameters = e.Info.Parameters, fingerprint = e.Info.Fingerprint, description = e.Info.Description,
+                    sweep = e.Info.Sweep.Length > 0 ? e.Info.Sweep : null,
+                    sweep_parameters = e.Info.Sweep.Length > 0 ? e.Info.SweepParameters.ToDictionary(p => p.Name, p => p.Value) : null,
+                });
                 Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
                 return Success;
             }
@@ -59,6 +64,14 @@ public static class ExperimentsCli
                 e.Info.Name, DatasetSpec.For(e.Info.Dataset).Key, e.Info.Parameters.ToString("N0", CultureInfo.InvariantCulture), e.Info.Fingerprint,
             });
             Console.Write(TextTable.Render([header, .. table], leftAligned: 2));
+
+            // A sweep's points are listed together (registry order); what they vary, and how to run them all.
+            foreach (IGrouping<string, IExperiment> sweep in registry.Where(e => e.Info.Sweep.Length > 0).GroupBy(e => e.Info.Sweep))
+            {
+                IEnumerable<string> axes = sweep.First().Info.SweepParameters.Select((parameter, i) =>
+                    $"{parameter.Name} ({string.Join(", ", sweep.Select(e => e.Info.SweepParameters[i].Value).Distinct())})");
+                Console.WriteLine($"sweep {sweep.Key}: {sweep.Count()} points over {string.Join(" x ", axes)}; run them all with: run '{sweep.Key}@*'");
+            }
 
             return Success;
         });

@@ -38,6 +38,65 @@ public static class Plots
     }
 
     /// <summary>
+    /// A sweep's final metrics against its swept parameter, as PNG bytes. The x axis is the first parameter whose
+    /// values are all numbers (logarithmic when they are positive and span a factor of 10 or more, as learning rates
+    /// do), one line per combination of the other parameters; without a numeric parameter, one point per sweep point.
+    /// </summary>
+    public static byte[] Sweep(ResultsReport.Sweep sweep)
+    {
+        var plot = new Plot();
+        int axis = Enumerable.Range(0, sweep.Parameters.Count).FirstOrDefault(i => sweep.Points.All(p => Number(p.Values[i]) is not null), -1);
+        if (axis >= 0)
+        {
+            double[] xs = sweep.Points.Select(p => Number(p.Values[axis])!.Value).ToArray();
+            bool log = xs.All(x => x > 0) && xs.Max() / xs.Min() >= 10;
+            double Position(double x) => log ? Math.Log10(x) : x;
+            var series = sweep.Points.GroupBy(p => string.Join(", ", p.Values.Select((v, i) => i == axis ? null : $"{sweep.Parameters[i]}={v}").Where(v => v is not null)));
+            foreach (var group in series)
+            {
+                var ordered = group.OrderBy(p => Number(p.Values[axis])).ToList();
+                var line = plot.Add.Scatter(ordered.Select(p => Position(Number(p.Values[axis])!.Value)).ToArray(), ordered.Select(p => p.Row.Snapshot.TestAccuracy).ToArray());
+                line.LegendText = group.Key.Length == 0 ? "test accuracy" : $"test accuracy, {group.Key}";
+                line.LineWidth = 2;
+                line.MarkerSize = 7;
+                if (series.Count() == 1)
+                {
+                    var train = plot.Add.Scatter(ordered.Select(p => Position(Number(p.Values[axis])!.Value)).ToArray(), ordered.Select(p => p.Row.Snapshot.TrainAccuracy).ToArray());
+                    train.LegendText = "train accuracy";
+                    train.LinePattern = LinePattern.Dashed;
+                    train.MarkerSize = 5;
+                }
+            }
+
+            string[] distinct = sweep.Points.Select(p => p.Values[axis]).Distinct().ToArray();
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(distinct.Select(v => Position(Number(v)!.Value)).ToArray(), distinct);
+            plot.XLabel(sweep.Parameters[axis] + (log ? " (log scale)" : ""));
+        }
+        else
+        {
+            double[] positions = Enumerable.Range(0, sweep.Points.Count).Select(i => (double)i).ToArray();
+            var test = plot.Add.Scatter(positions, sweep.Points.Select(p => p.Row.Snapshot.TestAccuracy).ToArray());
+            test.LegendText = "test accuracy";
+            test.LineWidth = 0;
+            test.MarkerSize = 9;
+            var train = plot.Add.Scatter(positions, sweep.Points.Select(p => p.Row.Snapshot.TrainAccuracy).ToArray());
+            train.LegendText = "train accuracy";
+            train.LineWidth = 0;
+            train.MarkerSize = 6;
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, sweep.Points.Select(p => string.Join(", ", p.Values)).ToArray());
+            plot.XLabel(string.Join(", ", sweep.Parameters));
+        }
+
+        plot.Title($"sweep {sweep.Name}: final accuracy per point");
+        plot.YLabel("accuracy");
+        plot.ShowLegend(Alignment.LowerRight);
+        return plot.GetImageBytes(CurveWidth, CurveHeight, ImageFormat.Png);
+    }
+
+    private static double? Number(string text) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) && double.IsFinite(value) ? value : null;
+
+    /// <summary>
     /// The confusion matrix: rows true classes (top to bottom), columns predictions; colour is the share of the true
     /// class (so small classes are as visible as large ones), the number is the count.
     /// </summary>

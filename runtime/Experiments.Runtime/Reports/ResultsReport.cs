@@ -59,6 +59,21 @@ public static class ResultsReport
                 $"| [{s.Experiment}]({row.Folder}/report.md) | {s.Run["dataset"]} | {s.Profile} | {s.Parameters:N0} | {s.History.Count} | {ExperimentReport.Percent(s.TestAccuracy)} | {s.TestLoss:F4} | {ExperimentReport.Percent(s.TrainAccuracy)} | {reported} | {row.Seconds:F1} s |\n");
         }
 
+        foreach (Sweep sweep in Sweeps(rows))
+        {
+            md.Append("\n## Sweep ").Append(sweep.Name).Append("\n\n");
+            md.Append("| ").Append(string.Join(" | ", sweep.Parameters)).Append(" | test accuracy | test loss | train accuracy | epochs |\n");
+            md.Append('|').Append(string.Concat(Enumerable.Repeat("---|", sweep.Parameters.Count))).Append("---:|---:|---:|---:|\n");
+            foreach ((Row row, IReadOnlyList<string> values) in sweep.Points)
+            {
+                SnapshotDocument p = row.Snapshot;
+                md.Append("| ").Append(string.Join(" | ", values)).Append(CultureInfo.InvariantCulture,
+                    $" | [{ExperimentReport.Percent(p.TestAccuracy)}]({row.Folder}/report.md) | {p.TestLoss:F4} | {ExperimentReport.Percent(p.TrainAccuracy)} | {p.History.Count} |\n");
+            }
+
+            md.Append(CultureInfo.InvariantCulture, $"\n<img src=\"{SweepPlotName(sweep.Name)}\" width=\"60%\" alt=\"{sweep.Name}: final metrics per point\">\n");
+        }
+
         Row best = rows.MaxBy(r => r.Snapshot.TestAccuracy)!;
         md.Append(CultureInfo.InvariantCulture, $"\nBest test accuracy: **{best.Snapshot.Experiment}** ({ExperimentReport.Percent(best.Snapshot.TestAccuracy)}).\n");
         md.Append("Environment: ").Append(string.Join(", ", rows.Select(r => $"{r.Snapshot.Environment["device"]} ({r.Snapshot.Environment["device_name"]}), {r.Snapshot.Environment["threads"]} threads").Distinct())).Append(".\n\n");
@@ -75,6 +90,41 @@ public static class ResultsReport
 
         return md.ToString();
     }
+
+    /// <summary>A sweep's points among the results: the parameter names and each point's values, in folder order.</summary>
+    public sealed record Sweep(string Name, IReadOnlyList<string> Parameters, IReadOnlyList<(Row Row, IReadOnlyList<string> Values)> Points);
+
+    /// <summary>
+    /// The sweeps the result folders hold, read from the experiments' names (NAME@parameter=value,...), so a results
+    /// folder reports its sweeps without the project that made them.
+    /// </summary>
+    public static IReadOnlyList<Sweep> Sweeps(IReadOnlyList<Row> rows)
+    {
+        var points = new List<(string Sweep, string[] Names, string[] Values, Row Row)>();
+        foreach (Row row in rows)
+        {
+            string name = row.Snapshot.Experiment;
+            int at = name.IndexOf('@', StringComparison.Ordinal);
+            if (at <= 0)
+            {
+                continue;
+            }
+
+            string[][] pairs = name[(at + 1)..].Split(',').Select(pair => pair.Split('=', 2)).ToArray();
+            if (pairs.Any(pair => pair.Length != 2))
+            {
+                continue;
+            }
+
+            points.Add((name[..at], pairs.Select(pair => pair[0]).ToArray(), pairs.Select(pair => pair[1]).ToArray(), row));
+        }
+
+        return points.GroupBy(p => (p.Sweep, string.Join(",", p.Names)))
+            .Select(g => new Sweep(g.Key.Sweep, g.First().Names, g.Select(p => (p.Row, (IReadOnlyList<string>)p.Values)).ToList()))
+            .ToList();
+    }
+
+    public static string SweepPlotName(string sweep) => $"sweep-{sweep}.png";
 
     /// <summary>The same page as a standalone HTML file a browser opens directly (Markdig, pipe tables on).</summary>
     public static string Html(string markdown, string title)
@@ -99,6 +149,11 @@ public static class ResultsReport
         string markdown = Markdown(rows, title);
         string markdownPath = Path.Combine(resultsFolder, "report.md");
         string htmlPath = Path.Combine(resultsFolder, "report.html");
+        foreach (Sweep sweep in Sweeps(rows))
+        {
+            AtomicFile.WriteAllBytes(Path.Combine(resultsFolder, SweepPlotName(sweep.Name)), Plots.Sweep(sweep));
+        }
+
         AtomicFile.WriteAllText(markdownPath, markdown);
         AtomicFile.WriteAllText(htmlPath, Html(markdown, title));
         return (markdownPath, htmlPath, markdown);
