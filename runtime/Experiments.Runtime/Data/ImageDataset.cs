@@ -28,11 +28,23 @@ public sealed record ImageDataset(DatasetSpec Spec, ImageSet Train, ImageSet Tes
 {
     public int ClassCount => Spec.ClassNames.Count;
 
+    /// <summary>
+    /// The dataset's files, provisioned if needed, read once per process: later runs (the seeds of a multi-seed run,
+    /// the experiments of one `run`) reuse the arrays while the files keep their size and time. The sets are never
+    /// changed in place (selections copy), so sharing them is safe.
+    /// </summary>
     public static ImageDataset Load(DatasetSpec spec, DatasetProvisioner? provisioner = null, Action<string>? log = null)
     {
         IReadOnlyList<string> paths = (provisioner ?? new DatasetProvisioner()).Provide(spec, log);
-        return FromFiles(spec, paths[0], paths[1], paths[2], paths[3]);
+        string key = spec.Key + "|" + string.Join("|", paths.Select(path =>
+        {
+            var file = new FileInfo(path);
+            return $"{file.FullName}:{file.Length}:{file.LastWriteTimeUtc.Ticks}";
+        }));
+        return Loaded.GetOrAdd(key, _ => FromFiles(spec, paths[0], paths[1], paths[2], paths[3]));
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ImageDataset> Loaded = new(StringComparer.Ordinal);
 
     public static ImageDataset FromFiles(DatasetSpec spec, string trainImages, string trainLabels, string testImages, string testLabels) =>
         new(spec, ReadSet(spec, trainImages, trainLabels), ReadSet(spec, testImages, testLabels));

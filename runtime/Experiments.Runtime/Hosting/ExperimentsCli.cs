@@ -97,7 +97,13 @@ public static class ExperimentsCli
         var profile = new Option<string?>("--profile") { Description = "full (the notebook's settings), smoke (seeded subset, fewer epochs) or a profile from the configuration. Default: full." };
         var device = new Option<string?>("--device") { Description = "cpu, cuda, cuda:N or auto (CUDA when this process has it, else the CPU). Default: the profile's, else cpu." };
         var threads = new Option<int?>("--threads") { Description = "Intra-op CPU threads (part of the result's identity). Default: the profile's, else all cores." };
-        var seed = new Option<long?>("--seed") { Description = "Replace the declared seed (splits, initial weights, shuffles, dropout)." };
+        var seed = new Option<string?>("--seed")
+        {
+            Description = "Replace the declared seed (splits, initial weights, shuffles, dropout). A list (1,2,3) runs each as one seed of a multi-seed result.",
+        };
+        var seeds = new Option<int?>("--seeds") { Description = "Run seeds 1..N as one multi-seed result: OUT/NAME/seed-K per seed, aggregate.json, report.md and plots." };
+        var parallel = new Option<int?>("--parallel") { Description = "Run the seeds in N worker processes (default: one after another in this process); the results are the same bits." };
+        var seedWorker = new Option<bool>("--seed-worker") { Description = "Internal: write seed-K folders and no aggregate (a worker of --parallel).", Hidden = true };
         var output = new Option<string?>("--out") { Description = "Results folder; one subfolder per experiment. Default: the configuration's output, else results." };
         var config = new Option<string?>("--config") { Description = $"A configuration file. Default: {Configuration.ExperimentsConfig.FileName} in the current folder or beside the experiments project." };
         var sets = new Option<string[]>("--set") { Description = "Override one configuration key, e.g. --set profiles.smoke.max_epochs=2 (repeatable).", Arity = ArgumentArity.ZeroOrMore };
@@ -121,7 +127,7 @@ public static class ExperimentsCli
         };
         var command = new Command("run", "Train and evaluate experiments; write metrics, history, confusion matrices, plots and report.md per experiment.")
         {
-            names, profile, device, threads, seed, output, config, sets, from, data, epochs, snapshot, resume, recordDivergence, kernels, pinKernels,
+            names, profile, device, threads, seed, seeds, parallel, seedWorker, output, config, sets, from, data, epochs, snapshot, resume, recordDivergence, kernels, pinKernels,
         };
         command.SetAction(parse => Guard(() =>
         {
@@ -160,29 +166,74 @@ public static class ExperimentsCli
                 throw new UsageException($"--epochs {maxEpochs}: use at least 1.");
             }
 
-            long? seedOverride = parse.GetValue(seed);
+            (IReadOnlyList<long>? seedList, long? seedOverride) = SeedChoice(parse.GetValue(seed), parse.GetValue(seeds), parse.GetValue(seedWorker));
+            int workers = parse.GetValue(parallel) ?? 1;
+            if (workers < 1)
+            {
+                throw new UsageException($"--parallel {workers}: use at least 1.");
+            }
+
+            if (seedList is not null && (fromPath is not null || parse.GetValue(snapshot) is not null || spreadSets.Count > 0))
+            {
+                throw new UsageException("Several seeds cannot be combined with --from, --snapshot or --kernels; run one seed for those.");
+            }
+
             string outputRoot = parse.GetValue(output) ?? configuration.Output ?? "results";
             using OutputLock outputLock = OutputLock.Acquire(outputRoot);
             using var stop = new CancellationTokenSource();
             using StopSignals signals = StopSignals.Register(stop);
-            foreach (IExperiment experiment in chosen)
+
+            // One run of one experiment with one seed, written to root/folder (default: OUT/NAME).
+            (ExperimentResult Result, string Folder) RunOne(IExperiment experiment, long? seedValue, string root, string? folderName)
             {
                 Configuration.ExperimentOverrides? overrides = configuration.For(experiment.Info.Name);
                 Configuration.ProfileConfig profileUsed = configuration.ProfileFor(experiment.Info.Name, p, maxEpochs);
-                RunOptions resolvedOptions = configuration.RunOptions(experiment.Info.Name, p, deviceName, threadCount, seedOverride, maxEpochs);
+                RunOptions resolvedOptions = configuration.RunOptions(experiment.Info.Name, p, deviceName, threadCount, seedValue, maxEpochs);
                 RunOptions options = resolvedOptions with
                 {
                     Data = parse.GetValue(data) is { } dataFolder ? new ProvisioningOptions { ExplicitDirectory = dataFolder } : null,
-                    CheckpointPath = Path.Combine(outputRoot, ".checkpoints", experiment.Info.Name + ".ckpt"),
+                    CheckpointPath = Path.Combine(outputRoot, ".checkpoints", experiment.Info.Name + (folderName is null ? "" : "." + folderName) + ".ckpt"),
                     Resume = parse.GetValue(resume),
                     Stop = stop.Token,
                     RecordDivergence = resolvedOptions.RecordDivergence || parse.GetValue(recordDivergence),
                 };
-                Console.WriteLine($"== {experiment.Info.Name} ({p.Name}, {options.Device}, {threadCount} threads)");
+                Console.WriteLine($"== {experiment.Info.Name}{(folderName is null ? "" : $" {folderName}")} ({p.Name}, {options.Device}, {threadCount} threads)");
                 (ExperimentResult result, ImageSet testImages) = RunDisplay.Run(experiment, options);
-                string resolved = Configuration.ExperimentsConfig.Resolved(experiment.Info.Name, profileUsed, deviceName, threadCount, outputRoot, overrides, seedOverride);
-                string folder = ResultWriter.Write(result, outputRoot, experiment, resolved, testImages);
+                string resolved = Configuration.ExperimentsConfig.Resolved(experiment.Info.Name, profileUsed, deviceName, threadCount, root, overrides, seedValue);
+                string written = ResultWriter.Write(result, root, experiment, resolved, testImages, folderName);
                 RemoveCheckpoint(options.CheckpointPath);
+                return (result, written);
+            }
+
+            foreach (IExperiment experiment in chosen)
+            {
+                if (seedList is not null)
+                {
+                    var seedRun = new SeedRunner(experiment, seedList, outputRoot, parse.GetValue(resume));
+                    if (workers > 1 && seedList.Count > 1)
+                    {
+                        var passThrough = new List<string> { "--profile", p.Name, "--threads", threadCount.ToString(CultureInfo.InvariantCulture), "--device", deviceName };
+                        passThrough.AddRange(configPath is null ? [] : ["--config", configPath]);
+                        passThrough.AddRange((parse.GetValue(sets) ?? []).SelectMany(value => new[] { "--set", value }));
+                        passThrough.AddRange(parse.GetValue(data) is { } dataFolder ? ["--data", dataFolder] : []);
+                        passThrough.AddRange(maxEpochs is { } cap ? ["--epochs", cap.ToString(CultureInfo.InvariantCulture)] : []);
+                        passThrough.AddRange(parse.GetValue(recordDivergence) ? ["--record-divergence"] : []);
+                        seedRun.RunInWorkers(workers, passThrough);
+                    }
+                    else
+                    {
+                        seedRun.RunHere(seedValue => RunOne(experiment, seedValue, seedRun.Root, SeedRunner.FolderName(seedValue)));
+                    }
+
+                    if (!parse.GetValue(seedWorker))
+                    {
+                        seedRun.Aggregate();
+                    }
+
+                    continue;
+                }
+
+                (ExperimentResult result, string folder) = RunOne(experiment, seedOverride, outputRoot, null);
                 if (parse.GetValue(snapshot) is { } snapshotPath)
                 {
                     string file = chosen.Count == 1 ? snapshotPath : Path.Combine(snapshotPath, experiment.Info.Name + ".txt");
@@ -207,6 +258,46 @@ public static class ExperimentsCli
             return Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The seeds to run: a list (several seeds, or one with --seed-worker) for a multi-seed result, else the one
+    /// --seed override (or none: the declared seed).
+    /// </summary>
+    internal static (IReadOnlyList<long>? List, long? Single) SeedChoice(string? seed, int? count, bool worker)
+    {
+        if (seed is not null && count is not null)
+        {
+            throw new UsageException("Use --seed 1,2,3 or --seeds N, not both.");
+        }
+
+        if (count is { } n)
+        {
+            return n < 1 ? throw new UsageException($"--seeds {n}: use at least 1.") : (Enumerable.Range(1, n).Select(k => (long)k).ToList(), null);
+        }
+
+        if (seed is null)
+        {
+            return worker ? throw new UsageException("--seed-worker needs --seed.") : (null, null);
+        }
+
+        var list = new List<long>();
+        foreach (string part in seed.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!long.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) || value < 0)
+            {
+                throw new UsageException($"--seed '{seed}': '{part}' is not a seed; use whole numbers of at least 0, e.g. --seed 2 or --seed 1,2,3.");
+            }
+
+            if (list.Contains(value))
+            {
+                throw new UsageException($"--seed '{seed}': seed {value} is listed twice.");
+            }
+
+            list.Add(value);
+        }
+
+        return list.Count > 1 || worker ? (list, null) : (null, list[0]);
     }
 
     /// <summary>A finished run needs no checkpoint; the folder goes too once it holds none.</summary>
@@ -237,7 +328,7 @@ public static class ExperimentsCli
         command.SetAction(parse => Guard(() =>
         {
             string path = parse.GetValue(folder)!;
-            IReadOnlyList<ResultsReport.Row> rows = ResultsReport.Load(path, registry);
+            IReadOnlyList<ResultsReport.Row> rows = ResultsReport.Load(path, registry, Profile.Full.Name);
             (string markdown, string html, string text) = ResultsReport.Write(path, rows);
             Console.Write(text.Split("\n## ")[0]);
             Console.WriteLine($"Wrote {markdown} and {html}.");
@@ -254,7 +345,8 @@ public static class ExperimentsCli
         var config = new Option<string?>("--config") { Description = "A configuration file whose experiments.NAME.tolerances override the declared ones." };
         var command = new Command(
             "diff",
-            "Metric deltas and confusion-matrix changes between two results; exit code 1 when a change exceeds the experiment's declared tolerances.")
+            "Metric deltas and confusion-matrix changes between two results; exit code 1 when a change exceeds the experiment's declared tolerances. "
+            + "Two multi-seed folders (with aggregate.json) are compared as distributions: difference of means with its 95% interval, probability of improvement, and a verdict; exit code 1 when a metric is worse beyond noise.")
         {
             a, b, markdown, config,
         };
@@ -262,6 +354,16 @@ public static class ExperimentsCli
         {
             string left = parse.GetValue(a)!;
             string right = parse.GetValue(b)!;
+            if (SeedAggregate.IsAggregateFolder(left) && SeedAggregate.IsAggregateFolder(right))
+            {
+                // Two multi-seed results: distributions, not single draws. Exit code 1 when a metric got worse beyond noise.
+                SeedAggregate before = SeedAggregate.Load(left);
+                SeedAggregate after = SeedAggregate.Load(right);
+                IReadOnlyList<SeedDiff.Row> rows = SeedDiff.Compare(before, after);
+                Console.Write(SeedDiff.Render(rows, left, right, before.Experiment, after.Experiment, parse.GetValue(markdown)));
+                return rows.Any(r => r.Comparison.Verdict == "worse") ? RunFailed : Success;
+            }
+
             Configuration.ExperimentsConfig configuration = Configuration.ExperimentsConfig.Load(
                 parse.GetValue(config) ?? Configuration.ExperimentsConfig.Discover(ProjectDirectory()), []);
             IReadOnlyList<DiffEntry> entries = ResultDiff.Compare(

@@ -93,6 +93,71 @@ public static class Plots
         return plot.GetImageBytes(CurveWidth, CurveHeight, ImageFormat.Png);
     }
 
+    /// <summary>accuracy.png or loss.png of a multi-seed run: per epoch the mean over seeds with a band of one SD, training and validation.</summary>
+    public static byte[] SeedCurves(SeedAggregate aggregate, bool accuracy)
+    {
+        var plot = new Plot();
+        double[] epochs = aggregate.History.Select(e => (double)e.Epoch).ToArray();
+        void Series(Func<EpochSummary, Results.SeedSummary?> pick, string label)
+        {
+            if (aggregate.History.Any(e => pick(e) is null))
+            {
+                return;
+            }
+
+            double[] mean = aggregate.History.Select(e => pick(e)!.Mean).ToArray();
+            double[] sd = aggregate.History.Select(e => pick(e)!.StandardDeviation).ToArray();
+            var band = plot.Add.FillY(epochs, mean.Zip(sd, (m, d) => m - d).ToArray(), mean.Zip(sd, (m, d) => m + d).ToArray());
+            var line = plot.Add.Scatter(epochs, mean);
+            band.FillColor = line.Color.WithAlpha(0.2);
+            band.LineWidth = 0;
+            line.LegendText = $"{label} (mean ± SD)";
+            line.LineWidth = 2;
+            line.MarkerSize = 5;
+        }
+
+        Series(e => accuracy ? e.Accuracy : e.Loss, "training");
+        Series(e => accuracy ? e.ValidationAccuracy : e.ValidationLoss, "validation");
+        string metric = accuracy ? "accuracy" : "loss";
+        plot.Title($"{aggregate.Experiment}: {metric} per epoch over {aggregate.Runs.Count} seeds");
+        plot.XLabel("epoch");
+        plot.YLabel(metric);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(accuracy ? Alignment.LowerRight : Alignment.UpperRight);
+        return plot.GetImageBytes(CurveWidth, CurveHeight, ImageFormat.Png);
+    }
+
+    /// <summary>seeds.png: the final test and train accuracy of every seed as a strip, with the mean and the 95% interval of the mean.</summary>
+    public static byte[] SeedStrip(SeedAggregate aggregate)
+    {
+        var plot = new Plot();
+        string[] metrics = ["test_accuracy", "train_accuracy"];
+        for (int i = 0; i < metrics.Length; i++)
+        {
+            IReadOnlyList<double> values = aggregate.Values(metrics[i]);
+            // Spread the points sideways by seed order so equal values stay visible.
+            double[] xs = values.Select((_, k) => i + (values.Count == 1 ? 0 : -0.15 + (0.3 * k / (values.Count - 1)))).ToArray();
+            var points = plot.Add.Scatter(xs, values.ToArray());
+            points.LineWidth = 0;
+            points.MarkerSize = 8;
+            points.LegendText = metrics[i].Replace('_', ' ') + " per seed";
+            Results.SeedSummary s = aggregate.Final[metrics[i]];
+            var mean = plot.Add.Line(i - 0.25, s.Mean, i + 0.25, s.Mean);
+            mean.Color = points.Color;
+            mean.LineWidth = 2;
+            var interval = plot.Add.Line(i, s.StudentT.Low, i, s.StudentT.High);
+            interval.Color = points.Color;
+            interval.LineWidth = 3;
+        }
+
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([0, 1], ["test accuracy", "train accuracy"]);
+        plot.Axes.SetLimitsX(-0.6, 1.6);
+        plot.Title($"{aggregate.Experiment}: final accuracy of {aggregate.Runs.Count} seeds (bar: mean, line: 95% interval)");
+        plot.YLabel("accuracy");
+        plot.ShowLegend(Alignment.LowerRight);
+        return plot.GetImageBytes(CurveWidth, CurveHeight, ImageFormat.Png);
+    }
+
     private static double? Number(string text) =>
         double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) && double.IsFinite(value) ? value : null;
 

@@ -14,11 +14,13 @@ public static class ResultWriter
     /// <param name="experiment">Adds the description and the source's reported accuracy to report.md.</param>
     /// <param name="configuration">The resolved configuration (YAML) the run used, stored as config.yaml.</param>
     /// <param name="testImages">The test examples of the run, for the galleries (misclassified.png, samples.png); none without them.</param>
-    public static string Write(ExperimentResult result, string outputRoot, IExperiment? experiment = null, string? configuration = null, ImageSet? testImages = null)
+    /// <param name="folder">The result folder's name under <paramref name="outputRoot"/>; default the experiment's name (seed k of a multi-seed run: seed-k).</param>
+    public static string Write(ExperimentResult result, string outputRoot, IExperiment? experiment = null, string? configuration = null, ImageSet? testImages = null, string? folder = null)
     {
         Directory.CreateDirectory(outputRoot);
-        string target = Path.Combine(outputRoot, result.Identity.Experiment);
-        string staging = Path.Combine(outputRoot, $".{result.Identity.Experiment}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string name = folder ?? result.Identity.Experiment;
+        string target = Path.Combine(outputRoot, name);
+        string staging = Path.Combine(outputRoot, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         Directory.CreateDirectory(staging);
         try
         {

@@ -12,9 +12,14 @@ namespace Experiments.Runtime.Reports;
 /// <summary>`report [DIR]`: one page comparing every experiment of a results folder, as report.md and report.html.</summary>
 public static class ResultsReport
 {
-    public sealed record Row(string Folder, SnapshotDocument Snapshot, double Seconds, ReportedAttribute? Reported);
+    /// <param name="Aggregate">For a multi-seed result, its seeds' statistics (<see cref="Snapshot"/> is then the first seed's).</param>
+    public sealed record Row(string Folder, SnapshotDocument Snapshot, double Seconds, ReportedAttribute? Reported, SeedAggregate? Aggregate = null)
+    {
+        public double TestAccuracy => Aggregate?.Final["test_accuracy"].Mean ?? Snapshot.TestAccuracy;
+    }
 
-    public static IReadOnlyList<Row> Load(string resultsFolder, IReadOnlyList<IExperiment> registry)
+    /// <param name="sourceProfile">The profile whose multi-seed results are located against the source's reported figure (the full one).</param>
+    public static IReadOnlyList<Row> Load(string resultsFolder, IReadOnlyList<IExperiment> registry, string? sourceProfile = null)
     {
         if (!Directory.Exists(resultsFolder))
         {
@@ -24,6 +29,20 @@ public static class ResultsReport
         var rows = new List<Row>();
         foreach (string folder in Directory.EnumerateDirectories(resultsFolder).Order(StringComparer.Ordinal))
         {
+            if (SeedAggregate.IsAggregateFolder(folder))
+            {
+                SeedAggregate aggregate = SeedAggregate.Load(folder);
+                ReportedAttribute? source = registry.FirstOrDefault(e => e.Info.Name == aggregate.Experiment)?.GetType().GetCustomAttribute<ReportedAttribute>();
+                if (source is not null && aggregate.Runs[0].Snapshot.Profile == sourceProfile)
+                {
+                    aggregate = aggregate.WithReported(source.TestAccuracy);
+                }
+
+                double total = aggregate.Runs.Sum(r => Seconds(Path.Combine(folder, r.Folder)));
+                rows.Add(new Row(Path.GetFileName(folder), aggregate.Runs[0].Snapshot, total, source, aggregate));
+                continue;
+            }
+
             string snapshot = Path.Combine(folder, "snapshot.txt");
             if (!File.Exists(snapshot))
             {
@@ -31,8 +50,7 @@ public static class ResultsReport
             }
 
             SnapshotDocument document = SnapshotDocument.Parse(File.ReadAllText(snapshot), snapshot);
-            string timing = Path.Combine(folder, "timing.json");
-            double seconds = File.Exists(timing) ? JsonDocument.Parse(File.ReadAllText(timing)).RootElement.GetProperty("total_seconds").GetDouble() : double.NaN;
+            double seconds = Seconds(folder);
             ReportedAttribute? reported = registry.FirstOrDefault(e => e.Info.Name == document.Experiment)?.GetType().GetCustomAttribute<ReportedAttribute>();
             rows.Add(new Row(Path.GetFileName(folder), document, seconds, reported));
         }
@@ -45,6 +63,12 @@ public static class ResultsReport
         return rows;
     }
 
+    private static double Seconds(string folder)
+    {
+        string timing = Path.Combine(folder, "timing.json");
+        return File.Exists(timing) ? JsonDocument.Parse(File.ReadAllText(timing)).RootElement.GetProperty("total_seconds").GetDouble() : double.NaN;
+    }
+
     public static string Markdown(IReadOnlyList<Row> rows, string title)
     {
         var md = new StringBuilder();
@@ -55,6 +79,15 @@ public static class ResultsReport
         {
             SnapshotDocument s = row.Snapshot;
             string reported = row.Reported is { } r ? ExperimentReport.Percent(r.TestAccuracy) + (r.Completed ? "" : " (incomplete run)") : "";
+            if (row.Aggregate is { } seeds)
+            {
+                // Several seeds: "mean ± SD (n)", and where the source's figure lies in that distribution.
+                reported += seeds.Reported is { } verdict ? $": {verdict.Verdict}" : "";
+                md.Append(CultureInfo.InvariantCulture,
+                    $"| [{seeds.Experiment}]({row.Folder}/report.md) | {s.Run["dataset"]} | {s.Profile} | {s.Parameters:N0} | {s.History.Count} | {seeds.Final["test_accuracy"].Describe(percent: true)} | {seeds.Final["test_loss"].Mean:F4} | {seeds.Final["train_accuracy"].Describe(percent: true)} | {reported} | {row.Seconds:F1} s |\n");
+                continue;
+            }
+
             md.Append(CultureInfo.InvariantCulture,
                 $"| [{s.Experiment}]({row.Folder}/report.md) | {s.Run["dataset"]} | {s.Profile} | {s.Parameters:N0} | {s.History.Count} | {ExperimentReport.Percent(s.TestAccuracy)} | {s.TestLoss:F4} | {ExperimentReport.Percent(s.TrainAccuracy)} | {reported} | {row.Seconds:F1} s |\n");
         }
@@ -74,13 +107,13 @@ public static class ResultsReport
             md.Append(CultureInfo.InvariantCulture, $"\n<img src=\"{SweepPlotName(sweep.Name)}\" width=\"60%\" alt=\"{sweep.Name}: final metrics per point\">\n");
         }
 
-        Row best = rows.MaxBy(r => r.Snapshot.TestAccuracy)!;
-        md.Append(CultureInfo.InvariantCulture, $"\nBest test accuracy: **{best.Snapshot.Experiment}** ({ExperimentReport.Percent(best.Snapshot.TestAccuracy)}).\n");
+        Row best = rows.MaxBy(r => r.TestAccuracy)!;
+        md.Append(CultureInfo.InvariantCulture, $"\nBest test accuracy: **{best.Snapshot.Experiment}** ({ExperimentReport.Percent(best.TestAccuracy)}{(best.Aggregate is null ? "" : ", mean over seeds")}).\n");
         md.Append("Environment: ").Append(string.Join(", ", rows.Select(r => $"{r.Snapshot.Environment["device"]} ({r.Snapshot.Environment["device_name"]}), {r.Snapshot.Environment["threads"]} threads").Distinct())).Append(".\n\n");
         foreach (Row row in rows)
         {
             md.Append("## ").Append(row.Snapshot.Experiment).Append("\n\n");
-            foreach (string picture in new[] { "accuracy.png", "loss.png", "confusion-test.png" })
+            foreach (string picture in row.Aggregate is null ? new[] { "accuracy.png", "loss.png", "confusion-test.png" } : ["accuracy.png", "loss.png", "seeds.png"])
             {
                 md.Append(CultureInfo.InvariantCulture, $"<img src=\"{row.Folder}/{picture}\" width=\"32%\" alt=\"{picture}\"> ");
             }
