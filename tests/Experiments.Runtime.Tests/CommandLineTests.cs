@@ -129,6 +129,64 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Several_seeds_give_seed_folders_equal_to_single_runs_an_aggregate_of_them_and_a_diff_with_a_verdict()
+    {
+        string[] tiny = ["--profile", "tiny", "--threads", "1", "--set", "profiles.tiny.train_examples=300", "--set", "profiles.tiny.test_examples=120", "--set", "profiles.tiny.max_epochs=2"];
+        string sequential = TestEnvironment.TempDirectory("cli-seeds");
+        var run = ProcessDeterminismTests.Cli(["run", "mnist-mlp-50-sgd", "--seeds", "3", "--out", sequential, .. tiny]);
+        Assert.True(run.ExitCode == 0, run.Output);
+        string root = Path.Combine(sequential, "mnist-mlp-50-sgd");
+
+        // Seed 2 of the three is the plain --seed 2 run, byte for byte.
+        string single = TestEnvironment.TempDirectory("cli-seed-2");
+        var plain = ProcessDeterminismTests.Cli(["run", "mnist-mlp-50-sgd", "--seed", "2", "--out", single, .. tiny]);
+        Assert.True(plain.ExitCode == 0, plain.Output);
+        Assert.Equal(File.ReadAllText(Path.Combine(single, "mnist-mlp-50-sgd", "metrics.json")), File.ReadAllText(Path.Combine(root, "seed-2", "metrics.json")));
+
+        // The aggregate's mean and SD are those of the three metrics.json files, computed here.
+        double[] accuracies = new[] { 1, 2, 3 }.Select(k =>
+        {
+            using JsonDocument metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, $"seed-{k}", "metrics.json")));
+            return metrics.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble();
+        }).ToArray();
+        double mean = accuracies.Average();
+        double sd = Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / 2);
+        using (JsonDocument aggregate = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "aggregate.json"))))
+        {
+            JsonElement test = aggregate.RootElement.GetProperty("final").GetProperty("test_accuracy");
+            Assert.Equal(3, test.GetProperty("n").GetInt32());
+            Assert.Equal(mean, test.GetProperty("mean").GetDouble(), 12);
+            Assert.Equal(sd, test.GetProperty("sd").GetDouble(), 12);
+            Assert.Equal([1L, 2L, 3L], aggregate.RootElement.GetProperty("seeds").EnumerateArray().Select(e => e.GetInt64()));
+            Assert.Equal(2, aggregate.RootElement.GetProperty("history").GetArrayLength());
+        }
+
+        foreach (string picture in new[] { "accuracy.png", "loss.png", "seeds.png" })
+        {
+            using SKBitmap bitmap = SKBitmap.Decode(Path.Combine(root, picture));
+            Assert.True(bitmap is not null, $"{picture} does not decode as an image");
+        }
+
+        // Two worker processes: the same bits.
+        string parallel = TestEnvironment.TempDirectory("cli-seeds-parallel");
+        var workers = ProcessDeterminismTests.Cli(["run", "mnist-mlp-50-sgd", "--seeds", "3", "--parallel", "2", "--out", parallel, .. tiny]);
+        Assert.True(workers.ExitCode == 0, workers.Output);
+        Assert.Equal(File.ReadAllText(Path.Combine(root, "aggregate.json")), File.ReadAllText(Path.Combine(parallel, "mnist-mlp-50-sgd", "aggregate.json")));
+        Assert.False(Directory.EnumerateDirectories(Path.Combine(parallel, "mnist-mlp-50-sgd"), ".workers-*").Any());
+
+        // A diff of two multi-seed results: distributions with a verdict per metric (the same seeds: within noise).
+        var diff = ProcessDeterminismTests.Cli("diff", root, Path.Combine(parallel, "mnist-mlp-50-sgd"), "--md");
+        Assert.True(diff.ExitCode == 0, diff.Output);
+        Assert.Contains("| metric | A: mean ± SD (n) | B: mean ± SD (n) | B - A [95% interval] | P(B better) | verdict |", diff.Output, StringComparison.Ordinal);
+        Assert.Contains("| test accuracy |", diff.Output, StringComparison.Ordinal);
+        Assert.Contains("| 0.50 | within noise |", diff.Output, StringComparison.Ordinal);
+
+        var report = ProcessDeterminismTests.Cli("report", sequential);
+        Assert.True(report.ExitCode == 0, report.Output);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"| {mean * 100:F2}% ± {sd * 100:F2} (n = 3) |"), File.ReadAllText(Path.Combine(sequential, "report.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Configuration_errors_name_file_line_and_column_and_exit_with_the_usage_code()
     {
         string folder = TestEnvironment.TempDirectory("cli-config");
