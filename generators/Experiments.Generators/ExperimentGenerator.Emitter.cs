@@ -125,7 +125,19 @@ public sealed partial class ExperimentGenerator
             s.Line($"{i1}{Literal(e.Fingerprint)},");
             s.Line($"{i1}Summary,");
             s.Line($"{i1}{Literal(settings.Description)},");
-            if (sweep is null)
+            var initializers = new List<string>();
+            if (sweep is not null)
+            {
+                initializers.Add($"Sweep = {Literal(sweep)},");
+                initializers.Add($"SweepParameters = new {Runtime}.SweepParameter[] {{ {string.Join(", ", e.Parameters.Select(p => $"new({Literal(p.Name)}, {Literal(p.Value)})"))} }},");
+            }
+
+            if (settings.Seeds > 1)
+            {
+                initializers.Add($"Seeds = {settings.Seeds},");
+            }
+
+            if (initializers.Count == 0)
             {
                 s.Line($"{i1}KerasTrainableParameters + KerasNonTrainableParameters);");
             }
@@ -133,8 +145,7 @@ public sealed partial class ExperimentGenerator
             {
                 s.Line($"{i1}KerasTrainableParameters + KerasNonTrainableParameters)");
                 s.Line($"{indent}{{");
-                s.Line($"{i1}Sweep = {Literal(sweep)},");
-                s.Line($"{i1}SweepParameters = new {Runtime}.SweepParameter[] {{ {string.Join(", ", e.Parameters.Select(p => $"new({Literal(p.Name)}, {Literal(p.Value)})"))} }},");
+                initializers.ForEach(line => s.Line(i1 + line));
                 s.Line($"{indent}}};");
             }
 

@@ -515,6 +515,7 @@ public sealed partial class ExperimentGenerator
                 case "BatchSize": return Integer(v => settings with { BatchSize = (int)v }, narrow: true, out updated);
                 case "Epochs": return Integer(v => settings with { Epochs = (int)v }, narrow: true, out updated);
                 case "Seed": return Integer(v => settings with { Seed = v }, narrow: false, out updated);
+                case "Seeds": return Integer(v => settings with { Seeds = (int)v }, narrow: true, out updated);
                 case "Tf32":
                     if (raw is not bool flag)
                     {

@@ -93,6 +93,7 @@ public sealed partial class ExperimentGenerator
             Range(settings.LearningRate < 0 || double.IsNaN(settings.LearningRate), "LearningRate", Number(settings.LearningRate), "use a positive learning rate, or leave it out for the optimizer's Keras default");
             Range(settings.BatchSize <= 0, "BatchSize", settings.BatchSize.ToString(CultureInfo.InvariantCulture), "use at least 1 (Keras' default is 32)");
             Range(settings.Epochs <= 0, "Epochs", settings.Epochs.ToString(CultureInfo.InvariantCulture), "use at least 1");
+            Range(settings.Seeds <= 0, "Seeds", settings.Seeds.ToString(CultureInfo.InvariantCulture), "use at least 1 (1 runs the declared Seed once)");
             Range(settings.Momentum < 0 || settings.Momentum >= 1, "Momentum", Number(settings.Momentum), "momentum lies in [0, 1)");
             bool needsFraction = settings.Validation is ValidationKind.KerasTail or ValidationKind.Seeded;
             Range(needsFraction && (settings.ValidationFraction <= 0 || settings.ValidationFraction >= 1), "ValidationFraction", Number(settings.ValidationFraction), "a validation fraction lies strictly between 0 and 1, e.g. 0.2");

@@ -110,6 +110,12 @@ public sealed class ExperimentAttribute : Attribute
     public long Seed { get; set; }
 
     /// <summary>
+    /// How many seeds `run` uses by default (1, 2, ..., N; each a full result, with their aggregate). 1 runs the declared
+    /// <see cref="Seed"/> once. `run --seeds`/`--seed` and a profile's `seeds:` take precedence.
+    /// </summary>
+    public int Seeds { get; set; } = 1;
+
+    /// <summary>
     /// Allow TF32 matrix products and convolutions on CUDA (Ampere and newer): faster, but the bits then depend on the
     /// GPU generation. Off by default; recorded in the result's identity.
     /// </summary>

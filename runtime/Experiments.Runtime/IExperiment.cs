@@ -35,6 +35,9 @@ public sealed record ExperimentInfo(string Name, Data.DatasetId Dataset, string 
 
     /// <summary>The swept parameters that make this point, in the order the [Sweep] attributes are written.</summary>
     public IReadOnlyList<SweepParameter> SweepParameters { get; init; } = [];
+
+    /// <summary>How many seeds `run` uses by default ([Experiment(Seeds = N)]); 1 runs the declared seed once.</summary>
+    public int Seeds { get; init; } = 1;
 }
 
 /// <summary>One swept parameter of a sweep point, as the point's name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>

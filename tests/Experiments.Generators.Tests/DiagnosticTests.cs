@@ -35,6 +35,7 @@ public sealed class DiagnosticTests
         { "EXP0011", Declaration(""), "'Layers' is empty or not an array of layers", "[]" },
         { "EXP0012", Declaration("new Dense(10, Activation.Relu)"), "the last layer (Dense) does not end in softmax", "new Dense(10, Activation.Relu)" },
         { "EXP0013", Declaration(Good, settings: ", BatchSize = 0"), "BatchSize: 0 is out of range; use at least 1", "Demo" },
+        { "EXP0013", Declaration(Good, settings: ", Seeds = 0"), "Seeds: 0 is out of range; use at least 1 (1 runs the declared Seed once)", "Demo" },
         { "EXP0013", Declaration("new Dropout(1.0), " + Good), "layer 1 (Dropout): rate 1 is out of range", "new Dropout(1.0)" },
         { "EXP0013", Declaration(Good, settings: ", Validation = Validation.KerasTail, ValidationFraction = 1.5"), "ValidationFraction: 1.5 is out of range", "Demo" },
         { "EXP0014", Declaration(Good, name: "My Experiment"), "'My Experiment' must be lower-case letters", "Demo" },

@@ -64,6 +64,16 @@ public sealed class SweepTests
         Assert.Equal([16, 64], registry.Select(e => e.Settings.BatchSize));
     }
 
+    [Fact]
+    public void Declared_seeds_reach_the_registry_and_do_not_change_the_fingerprint()
+    {
+        IExperiment one = Registry(Declaration("")).Single();
+        IExperiment five = Registry(Declaration("", settings: ", Seeds = 5")).Single();
+        Assert.Equal(1, one.Info.Seeds);
+        Assert.Equal(5, five.Info.Seeds);
+        Assert.Equal(one.Info.Fingerprint, five.Info.Fingerprint);
+    }
+
     public static TheoryData<string, string, string> Bad => new()
     {
         { "[Sweep(\"LerningRate\", 0.1)]", "'LerningRate' cannot be swept; sweep one of Dataset, Input, Optimizer, LearningRate", "Sweep(\"LerningRate\", 0.1)" },

@@ -181,6 +181,12 @@ public sealed class CommandLineTests
         Assert.Contains("| test accuracy |", diff.Output, StringComparison.Ordinal);
         Assert.Contains("| 0.50 | within noise |", diff.Output, StringComparison.Ordinal);
 
+        // A profile's seeds: N does the same without --seeds.
+        string byProfile = TestEnvironment.TempDirectory("cli-seeds-profile");
+        var profileSeeds = ProcessDeterminismTests.Cli(["run", "mnist-mlp-50-sgd", "--out", byProfile, "--set", "profiles.tiny.seeds=2", .. tiny]);
+        Assert.True(profileSeeds.ExitCode == 0, profileSeeds.Output);
+        Assert.Equal(File.ReadAllText(Path.Combine(root, "seed-2", "metrics.json")), File.ReadAllText(Path.Combine(byProfile, "mnist-mlp-50-sgd", "seed-2", "metrics.json")));
+
         var report = ProcessDeterminismTests.Cli("report", sequential);
         Assert.True(report.ExitCode == 0, report.Output);
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"| {mean * 100:F2}% ± {sd * 100:F2} (n = 3) |"), File.ReadAllText(Path.Combine(sequential, "report.md")), StringComparison.Ordinal);

@@ -39,7 +39,8 @@ public sealed record ExperimentSettings(
     double ValidationFraction,
     long Seed,
     bool Tf32,
-    string Description);
+    string Description,
+    int Seeds = 1);
 
 /// <summary>One swept parameter of a sweep point, as its name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>
 public sealed record SweepParameter(string Name, string Value);

@@ -13,6 +13,9 @@ public sealed class ConfigException(string message) : Exception(message);
 /// <param name="SettleBatchNorm">Re-estimate BatchNormalization statistics before each evaluation (default: true for smoke, false otherwise).</param>
 public sealed record ProfileConfig(string Name, int? TrainExamples, int? TestExamples, int? MaxEpochs, string? Device, int? Threads, bool SettleBatchNorm = false)
 {
+    /// <summary>How many seeds `run` uses under this profile (seeds: N); null leaves it to the experiment.</summary>
+    public int? Seeds { get; init; }
+
     public Profile ToProfile() => new(Name, TrainExamples, TestExamples, MaxEpochs, SettleBatchNorm);
 }
 
@@ -37,7 +40,7 @@ public sealed record ExperimentsConfig
     public const string FileName = "experiments.yaml";
 
     private static readonly string[] RootKeys = ["output", "profiles", "experiments", "run"];
-    private static readonly string[] ProfileKeys = ["train_examples", "test_examples", "max_epochs", "device", "threads", "settle_batch_norm"];
+    private static readonly string[] ProfileKeys = ["train_examples", "test_examples", "max_epochs", "device", "threads", "settle_batch_norm", "seeds"];
     private static readonly string[] ExperimentKeys = ["epochs", "batch_size", "learning_rate", "seed", "tolerances", "record_divergence", "profiles"];
     private static readonly string[] ExperimentProfileKeys = ["train_examples", "test_examples", "max_epochs"];
     private static readonly string[] RunKeys = ["experiments", "profile", "device", "threads"];
@@ -284,7 +287,10 @@ public sealed record ExperimentsConfig
                         PositiveInt(map, "max_epochs") ?? builtIn?.MaxEpochs,
                         Device(map, "device") ?? builtIn?.Device,
                         PositiveInt(map, "threads") ?? builtIn?.Threads,
-                        Bool(map, "settle_batch_norm") ?? builtIn?.SettleBatchNorm ?? false);
+                        Bool(map, "settle_batch_norm") ?? builtIn?.SettleBatchNorm ?? false)
+                    {
+                        Seeds = PositiveInt(map, "seeds") ?? builtIn?.Seeds,
+                    };
                 }
             }
 

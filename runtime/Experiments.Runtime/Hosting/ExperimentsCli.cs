@@ -207,10 +207,18 @@ public static class ExperimentsCli
 
             foreach (IExperiment experiment in chosen)
             {
-                if (seedList is not null)
+                // The command line's seeds, else the profile's seeds: N, else the declaration's Seeds = N.
+                int defaultSeeds = seedList is null && seedOverride is null && fromPath is null ? p.Seeds ?? experiment.Info.Seeds : 1;
+                IReadOnlyList<long>? experimentSeeds = seedList ?? (defaultSeeds > 1 ? Enumerable.Range(1, defaultSeeds).Select(k => (long)k).ToList() : null);
+                if (experimentSeeds is not null)
                 {
-                    var seedRun = new SeedRunner(experiment, seedList, outputRoot, parse.GetValue(resume));
-                    if (workers > 1 && seedList.Count > 1)
+                    if (parse.GetValue(snapshot) is not null || spreadSets.Count > 0)
+                    {
+                        throw new UsageException($"'{experiment.Info.Name}' runs {experimentSeeds.Count} seeds, which cannot be combined with --snapshot or --kernels; choose one with --seed.");
+                    }
+
+                    var seedRun = new SeedRunner(experiment, experimentSeeds, outputRoot, parse.GetValue(resume));
+                    if (workers > 1 && experimentSeeds.Count > 1)
                     {
                         var passThrough = new List<string> { "--profile", p.Name, "--threads", threadCount.ToString(CultureInfo.InvariantCulture), "--device", deviceName };
                         passThrough.AddRange(configPath is null ? [] : ["--config", configPath]);
