@@ -254,17 +254,17 @@ public sealed partial class ExperimentGenerator
                 foreach (IOperation item in items)
                 {
                     IOperation? element = item is ISpreadOperation spread ? Unwrap(spread.Operand) : item;
-                    if (element is IFieldReferenceOperation or IPropertyReferenceOperation && Block(element!, location, diagnostics, blocks) is { } block)
+                    if (element is not (IFieldReferenceOperation or IPropertyReferenceOperation))
+                    {
+                        result.Add(item);
+                    }
+                    else if (Block(element, location, diagnostics, blocks) is { } block)
                     {
                         result.AddRange(block);
                     }
-                    else if (element is IFieldReferenceOperation or IPropertyReferenceOperation)
-                    {
-                        return null;
-                    }
                     else
                     {
-                        result.Add(item);
+                        return null;
                     }
                 }
 

@@ -109,13 +109,14 @@ public sealed class CommandLineTests
 
         string folder = TestEnvironment.TempDirectory("cli-sweep");
         var run = ProcessDeterminismTests.Cli(
-            "run", "mnist-branches-2-lr@*", "--profile", "tiny", "--threads", "2", "--out", folder,
+            "run", "mnist-branches-2-lr@*", "--profile", "tiny", "--threads", "2", "--out", folder, "--set", "experiments.mnist-branches-2-lr.batch_size=50",
             "--set", "profiles.tiny.train_examples=300", "--set", "profiles.tiny.test_examples=120", "--set", "profiles.tiny.max_epochs=1");
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Equal(
             ["mnist-branches-2-lr@learning_rate=0.01", "mnist-branches-2-lr@learning_rate=0.05", "mnist-branches-2-lr@learning_rate=0.1"],
             Directory.GetDirectories(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Contains("SGD(lr=0.1,", File.ReadAllText(Path.Combine(folder, "mnist-branches-2-lr@learning_rate=0.1", "snapshot.txt")), StringComparison.Ordinal);
+        // The swept value per point; the sweep's own configuration entry for every point.
+        Assert.Contains("SGD(lr=0.1, momentum=0), CategoricalCrossEntropy, batch 50,", File.ReadAllText(Path.Combine(folder, "mnist-branches-2-lr@learning_rate=0.1", "snapshot.txt")), StringComparison.Ordinal);
 
         var report = ProcessDeterminismTests.Cli("report", folder);
         Assert.True(report.ExitCode == 0, report.Output);

@@ -145,7 +145,8 @@ public static class ExperimentsCli
                 : configuration.Run?.Experiments is { Count: > 0 } stored ? [.. stored]
                 : throw new UsageException("Name the experiments to run (names or globs such as mnist-*), or replay a result with --from results/NAME/config.yaml.");
             IReadOnlyList<IExperiment> chosen = ExperimentSelector.Select(registry, patterns);
-            string[] unknown = configuration.Experiments.Keys.Where(k => registry.All(e => e.Info.Name != k)).ToArray();
+            // A sweep's name configures all its points.
+            string[] unknown = configuration.Experiments.Keys.Where(k => registry.All(e => e.Info.Name != k && e.Info.Sweep != k)).ToArray();
             if (unknown.Length > 0)
             {
                 throw new UsageException($"{configPath}: 'experiments' names {string.Join(", ", unknown)}, which no [Experiment] declares. Known: {string.Join(", ", registry.Select(e => e.Info.Name))}.");
@@ -173,9 +174,9 @@ public static class ExperimentsCli
                 throw new UsageException($"--parallel {workers}: use at least 1.");
             }
 
-            if (seedList is not null && (fromPath is not null || parse.GetValue(snapshot) is not null || spreadSets.Count > 0))
+            if (seedList is not null && fromPath is not null)
             {
-                throw new UsageException("Several seeds cannot be combined with --from, --snapshot or --kernels; run one seed for those.");
+                throw new UsageException("Several seeds cannot be combined with --from; a result's config.yaml replays one seed.");
             }
 
             string outputRoot = parse.GetValue(output) ?? configuration.Output ?? "results";

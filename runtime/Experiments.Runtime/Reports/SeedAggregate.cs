@@ -100,8 +100,13 @@ public sealed class SeedAggregate
         return reported is { } figure ? aggregate.WithReported(figure) : aggregate;
     }
 
-    /// <summary>This aggregate with the source's reported test accuracy located in it.</summary>
-    public SeedAggregate WithReported(double reported) => new(Experiment, Runs) { Reported = SeedStatistics.Locate(Values("test_accuracy"), reported) };
+    /// <summary>This aggregate with the source's reported test accuracy located in it (the statistics are shared, not recomputed).</summary>
+    public SeedAggregate WithReported(double reported) => new(this) { Reported = SeedStatistics.Locate(Values("test_accuracy"), reported) };
+
+    private SeedAggregate(SeedAggregate other)
+    {
+        (Experiment, Runs, Final, History, MeanTestConfusion) = (other.Experiment, other.Runs, other.Final, other.History, other.MeanTestConfusion);
+    }
 
     /// <summary>True when <paramref name="folder"/> is a multi-seed experiment folder.</summary>
     public static bool IsAggregateFolder(string folder) => File.Exists(Path.Combine(folder, FileName));
