@@ -228,10 +228,9 @@ public sealed partial class ExperimentGenerator
                     yield return $"{m.Name} = nn.{ModuleType(m.Kind)}({a[0]}, eps: 1e-3, momentum: 0.01);";
                     break;
                 default:
-                    int gates = m.Kind switch { ModuleKind.Lstm => 4, ModuleKind.Gru => 3, _ => 1 };
-                    string nonLinearity = m.Kind == ModuleKind.SimpleRnn ? $", nonLinearity: nn.NonLinearities.{(a[2] == 1 ? "ReLU" : "Tanh")}" : "";
+                    string nonLinearity = m.Kind == ModuleKind.SimpleRnn ? $", nonLinearity: nn.NonLinearities.{(a[4] == 1 ? "ReLU" : "Tanh")}" : "";
                     yield return $"{m.Name} = nn.{ModuleType(m.Kind)}({a[0]}, {a[1]}{nonLinearity}, batchFirst: true);";
-                    yield return $"{init}.Recurrent({m.Name}, gates: {gates}, units: {a[1]}, unitForgetBias: {(m.Kind == ModuleKind.Lstm ? "true" : "false")}, freezeSecondBias: {(m.Kind != ModuleKind.Gru ? "true" : "false")});";
+                    yield return $"{init}.Recurrent({m.Name}, gates: {a[2]}, units: {a[1]}, unitForgetBias: {(m.Kind == ModuleKind.Lstm ? "true" : "false")}, freezeSecondBias: {(a[3] == 1 ? "true" : "false")});";
                     break;
             }
         }

@@ -445,22 +445,12 @@ public sealed partial class ExperimentGenerator
 
             int gates = layer.Kind switch { LayerKind.Lstm => 4, LayerKind.Gru => 3, _ => 1 };
             string name = Next(layer.Kind switch { LayerKind.Lstm => "lstm", LayerKind.Gru => "gru", _ => "simple_rnn" });
-            switch (layer.Kind)
-            {
-                case LayerKind.Lstm:
-                    Module(name, ModuleKind.Lstm, features, units);
-                    break;
-                case LayerKind.Gru:
-                    Module(name, ModuleKind.Gru, features, units);
-                    break;
-                default:
-                    Module(name, ModuleKind.SimpleRnn, features, units, layer.Activation == ActivationKind.Relu ? 1 : 0);
-                    break;
-            }
 
             // Keras has one bias vector (GRU with reset_after has two, as PyTorch); PyTorch adds bias_hh. Held at zero
             // and frozen, the sum equals Keras' bias.
             bool kerasHasOneBias = layer.Kind != LayerKind.Gru;
+            ModuleKind kind = layer.Kind switch { LayerKind.Lstm => ModuleKind.Lstm, LayerKind.Gru => ModuleKind.Gru, _ => ModuleKind.SimpleRnn };
+            Module(name, kind, features, units, gates, kerasHasOneBias ? 1 : 0, layer.Activation == ActivationKind.Relu ? 1 : 0);
             if (kerasHasOneBias)
             {
                 FrozenExtra += (long)gates * units;

@@ -18,13 +18,11 @@ public enum ModuleKind
     /// <summary>Arguments: features.</summary>
     BatchNorm2d,
 
-    /// <summary>Arguments: features, units, 1 for ReLU (else tanh).</summary>
+    /// <summary>Arguments (as for every recurrent module): features, units, gates, 1 to freeze the second bias, 1 for ReLU (else tanh).</summary>
     SimpleRnn,
 
-    /// <summary>Arguments: features, units.</summary>
     Lstm,
 
-    /// <summary>Arguments: features, units.</summary>
     Gru,
 }
 
