@@ -87,3 +87,55 @@ public sealed class ReportedAttribute : Attribute
     /// <summary>Where the figure is printed (notebook and cell), for the reader.</summary>
     public string Source { get; set; } = "";
 }
+
+/// <summary>Which way a metric improves.</summary>
+public enum Direction
+{
+    /// <summary>The metric's own: accuracy higher, loss lower.</summary>
+    Natural,
+
+    HigherIsBetter,
+
+    LowerIsBetter,
+}
+
+/// <summary>
+/// How a multi-seed snapshot's final metric is compared when the run's identity differs from the approved one (another
+/// CPU model, GPU, backend or library version). Under a matching identity every seed must repeat exactly; otherwise the
+/// received seeds and the approved seeds are compared as two distributions: Welch's interval for the difference of
+/// their means at <see cref="Level"/>, widened on both sides by the spread the approval measured under other CPU kernel
+/// sets. The metric fails when the widened interval excludes zero: worse (and, unless <see cref="OnlyWorseFails"/>,
+/// better) beyond the seed-to-seed noise. Without any of these attributes the four final metrics are checked at 99%.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SeedToleranceAttribute : Attribute
+{
+    private double _level = 0.99;
+
+    public SeedToleranceAttribute(Metric metric)
+    {
+        if (metric is not (Metric.TestAccuracy or Metric.TestLoss or Metric.TrainAccuracy or Metric.TrainLoss))
+        {
+            throw new ArgumentOutOfRangeException(nameof(metric), metric, "Seed distributions are compared on the final metrics: TestAccuracy, TestLoss, TrainAccuracy or TrainLoss.");
+        }
+
+        Metric = metric;
+    }
+
+    public Metric Metric { get; }
+
+    /// <summary>The confidence level of the interval for the difference of means (default 0.99).</summary>
+    public double Level
+    {
+        get => _level;
+        set => _level = value is > 0 and < 1
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"The level for {Metric} is a fraction between 0 and 1, e.g. 0.99.");
+    }
+
+    /// <summary>Which way the metric improves; by default accuracy higher and loss lower.</summary>
+    public Direction Direction { get; set; }
+
+    /// <summary>True: a distribution better beyond the noise passes (and is reported); only a worse one fails.</summary>
+    public bool OnlyWorseFails { get; set; }
+}

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Experiments.Runtime.Snapshots;
 using SkiaSharp;
 using Xunit;
 
@@ -191,6 +192,53 @@ public sealed class CommandLineTests
         var report = ProcessDeterminismTests.Cli("report", sequential);
         Assert.True(report.ExitCode == 0, report.Output);
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"| {mean * 100:F2}% ± {sd * 100:F2} (n = 3) |"), File.ReadAllText(Path.Combine(sequential, "report.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_multi_seed_snapshot_is_approved_only_after_every_seed_repeats_and_records_the_kernel_spread()
+    {
+        // accept repeats the run in a child process, which reads this folder's experiments.yaml for the tiny profile.
+        string folder = TestEnvironment.TempDirectory("cli-seed-snapshot");
+        File.WriteAllText(Path.Combine(folder, "experiments.yaml"), "profiles:\n  tiny:\n    train_examples: 300\n    test_examples: 120\n    max_epochs: 1\n");
+        string snapshots = Directory.CreateDirectory(Path.Combine(folder, "snapshots")).FullName;
+        string received = Path.Combine(snapshots, "mnist-mlp-50-sgd.seeds.received.txt");
+        string results = Path.Combine(folder, "results");
+        var run = ProcessDeterminismTests.CliIn(folder, "run", "mnist-mlp-50-sgd", "--seeds", "3", "--profile", "tiny", "--threads", "1", "--out", results, "--snapshot", received);
+        Assert.True(run.ExitCode == 0, run.Output);
+
+        // One row per seed: the final metrics and the digest of that seed folder's own snapshot.
+        string receivedText = File.ReadAllText(received);
+        SeedSnapshot document = SeedSnapshot.Parse(receivedText, received);
+        Assert.Equal([1L, 2L, 3L], document.Seeds.Select(s => s.Seed));
+        foreach (SeedRow row in document.Seeds)
+        {
+            string file = Path.Combine(results, "mnist-mlp-50-sgd", $"seed-{row.Seed}", "snapshot.txt");
+            SnapshotDocument seed = SnapshotDocument.Parse(File.ReadAllText(file), file);
+            Assert.Equal((seed.TestAccuracy, seed.TestLoss, seed.TrainAccuracy, seed.TrainLoss), (row.TestAccuracy, row.TestLoss, row.TrainAccuracy, row.TrainLoss));
+            Assert.Equal(SeedSnapshot.Digest(seed), row.Digest);
+        }
+
+        // A received file that the repeat cannot reproduce is refused and left in place.
+        string tampered = receivedText.Replace(document.Seeds[1].Digest, "0123456789abcdef", StringComparison.Ordinal);
+        File.WriteAllText(received, tampered);
+        var refused = ProcessDeterminismTests.CliIn(folder, "accept", snapshots, "--kernels", "none");
+        Assert.True(refused.ExitCode == 1, refused.Output);
+        Assert.Contains("seed 2 snapshot_sha256: approved 0123456789abcdef", refused.Output, StringComparison.Ordinal);
+        Assert.Equal(tampered, File.ReadAllText(received));
+
+        File.WriteAllText(received, receivedText);
+        var accept = ProcessDeterminismTests.CliIn(folder, "accept", snapshots);
+        Assert.True(accept.ExitCode == 0, accept.Output);
+        Assert.Contains("a repeat of all 3 seeds in a separate process was identical", accept.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(received));
+        string verifiedPath = Path.Combine(snapshots, "mnist-mlp-50-sgd.seeds.verified.txt");
+        SeedSnapshot approved = SeedSnapshot.Parse(File.ReadAllText(verifiedPath), verifiedPath);
+        Assert.Equal(document.Seeds, approved.Seeds);
+
+        // Every other kernel set this CPU runs repeated seed 1; the approved file keeps their final metrics.
+        int otherSets = Native.KernelSet.Parse("all").Count(s => s.Variables.Count > 0);
+        Assert.Equal(otherSets, approved.Kernels?.Runs.Count ?? 0);
+        Assert.Equal(receivedText, (approved with { Kernels = null }).Render());
     }
 
     [Fact]

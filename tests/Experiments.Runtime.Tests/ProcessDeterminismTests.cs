@@ -6,9 +6,13 @@ namespace Experiments.Runtime.Tests;
 /// <summary>Trains the same experiment in two separate processes through the real command line and compares bytes.</summary>
 public sealed class ProcessDeterminismTests
 {
-    internal static (int ExitCode, string Output) Cli(params string[] arguments)
+    internal static (int ExitCode, string Output) Cli(params string[] arguments) => CliIn(null, arguments);
+
+    /// <summary>The catalog executable run in <paramref name="folder"/> (null: this process's folder), where it finds experiments.yaml first.</summary>
+    internal static (int ExitCode, string Output) CliIn(string? folder, params string[] arguments)
     {
         ProcessStartInfo start = TestEnvironment.ChildProcess("dotnet");
+        start.WorkingDirectory = folder ?? "";
         start.ArgumentList.Add(TestEnvironment.Metadata("CatalogExecutable"));
         foreach (string argument in arguments)
         {

@@ -112,7 +112,7 @@ public static class ExperimentsCli
         var epochs = new Option<int?>("--epochs") { Description = "Cap the number of epochs." };
         var snapshot = new Option<string?>("--snapshot")
         {
-            Description = "Also write the run's snapshot (the text of approved *.verified.txt files) to this file; with several experiments, to this folder.",
+            Description = "Also write the run's snapshot (the text of approved *.verified.txt files; with several seeds, the multi-seed snapshot) to this file; with several experiments, to this folder.",
         };
         var resume = new Option<bool>("--resume") { Description = "Continue each experiment from its last checkpoint (OUT/.checkpoints/NAME.ckpt) if there is one." };
         var recordDivergence = new Option<bool>("--record-divergence") { Description = "Record a NaN or infinite loss as the result instead of failing." };
@@ -213,9 +213,11 @@ public static class ExperimentsCli
                 IReadOnlyList<long>? experimentSeeds = seedList ?? (defaultSeeds > 1 ? Enumerable.Range(1, defaultSeeds).Select(k => (long)k).ToList() : null);
                 if (experimentSeeds is not null)
                 {
-                    if (parse.GetValue(snapshot) is not null || spreadSets.Count > 0)
+                    if (spreadSets.Count > 0 || (parse.GetValue(snapshot) is not null && experimentSeeds.Count < 2 && !parse.GetValue(seedWorker)))
                     {
-                        throw new UsageException($"'{experiment.Info.Name}' runs {experimentSeeds.Count} seeds, which cannot be combined with --snapshot or --kernels; choose one with --seed.");
+                        throw new UsageException(spreadSets.Count > 0
+                            ? $"'{experiment.Info.Name}' runs {experimentSeeds.Count} seeds, which cannot be combined with --kernels; choose one with --seed."
+                            : $"'{experiment.Info.Name}' runs one seed as a multi-seed result: a multi-seed --snapshot needs two or more seeds (--seeds N or --seed 1,2,3).");
                     }
 
                     var seedRun = new SeedRunner(experiment, experimentSeeds, outputRoot, parse.GetValue(resume));
@@ -237,6 +239,11 @@ public static class ExperimentsCli
                     if (!parse.GetValue(seedWorker))
                     {
                         seedRun.Aggregate();
+                        if (parse.GetValue(snapshot) is { } seedSnapshotPath)
+                        {
+                            string file = chosen.Count == 1 ? seedSnapshotPath : Path.Combine(seedSnapshotPath, SeedSnapshot.Stem(experiment.Info.Name) + ".txt");
+                            AtomicFile.WriteAllText(file, seedRun.Snapshot().Render());
+                        }
                     }
 
                     continue;
@@ -429,6 +436,22 @@ public static class ExperimentsCli
             foreach (string path in received)
             {
                 Console.WriteLine($"== {path}");
+                if (SeedSnapshot.IsSeedSnapshotPath(path))
+                {
+                    if (repeatedElsewhere)
+                    {
+                        throw new UsageException($"{path}: --repeated-elsewhere takes single-seed snapshots; approve a multi-seed snapshot on a machine that can run it.");
+                    }
+
+                    Approval seeds = SnapshotApproval.ApproveSeeds(
+                        path,
+                        document => RepeatSeedsInChildProcess(registry, document),
+                        document => sets.Count == 0 || document.Environment["device"] != "cpu" ? null : SeedEnvelope(document, sets));
+                    Console.WriteLine(seeds.Message);
+                    refused += seeds.Approved ? 0 : 1;
+                    continue;
+                }
+
                 Approval approval = SnapshotApproval.Approve(
                     path,
                     document => repeatedElsewhere ? RepeatMadeElsewhere(path) : RepeatInChildProcess(registry, document),
@@ -465,6 +488,34 @@ public static class ExperimentsCli
     {
         _ = ExperimentSelector.Select(registry, [document.Experiment]);
         return ChildRun.Snapshot(document, kernels: null, Console.WriteLine);
+    }
+
+    /// <summary>The `run` arguments of a multi-seed snapshot's experiment with its profile, threads and device, for the given seeds.</summary>
+    private static string[] SeedRunArguments(SeedSnapshot document, IEnumerable<long> seeds) =>
+        ["run", document.Experiment, "--seed", string.Join(",", seeds.Select(s => s.ToString(CultureInfo.InvariantCulture))),
+            "--profile", document.Profile, "--threads", document.Environment["threads"], "--device", document.Environment["device"]];
+
+    /// <summary>All seeds of a multi-seed snapshot again in a fresh process of this program.</summary>
+    private static string RepeatSeedsInChildProcess(IReadOnlyList<IExperiment> registry, SeedSnapshot document)
+    {
+        _ = ExperimentSelector.Select(registry, [document.Experiment]);
+        return ChildRun.Snapshot(document.Experiment, SeedRunArguments(document, document.Seeds.Select(s => s.Seed)), kernels: null, Console.WriteLine);
+    }
+
+    /// <summary>
+    /// The first seed under other CPU kernel sets. Its native run is made once more for the envelope's reference (the
+    /// multi-seed file keeps only a digest of it), and that run must have the recorded digest.
+    /// </summary>
+    private static KernelEnvelope SeedEnvelope(SeedSnapshot document, IReadOnlyList<KernelSet> sets)
+    {
+        string[] run = SeedRunArguments(document, [document.Seeds[0].Seed]);
+        SnapshotDocument native = SnapshotDocument.Parse(ChildRun.Snapshot(document.Experiment, run, kernels: null, Console.WriteLine), $"{document.Experiment} seed {document.Seeds[0].Seed}");
+        if (SeedSnapshot.Digest(native) != document.Seeds[0].Digest)
+        {
+            throw new RunFailedException($"Seed {document.Seeds[0].Seed} of '{document.Experiment}' run alone gave digest {SeedSnapshot.Digest(native)}, not the multi-seed run's {document.Seeds[0].Digest}: the run is not deterministic.");
+        }
+
+        return ChildRun.Envelope(native, sets, Console.WriteLine, run);
     }
 
     private static Command DataCommand()

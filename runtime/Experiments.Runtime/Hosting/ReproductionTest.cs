@@ -11,12 +11,17 @@ namespace Experiments.Runtime.Hosting;
 /// What `dotnet test` reproduces, from environment variables (all optional): EXPERIMENTS_PROFILE smoke (default) or
 /// any profile of experiments.yaml; EXPERIMENTS_DEVICE cpu (default), cuda, cuda:N or auto; EXPERIMENTS_THREADS
 /// (default 2: thread count is part of a result's identity); EXPERIMENTS_ONLY comma-separated names or globs;
-/// EXPERIMENTS_KERNELS a CPU kernel set to pin (see `run --pin-kernels`).
+/// EXPERIMENTS_KERNELS a CPU kernel set to pin (see `run --pin-kernels`); EXPERIMENTS_SEEDS N runs seeds 1..N of every
+/// experiment and verifies NAME.seeds.verified.txt (default: the profile's seeds:, else the declaration's Seeds; 1 runs
+/// the declared seed and verifies NAME.verified.txt).
 /// Profiles and per-experiment overrides resolve through the experiments project's experiments.yaml exactly as
 /// `run --profile P --threads T --device D` and `accept`'s repeat resolve them.
 /// </summary>
 public sealed record ReproductionSettings(ProfileConfig Profile, string Device, int Threads, string[] Only, ExperimentsConfig Configuration, string? ProjectDirectory)
 {
+    /// <summary>EXPERIMENTS_SEEDS: how many seeds every experiment runs; null: the profile's seeds:, else the declaration's.</summary>
+    public int? Seeds { get; init; }
+
     /// <summary>Settings for the experiments of <paramref name="experimentsAssembly"/> (its build records its project folder).</summary>
     public static ReproductionSettings FromEnvironment(Assembly experimentsAssembly)
     {
@@ -37,8 +42,17 @@ public sealed record ReproductionSettings(ProfileConfig Profile, string Device, 
         string[] only = (Environment.GetEnvironmentVariable("EXPERIMENTS_ONLY") ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         string? project = experimentsAssembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "ExperimentsProjectDirectory")?.Value;
+        string? seedsText = Environment.GetEnvironmentVariable("EXPERIMENTS_SEEDS") is { Length: > 0 } n ? n : null;
+        int? seeds = null;
+        if (seedsText is not null)
+        {
+            seeds = int.TryParse(seedsText, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count >= 1
+                ? count
+                : throw new ConfigException($"EXPERIMENTS_SEEDS is '{seedsText}': use a whole number of at least 1.");
+        }
+
         ExperimentsConfig configuration = ExperimentsConfig.Load(ExperimentsConfig.Discover(project), []);
-        return new ReproductionSettings(configuration.Profile(profile), device, threads, only, configuration, project);
+        return new ReproductionSettings(configuration.Profile(profile), device, threads, only, configuration, project) { Seeds = seeds };
     }
 
     /// <summary>The experiments <c>dotnet test</c> runs: all of them, or those EXPERIMENTS_ONLY names.</summary>
@@ -52,12 +66,19 @@ public sealed record ReproductionSettings(ProfileConfig Profile, string Device, 
     public string ApproveCommand(string snapshotRoot) =>
         $"dotnet run --project {ProjectDirectory ?? "<your experiments project>"} -- accept {snapshotRoot}";
 
-    public RunOptions RunOptions(string experiment) => Configuration.RunOptions(experiment, Profile, Device, Threads);
+    public RunOptions RunOptions(string experiment, long? seed = null) => Configuration.RunOptions(experiment, Profile, Device, Threads, seed);
+
+    /// <summary>How many seeds <paramref name="experiment"/> runs: EXPERIMENTS_SEEDS, else the profile's seeds:, else the declaration's.</summary>
+    public int SeedsFor(IExperiment experiment) => Seeds ?? Profile.Seeds ?? experiment.Info.Seeds;
 }
 
 /// <summary>A trained result and its verification against the approved snapshot.</summary>
+/// <param name="Result">The run (with several seeds, the first seed's).</param>
 public sealed record Reproduction(IExperiment Experiment, ExperimentResult Result, Verification Verification)
 {
+    /// <summary>Every seed's result when several seeds ran; else just <see cref="Result"/>.</summary>
+    public IReadOnlyList<ExperimentResult> Seeds { get; init; } = [];
+
     public bool Passed => Verification.Passed;
 
     public string Message => Verification.Message;
@@ -82,19 +103,35 @@ public static class ReproductionTest
         IExperiment experiment = registry.SingleOrDefault(e => e.Info.Name == name)
             ?? throw new ArgumentException($"No registered experiment is named '{name}'.", nameof(name));
         settings ??= ReproductionSettings.FromEnvironment(experiment.GetType().Assembly);
-        log($"{name}: profile {settings.Profile.Name}, {settings.Device}, {settings.Threads} threads");
-        ExperimentResult result = ExperimentRunner.Run(
-            experiment,
-            settings.RunOptions(name),
-            epoch => log(string.Create(CultureInfo.InvariantCulture, $"  epoch {epoch.Epoch}: loss {epoch.Loss:F4}, accuracy {epoch.Accuracy:F4} ({epoch.Seconds:F1} s)")),
-            log);
-        log(string.Create(CultureInfo.InvariantCulture, $"  test accuracy {result.Test.Accuracy:P2}, {result.History.Sum(e => e.Seconds):F1} s of training"));
-
+        int seeds = settings.SeedsFor(experiment);
+        log($"{name}: profile {settings.Profile.Name}, {settings.Device}, {settings.Threads} threads" + (seeds > 1 ? $", seeds 1 to {seeds}" : ""));
         string directory = settings.SnapshotDirectory(snapshotRoot);
         Directory.CreateDirectory(directory);
+        if (seeds > 1)
+        {
+            // Each seed exactly as `run NAME --seed K` trains it; one multi-seed snapshot of them all.
+            List<ExperimentResult> results = Enumerable.Range(1, seeds).Select(k => Train(experiment, settings.RunOptions(name, k), log, $"seed {k}: ")).ToList();
+            SeedSnapshot received = SeedSnapshot.From(results.Select(SnapshotDocument.From).ToList());
+            Verification seedVerification = SnapshotVerifier.VerifySeeds(received, directory, SeedCheck.For(experiment), settings.ApproveCommand(snapshotRoot));
+            log(seedVerification.Message);
+            return new Reproduction(experiment, results[0], seedVerification) { Seeds = results };
+        }
+
+        ExperimentResult result = Train(experiment, settings.RunOptions(name), log, "");
         Tolerances tolerances = Tolerances.For(experiment).With(settings.Configuration.For(name)?.Tolerances ?? new Dictionary<Metric, double>());
         Verification verification = SnapshotVerifier.Verify(result, directory, tolerances, settings.ApproveCommand(snapshotRoot));
         log(verification.Message);
         return new Reproduction(experiment, result, verification);
+    }
+
+    private static ExperimentResult Train(IExperiment experiment, RunOptions options, Action<string> log, string prefix)
+    {
+        ExperimentResult result = ExperimentRunner.Run(
+            experiment,
+            options,
+            epoch => log(string.Create(CultureInfo.InvariantCulture, $"  {prefix}epoch {epoch.Epoch}: loss {epoch.Loss:F4}, accuracy {epoch.Accuracy:F4} ({epoch.Seconds:F1} s)")),
+            log);
+        log(string.Create(CultureInfo.InvariantCulture, $"  {prefix}test accuracy {result.Test.Accuracy:P2}, {result.History.Sum(e => e.Seconds):F1} s of training"));
+        return result;
     }
 }

@@ -107,6 +107,12 @@ internal sealed class SeedRunner(IExperiment experiment, IReadOnlyList<long> see
         }
     }
 
+    /// <summary>The multi-seed snapshot of this run's seeds (their seed folders' snapshot.txt).</summary>
+    public Snapshots.SeedSnapshot Snapshot() => Snapshots.SeedSnapshot.From(seeds
+        .Select(seed => Path.Combine(Root, FolderName(seed), "snapshot.txt"))
+        .Select(file => Snapshots.SnapshotDocument.Parse(File.ReadAllText(file), file))
+        .ToList());
+
     /// <summary>Writes the aggregate of the seed folders and prints its headline.</summary>
     public SeedAggregate Aggregate()
     {

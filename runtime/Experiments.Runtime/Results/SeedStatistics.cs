@@ -96,8 +96,14 @@ public static class SeedStatistics
     }
 
     /// <summary>B against A on one metric: Welch's interval for the difference of means, and the probability of improvement.</summary>
-    public static SeedComparison Compare(IReadOnlyList<double> a, IReadOnlyList<double> b, bool higherIsBetter)
+    /// <param name="level">The interval's coverage (default 95%).</param>
+    public static SeedComparison Compare(IReadOnlyList<double> a, IReadOnlyList<double> b, bool higherIsBetter, double level = Level)
     {
+        if (!(level is > 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(level), level, "An interval's level is a fraction between 0 and 1 (0.95 for 95%).");
+        }
+
         SeedSummary sa = Summarise(a);
         SeedSummary sb = Summarise(b);
         double difference = sb.Mean - sa.Mean;
@@ -117,7 +123,7 @@ public static class SeedStatistics
         {
             // Welch-Satterthwaite degrees of freedom.
             double df = (va + vb) * (va + vb) / ((va * va / (sa.Count - 1)) + (vb * vb / (sb.Count - 1)));
-            interval = Around(difference, StudentQuantile(df) * se, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Welch t, 95%, {df:F1} degrees of freedom"));
+            interval = Around(difference, StudentQuantile(df, level) * se, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Welch t, {level * 100:0.##}%, {df:F1} degrees of freedom"));
         }
 
         double wins = 0;
@@ -134,8 +140,8 @@ public static class SeedStatistics
         return new SeedComparison(difference, interval, wins / (a.Count * b.Count), verdict);
     }
 
-    /// <summary>The two-sided Student t critical value for <see cref="Level"/>.</summary>
-    public static double StudentQuantile(double degreesOfFreedom) => StudentT.InvCDF(0, 1, degreesOfFreedom, 1 - ((1 - Level) / 2));
+    /// <summary>The two-sided Student t critical value for <paramref name="level"/> (default <see cref="Level"/>).</summary>
+    public static double StudentQuantile(double degreesOfFreedom, double level = Level) => StudentT.InvCDF(0, 1, degreesOfFreedom, 1 - ((1 - level) / 2));
 
     private static Interval Around(double centre, double half, string method) => new(centre - half, centre + half, method);
 

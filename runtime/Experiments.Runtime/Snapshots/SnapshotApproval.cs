@@ -67,6 +67,45 @@ public static class SnapshotApproval
             $"Approved {verifiedPath}: a repeat in a separate process was identical." + (kernels is null ? "" : "\n" + Spread(kernels, received)));
     }
 
+    /// <summary>
+    /// Approves a multi-seed snapshot (NAME.seeds.received.txt) the same way: every seed is run again in a separate
+    /// process and the repeated multi-seed text must equal the received one.
+    /// </summary>
+    /// <param name="envelope">After the repeat: the first seed under other CPU kernel sets (null: none).</param>
+    public static Approval ApproveSeeds(string receivedPath, Func<SeedSnapshot, string> repeat, Func<SeedSnapshot, KernelEnvelope?>? envelope = null)
+    {
+        if (!SeedSnapshot.IsSeedSnapshotPath(receivedPath) || !receivedPath.EndsWith(SnapshotVerifier.ReceivedSuffix, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{receivedPath}' is not a received multi-seed snapshot (*{SeedSnapshot.Infix}{SnapshotVerifier.ReceivedSuffix}).", nameof(receivedPath));
+        }
+
+        string verifiedPath = receivedPath[..^SnapshotVerifier.ReceivedSuffix.Length] + SnapshotVerifier.VerifiedSuffix;
+        string receivedText = File.ReadAllText(receivedPath);
+        SeedSnapshot received = SeedSnapshot.Parse(receivedText, receivedPath);
+        string repeatedText = repeat(received);
+        if (!string.Equals(receivedText, repeatedText, StringComparison.Ordinal))
+        {
+            IReadOnlyList<string> fields = SeedSnapshotComparison.Compare(received, SeedSnapshot.Parse(repeatedText, "repeated run"), SeedCheck.Default, ComparisonMode.Exact).Differences;
+            return new Approval(receivedPath, verifiedPath, false,
+                $"Not approved: repeating the {received.Seeds.Count} seeds of '{received.Experiment}' ({received.Profile}) in a separate process gave a different result, " +
+                "so the run is not deterministic and its snapshot would not hold. The received file is left in place.\n" +
+                (fields.Count > 0 ? "Fields that differ:\n  - " + string.Join("\n  - ", fields) + "\n" : "") +
+                SnapshotVerifier.UnifiedDiff(receivedText, repeatedText, receivedPath, "repeated run"));
+        }
+
+        KernelEnvelope? kernels = envelope?.Invoke(received);
+        SeedSnapshot approved = received with { Kernels = kernels };
+        AtomicFile.WriteAllText(verifiedPath, kernels is null ? receivedText : approved.Render());
+        File.Delete(receivedPath);
+        string spread = kernels is null
+            ? ""
+            : "\n" + string.Join("; ", SeedSnapshot.FinalMetrics.Select(m => (m, kernels.Range(m, approved.Seeds[0][m])))
+                .Select(x => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{SeedSnapshotComparison.Key(x.m)} spread {x.Item2.High - x.Item2.Low:G3}")))
+                + $" over {kernels.Runs.Count} kernel sets (seed {approved.Seeds[0].Seed}).";
+        return new Approval(receivedPath, verifiedPath, true,
+            $"Approved {verifiedPath}: a repeat of all {received.Seeds.Count} seeds in a separate process was identical.{spread}");
+    }
+
     /// <summary>The kernel envelope in two lines: how far test accuracy and the confusion cells moved across the sets.</summary>
     public static string Spread(KernelEnvelope kernels, SnapshotDocument approved)
     {

@@ -12,6 +12,9 @@ public enum ComparisonMode
 
     /// <summary>The environment differed (another CPU model, backend, library or thread count): tolerances applied.</summary>
     Tolerance,
+
+    /// <summary>A multi-seed snapshot under a different environment: the seeds compared as distributions.</summary>
+    Distribution,
 }
 
 /// <summary>The outcome of comparing a received snapshot with the approved one.</summary>
@@ -21,10 +24,16 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
 {
     public bool Matches => Differences.Count == 0;
 
+    /// <summary>A multi-seed comparison's per-metric checks (distribution mode only; empty otherwise).</summary>
+    public IReadOnlyList<DistributionCheck> Checks { get; init; } = [];
+
     /// <summary>One line for test output: which mode was used and why.</summary>
-    public string Describe() => Mode == ComparisonMode.Exact
-        ? "compared exactly: the environment matches the approved snapshot"
-        : $"compared under tolerances: {ModeReason}";
+    public string Describe() => Mode switch
+    {
+        ComparisonMode.Exact => "compared exactly: the environment matches the approved snapshot",
+        ComparisonMode.Distribution => $"compared as distributions over seeds: {ModeReason}",
+        _ => $"compared under tolerances: {ModeReason}",
+    };
 
     /// <param name="mode">Forces a mode; by default it is exact when the environments match and tolerance otherwise.</param>
     public static SnapshotComparison Compare(SnapshotDocument approved, SnapshotDocument received, Tolerances tolerances, ComparisonMode? mode = null)

@@ -67,6 +67,48 @@ public static class SnapshotVerifier
         return new Verification(false, verifiedPath, receivedPath, comparison, message.ToString());
     }
 
+    /// <summary>
+    /// Verifies a multi-seed result (NAME.seeds.verified.txt): seed by seed, exactly, when the environment matches the
+    /// approved one, else as distributions under <paramref name="checks"/>.
+    /// </summary>
+    public static Verification VerifySeeds(SeedSnapshot received, string directory, IReadOnlyList<SeedCheck> checks, string approveHint)
+    {
+        string receivedText = received.Render();
+        string stem = SeedSnapshot.Stem(received.Experiment);
+        string verifiedPath = VerifiedPath(directory, stem);
+        string receivedPath = ReceivedPath(directory, stem);
+        string what = $"{received.Experiment} ({received.Profile}, {received.Seeds.Count} seeds)";
+        if (!File.Exists(verifiedPath))
+        {
+            AtomicFile.WriteAllText(receivedPath, receivedText);
+            return new Verification(false, verifiedPath, receivedPath, null,
+                $"No approved multi-seed snapshot for {what}: {verifiedPath} does not exist.\n" +
+                $"The run was written to {receivedPath}. Review it, then approve it with: {approveHint}");
+        }
+
+        string approvedText = File.ReadAllText(verifiedPath);
+        SnapshotComparison comparison = SeedSnapshotComparison.Compare(SeedSnapshot.Parse(approvedText, verifiedPath), received, checks);
+        string table = comparison.Checks.Count > 0 ? "\n" + SeedSnapshotComparison.Table(comparison.Checks) : "";
+        if (comparison.Matches)
+        {
+            File.Delete(receivedPath);
+            return new Verification(true, verifiedPath, receivedPath, comparison, $"{what}: {comparison.Describe()}.{table}");
+        }
+
+        AtomicFile.WriteAllText(receivedPath, receivedText);
+        var message = new StringBuilder();
+        message.Append(what).Append(" does not match its approved snapshot; ").Append(comparison.Describe()).Append(".\n");
+        foreach (string difference in comparison.Differences)
+        {
+            message.Append("  - ").Append(difference).Append('\n');
+        }
+
+        message.Append(table).Append('\n').Append(UnifiedDiff(approvedText, receivedText, verifiedPath, receivedPath));
+        message.Append("\nIf the change is intended, approve it with: ").Append(approveHint).Append('\n');
+        message.Append("and explain in the commit message why the numbers moved.");
+        return new Verification(false, verifiedPath, receivedPath, comparison, message.ToString());
+    }
+
     /// <summary>A unified diff with two lines of context, like `git diff` shows in a pull request.</summary>
     public static string UnifiedDiff(string approved, string received, string approvedName, string receivedName)
     {
