@@ -9,10 +9,18 @@ public sealed class ProcessDeterminismTests
     internal static (int ExitCode, string Output) Cli(params string[] arguments) => CliIn(null, arguments);
 
     /// <summary>The catalog executable run in <paramref name="folder"/> (null: this process's folder), where it finds experiments.yaml first.</summary>
-    internal static (int ExitCode, string Output) CliIn(string? folder, params string[] arguments)
+    internal static (int ExitCode, string Output) CliIn(string? folder, params string[] arguments) => CliIn(folder, null, arguments);
+
+    /// <param name="environment">Variables set in the child (a scheduler's, say).</param>
+    internal static (int ExitCode, string Output) CliIn(string? folder, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
         ProcessStartInfo start = TestEnvironment.ChildProcess("dotnet");
         start.WorkingDirectory = folder ?? "";
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(TestEnvironment.Metadata("CatalogExecutable"));
         foreach (string argument in arguments)
         {

@@ -17,7 +17,7 @@ namespace Experiments.Runtime.Hosting;
 /// Exit codes: 0 success, 1 a run failed (or diverged, or a change exceeds tolerance), 2 usage or configuration error,
 /// 3 dataset error, 4 device or native-library error, 130 stopped by Ctrl-C or SIGTERM after saving a checkpoint.
 /// </summary>
-public static class ExperimentsCli
+public static partial class ExperimentsCli
 {
     public const int Success = 0;
     public const int RunFailed = 1;
@@ -36,18 +36,30 @@ public static class ExperimentsCli
         root.Subcommands.Add(DiffCommand(registry));
         root.Subcommands.Add(AcceptCommand(registry));
         root.Subcommands.Add(DataCommand());
+        root.Subcommands.Add(SlurmCommand(registry));
+        root.Subcommands.Add(KubernetesCommand(registry));
+        root.Subcommands.Add(CollectCommand(registry));
+        root.Subcommands.Add(PublishCommand());
         return root.Parse(args).Invoke();
     }
 
     private static Command ListCommand(IReadOnlyList<IExperiment> registry)
     {
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var command = new Command("list", "List the registered experiments: name, dataset, parameters, fingerprint.") { json };
-        command.SetAction(parse =>
+        var shardOption = new Option<string?>("--shard") { Description = "Only the experiments that `run --shard i/N` runs (with the declared seed)." };
+        var command = new Command("list", "List the registered experiments: name, dataset, parameters, fingerprint.") { json, shardOption };
+        command.SetAction(parse => Guard(() =>
         {
+            IReadOnlyList<IExperiment> shown = registry;
+            if (parse.GetValue(shardOption) is { } shardText)
+            {
+                Shard shard = Shard.Parse(shardText, "--shard");
+                shown = registry.Where(e => shard.Contains(new WorkUnit(e.Info.Name, null))).ToList();
+            }
+
             if (parse.GetValue(json))
             {
-                var rows = registry.Select(e => new
+                var rows = shown.Select(e => new
                 {
                     name = e.Info.Name, dataset = DatasetSpec.For(e.Info.Dataset).Key, parameters = e.Info.Parameters, fingerprint = e.Info.Fingerprint, description = e.Info.Description,
                     sweep = e.Info.Sweep.Length > 0 ? e.Info.Sweep : null,
@@ -59,14 +71,14 @@ public static class ExperimentsCli
 
             // Fingerprint last: its column is right-aligned, like the parameter count before it, and all are 16 wide.
             string[] header = ["name", "dataset", "parameters", "fingerprint"];
-            IEnumerable<string[]> table = registry.Select(e => new[]
+            IEnumerable<string[]> table = shown.Select(e => new[]
             {
                 e.Info.Name, DatasetSpec.For(e.Info.Dataset).Key, e.Info.Parameters.ToString("N0", CultureInfo.InvariantCulture), e.Info.Fingerprint,
             });
             Console.Write(TextTable.Render([header, .. table], leftAligned: 2));
 
             // A sweep's points are listed together (registry order); what they vary, and how to run them all.
-            foreach (IGrouping<string, IExperiment> sweep in registry.Where(e => e.Info.Sweep.Length > 0).GroupBy(e => e.Info.Sweep))
+            foreach (IGrouping<string, IExperiment> sweep in shown.Where(e => e.Info.Sweep.Length > 0).GroupBy(e => e.Info.Sweep))
             {
                 IEnumerable<string> axes = sweep.First().Info.SweepParameters.Select((parameter, i) =>
                     $"{parameter.Name} ({string.Join(", ", sweep.Select(e => e.Info.SweepParameters[i].Value).Distinct())})");
@@ -74,7 +86,7 @@ public static class ExperimentsCli
             }
 
             return Success;
-        });
+        }));
         return command;
     }
 
@@ -125,9 +137,19 @@ public static class ExperimentsCli
         {
             Description = "Run under one CPU kernel set in this process (e.g. avx2, portable); recorded in the result's identity.",
         };
+        var shardOption = new Option<string?>("--shard")
+        {
+            Description = "Run shard i of N (i/N) of the selected work units (one per experiment, or per seed with several seeds). Default under a "
+                + "Slurm array: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT; in a Kubernetes Indexed Job: JOB_COMPLETION_INDEX of --shard-count.",
+        };
+        var shardCount = new Option<int?>("--shard-count") { Description = "The number of shards when the index comes from JOB_COMPLETION_INDEX (the Job's completions)." };
+        var unitsOption = new Option<string?>("--units") { Description = "A unit list written by `experiments slurm`/`k8s`: run the units of one task (--unit-index, else SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)." };
+        var unitIndex = new Option<int?>("--unit-index") { Description = "The task of --units to run (0-based)." };
+        var unitsPerTask = new Option<int?>("--units-per-task") { Description = "Units per task of --units (default 1)." };
         var command = new Command("run", "Train and evaluate experiments; write metrics, history, confusion matrices, plots and report.md per experiment.")
         {
             names, profile, device, threads, seed, seeds, parallel, seedWorker, output, config, sets, from, data, epochs, snapshot, resume, recordDivergence, kernels, pinKernels,
+            shardOption, shardCount, unitsOption, unitIndex, unitsPerTask,
         };
         command.SetAction(parse => Guard(() =>
         {
@@ -141,7 +163,23 @@ public static class ExperimentsCli
             string? fromPath = parse.GetValue(from);
             string? configPath = fromPath ?? parse.GetValue(config) ?? Configuration.ExperimentsConfig.Discover(ProjectDirectory());
             Configuration.ExperimentsConfig configuration = Configuration.ExperimentsConfig.Load(configPath, parse.GetValue(sets) ?? []);
-            string[] patterns = parse.GetValue(names) is { Length: > 0 } given ? given
+            string? unitsPath = parse.GetValue(unitsOption);
+            IReadOnlyList<WorkUnit>? listedUnits = null;
+            if (unitsPath is not null)
+            {
+                int perTask = parse.GetValue(unitsPerTask) ?? 1;
+                if (perTask < 1)
+                {
+                    throw new UsageException($"--units-per-task {perTask}: use at least 1.");
+                }
+
+                int taskIndex = UnitList.TaskIndex(parse.GetValue(unitIndex), Environment.GetEnvironmentVariable);
+                listedUnits = UnitList.Task(UnitList.Read(unitsPath), taskIndex, perTask, unitsPath);
+                Console.WriteLine($"task {taskIndex} of {unitsPath}: {string.Join(", ", listedUnits)}");
+            }
+
+            string[] patterns = listedUnits is not null ? [.. listedUnits.Select(u => u.Experiment).Distinct()]
+                : parse.GetValue(names) is { Length: > 0 } given ? given
                 : configuration.Run?.Experiments is { Count: > 0 } stored ? [.. stored]
                 : throw new UsageException("Name the experiments to run (names or globs such as mnist-*), or replay a result with --from results/NAME/config.yaml.");
             IReadOnlyList<IExperiment> chosen = ExperimentSelector.Select(registry, patterns);
@@ -180,7 +218,17 @@ public static class ExperimentsCli
             }
 
             string outputRoot = parse.GetValue(output) ?? configuration.Output ?? "results";
-            using OutputLock outputLock = OutputLock.Acquire(outputRoot);
+            Shard? shard = listedUnits is not null ? null
+                : parse.GetValue(shardOption) is { } shardText ? Shard.Parse(shardText, "--shard")
+                : Shard.FromEnvironment(Environment.GetEnvironmentVariable, parse.GetValue(shardCount));
+            bool unitMode = listedUnits is not null || shard is not null;
+            if (unitMode && (spreadSets.Count > 0 || parse.GetValue(snapshot) is not null || workers > 1 || fromPath is not null || parse.GetValue(seedWorker)))
+            {
+                throw new UsageException("--shard, --units and a scheduler's task index run work units into a shared folder; they cannot be combined with --kernels, --snapshot, --parallel or --from.");
+            }
+
+            // A sharded run shares the output folder with other tasks: each unit takes its own lock instead of the folder's.
+            using OutputLock? outputLock = unitMode ? null : OutputLock.Acquire(outputRoot);
             using var stop = new CancellationTokenSource();
             using StopSignals signals = StopSignals.Register(stop);
 
@@ -206,11 +254,48 @@ public static class ExperimentsCli
                 return (result, written);
             }
 
+            // The command line's seeds, else the profile's seeds: N, else the declaration's Seeds = N.
+            IReadOnlyList<long>? SeedsOf(IExperiment experiment)
+            {
+                int defaultSeeds = seedList is null && seedOverride is null && fromPath is null ? p.Seeds ?? experiment.Info.Seeds : 1;
+                return seedList ?? (defaultSeeds > 1 ? Enumerable.Range(1, defaultSeeds).Select(k => (long)k).ToList() : null);
+            }
+
+            if (unitMode)
+            {
+                IReadOnlyList<WorkUnit> units = listedUnits ?? chosen
+                    .SelectMany(e => SeedsOf(e) is { } list ? list.Select(k => new WorkUnit(e.Info.Name, k)) : [new WorkUnit(e.Info.Name, null)])
+                    .Where(shard!.Contains)
+                    .ToList();
+                if (shard is not null)
+                {
+                    Console.WriteLine($"shard {shard.Index}/{shard.Count} ({shard.Source}): {units.Count} units{(units.Count == 0 ? "" : ": " + string.Join(", ", units))}");
+                }
+
+                foreach (WorkUnit unit in units)
+                {
+                    using OutputLock unitLock = OutputLock.Acquire(Path.Combine(outputRoot, ".locks", unit.Id.Replace('/', '.')));
+                    if (parse.GetValue(resume) && unit.IsComplete(outputRoot))
+                    {
+                        Console.WriteLine($"== {unit}: complete in {Path.Combine(outputRoot, unit.Id)}, skipped (--resume)");
+                        continue;
+                    }
+
+                    IExperiment experiment = chosen.Single(e => e.Info.Name == unit.Experiment);
+                    (ExperimentResult result, string folder) = unit.Seed is { } unitSeed
+                        ? RunOne(experiment, unitSeed, Path.Combine(outputRoot, unit.Experiment), SeedRunner.FolderName(unitSeed))
+                        : RunOne(experiment, seedOverride, outputRoot, null);
+                    Console.WriteLine(string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"   test accuracy {result.Test.Accuracy:P2}, loss {result.Test.Loss:F4}; train accuracy {result.Train.Accuracy:P2} -> {folder}"));
+                }
+
+                return Success;
+            }
+
             foreach (IExperiment experiment in chosen)
             {
-                // The command line's seeds, else the profile's seeds: N, else the declaration's Seeds = N.
-                int defaultSeeds = seedList is null && seedOverride is null && fromPath is null ? p.Seeds ?? experiment.Info.Seeds : 1;
-                IReadOnlyList<long>? experimentSeeds = seedList ?? (defaultSeeds > 1 ? Enumerable.Range(1, defaultSeeds).Select(k => (long)k).ToList() : null);
+                IReadOnlyList<long>? experimentSeeds = SeedsOf(experiment);
                 if (experimentSeeds is not null)
                 {
                     if (spreadSets.Count > 0 || (parse.GetValue(snapshot) is not null && experimentSeeds.Count < 2 && !parse.GetValue(seedWorker)))

@@ -114,20 +114,23 @@ internal sealed class SeedRunner(IExperiment experiment, IReadOnlyList<long> see
         .ToList());
 
     /// <summary>Writes the aggregate of the seed folders and prints its headline.</summary>
-    public SeedAggregate Aggregate()
+    public SeedAggregate Aggregate() => WriteAggregate(experiment, Root);
+
+    /// <summary>The aggregate of the seed folders under <paramref name="root"/> (OUT/NAME), written beside them; its headline printed.</summary>
+    public static SeedAggregate WriteAggregate(IExperiment experiment, string root)
     {
         // The source's figure is a full-settings result: only a full-profile distribution is compared with it.
-        SeedAggregate aggregate = SeedAggregate.Load(Root);
+        SeedAggregate aggregate = SeedAggregate.Load(root);
         if (experiment.GetType().GetCustomAttribute<ReportedAttribute>() is { } reported && aggregate.Runs[0].Snapshot.Profile == Profile.Full.Name)
         {
             aggregate = aggregate.WithReported(reported.TestAccuracy);
         }
 
-        aggregate.Write(Root);
+        aggregate.Write(root);
         Results.SeedSummary test = aggregate.Final["test_accuracy"];
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"   {experiment.Info.Name} over {test.Count} seeds: test accuracy {test.Describe(percent: true)}, 95% interval of the mean {ExperimentReport.Percent(test.StudentT.Low)} to {ExperimentReport.Percent(test.StudentT.High)} -> {Path.Combine(Root, SeedAggregate.FileName)}"));
+            $"   {experiment.Info.Name} over {test.Count} seeds: test accuracy {test.Describe(percent: true)}, 95% interval of the mean {ExperimentReport.Percent(test.StudentT.Low)} to {ExperimentReport.Percent(test.StudentT.High)} -> {Path.Combine(root, SeedAggregate.FileName)}"));
         if (aggregate.Reported is { } verdict)
         {
             Console.WriteLine(string.Create(
