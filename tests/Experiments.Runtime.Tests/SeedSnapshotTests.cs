@@ -129,6 +129,24 @@ public sealed class SeedSnapshotTests
     }
 
     [Fact]
+    public void A_review_shows_a_changed_multi_seed_snapshot_as_distributions_with_a_verdict()
+    {
+        SeedSnapshot approved = Approved.Value.Approved;
+        double[] accuracies = [.. approved.Values(Metric.TestAccuracy)];
+        double shift = Math.Max(0.05, 6 * Math.Sqrt(accuracies.Sum(a => (a - accuracies.Average()) * (a - accuracies.Average())) / 3));
+        SeedSnapshot worse = Elsewhere(approved, approved.Seeds.Select(s => s with { TestAccuracy = s.TestAccuracy - shift }).ToList());
+        var set = new Reports.ReviewSet([new Reports.ReviewItem("Snapshots/tiny-cnn.seeds.verified.txt", approved.Render(), worse.Render())], 3, "received snapshots");
+        string markdown = Reports.Review.Markdown(set, _ => Tolerances.Default, _ => SeedCheck.Default, _ => null, null, ".");
+        Assert.Contains("### tiny-cnn (4 seeds) (tiny): beyond noise", markdown, StringComparison.Ordinal);
+        Assert.Contains("| metric | better | approved mean ± SD (n) | received mean ± SD (n) | difference [interval] | verdict |", markdown, StringComparison.Ordinal);
+        string row = markdown.Split('\n').Single(l => l.StartsWith("| test accuracy |", StringComparison.Ordinal));
+        Assert.Contains("| ↑ higher |", row, StringComparison.Ordinal);
+        Assert.Contains("| ↓ -", row, StringComparison.Ordinal);
+        Assert.EndsWith("| worse |", row, StringComparison.Ordinal);
+        Assert.Contains("3 other approved snapshots unchanged.", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Declarations_choose_metrics_levels_and_directions_and_bad_ones_are_refused()
     {
         SeedCheck check = Assert.Single(SeedCheck.For(typeof(OnlyWorse)));

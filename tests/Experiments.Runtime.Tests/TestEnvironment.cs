@@ -12,6 +12,9 @@ internal static class TestEnvironment
     public static string Metadata(string key) =>
         typeof(TestEnvironment).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
+    /// <summary>The repository's root folder (scripts, tests).</summary>
+    public static string RepositoryRoot => Metadata("RepositoryRoot");
+
     private static readonly Lazy<IReadOnlyList<string>> MnistFiles = new(() => new DatasetProvisioner().Provide(DatasetSpec.Mnist));
 
     /// <summary>The real MNIST IDX files, provisioned (and verified) the way users get them.</summary>

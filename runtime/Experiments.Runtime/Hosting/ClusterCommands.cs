@@ -375,7 +375,7 @@ public static partial class ExperimentsCli
                     Console.WriteLine(job.Scheduler == "slurm" ? "   no log: the task has not started" : $"   logs: kubectl logs job/{job.Options.GetValueOrDefault("name", "experiments")} (the pod of index {task})");
                 }
 
-                Console.WriteLine($"   rerun here: {ClusterJob.Shell([.. SelfCommand(), .. job.RunArguments(Path.Combine(jobFolder, ClusterJob.UnitsFile)).Select(a => a == job.Output ? job.Output : a), "--unit-index", task.ToString(CultureInfo.InvariantCulture)])}");
+                Console.WriteLine($"   rerun here: {ClusterJob.Shell([.. SelfCommand(), .. job.RunArguments(Path.Combine(jobFolder, ClusterJob.UnitsFile)), "--unit-index", task.ToString(CultureInfo.InvariantCulture)])}");
             }
 
             if (incomplete.Count > 0)

@@ -35,6 +35,7 @@ public static partial class ExperimentsCli
         root.Subcommands.Add(ReportCommand(registry));
         root.Subcommands.Add(DiffCommand(registry));
         root.Subcommands.Add(AcceptCommand(registry));
+        root.Subcommands.Add(ReviewCommand(registry));
         root.Subcommands.Add(DataCommand());
         root.Subcommands.Add(SlurmCommand(registry));
         root.Subcommands.Add(KubernetesCommand(registry));

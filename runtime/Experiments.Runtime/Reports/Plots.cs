@@ -215,6 +215,126 @@ public static class Plots
         plot.SavePng(path, HeatmapSize, HeatmapSize);
     }
 
+    /// <summary>
+    /// An approved run's learning curves and a received run's overlaid, as PNG bytes: accuracy on the left axis, loss on
+    /// the right, approved solid and received dashed (training; validation too where both have it).
+    /// </summary>
+    public static byte[] BeforeAfterCurves(Snapshots.SnapshotDocument before, Snapshots.SnapshotDocument after)
+    {
+        var plot = new Plot();
+        void Series(Snapshots.SnapshotDocument run, string which, LinePattern pattern, bool approved)
+        {
+            double[] epochs = run.History.Select(e => (double)e.Epoch).ToArray();
+            var accuracy = plot.Add.Scatter(epochs, run.History.Select(e => e.Accuracy).ToArray());
+            accuracy.LegendText = $"accuracy, {which}";
+            accuracy.Color = Colors.C0;
+            var loss = plot.Add.Scatter(epochs, run.History.Select(e => e.Loss).ToArray());
+            loss.LegendText = $"loss, {which} (right axis)";
+            loss.Color = Colors.C1;
+            loss.Axes.YAxis = plot.Axes.Right;
+            foreach (var line in new[] { accuracy, loss })
+            {
+                line.LinePattern = pattern;
+                line.LineWidth = 2;
+                line.MarkerSize = approved ? 6 : 4;
+            }
+
+            if (run.History.All(e => e.ValidationAccuracy is not null))
+            {
+                var validation = plot.Add.Scatter(epochs, run.History.Select(e => e.ValidationAccuracy!.Value).ToArray());
+                validation.LegendText = $"validation accuracy, {which}";
+                validation.Color = Colors.C2;
+                validation.LinePattern = pattern;
+                validation.LineWidth = 2;
+                validation.MarkerSize = 4;
+            }
+        }
+
+        Series(before, "approved", LinePattern.Solid, approved: true);
+        Series(after, "received", LinePattern.Dashed, approved: false);
+        plot.Title($"{after.Experiment}: approved (solid) and received (dashed)");
+        plot.XLabel("epoch");
+        plot.YLabel("accuracy");
+        plot.Axes.Right.Label.Text = "loss";
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(Alignment.MiddleRight);
+        return plot.GetImageBytes(CurveWidth, CurveHeight, ImageFormat.Png);
+    }
+
+    /// <summary>
+    /// Received minus approved confusion counts as a heatmap, as PNG bytes: a diverging scale symmetric around zero
+    /// (more examples in a cell red, fewer blue), unchanged cells white and unlabelled, changed cells labelled +n / -n.
+    /// </summary>
+    public static byte[] ConfusionChange(ConfusionMatrix before, ConfusionMatrix after, string title)
+    {
+        int n = after.ClassNames.Count;
+        var change = new double[n, n];
+        int largest = 1;
+        for (int t = 0; t < n; t++)
+        {
+            for (int p = 0; p < n; p++)
+            {
+                change[t, p] = after[t, p] - before[t, p];
+                largest = Math.Max(largest, Math.Abs(after[t, p] - before[t, p]));
+            }
+        }
+
+        var plot = new Plot();
+        var heatmap = plot.Add.Heatmap(change);
+        heatmap.Colormap = new Diverging();
+        heatmap.ManualRange = new ScottPlot.Range(-largest, largest);
+        heatmap.Rectangle = new CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5);
+        for (int t = 0; t < n; t++)
+        {
+            for (int p = 0; p < n; p++)
+            {
+                if (change[t, p] != 0)
+                {
+                    var label = plot.Add.Text(change[t, p].ToString("+0;-0", System.Globalization.CultureInfo.InvariantCulture), p, n - 1 - t);
+                    label.LabelAlignment = Alignment.MiddleCenter;
+                    label.LabelFontSize = n > 10 ? 10 : 13;
+                    label.LabelFontColor = Math.Abs(change[t, p]) > largest * 0.6 ? Colors.White : Colors.Black;
+                }
+            }
+        }
+
+        double[] positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, after.ClassNames.ToArray());
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions.Select(p => n - 1 - p).ToArray(), after.ClassNames.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = after.ClassNames.Any(c => c.Length > 3) ? -35 : 0;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = after.ClassNames.Any(c => c.Length > 3) ? Alignment.MiddleRight : Alignment.UpperCenter;
+        if (after.ClassNames.Any(c => c.Length > 3))
+        {
+            plot.Axes.Bottom.MinimumSize = 110;
+        }
+
+        plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
+        plot.Title(title);
+        plot.XLabel("predicted class");
+        plot.YLabel("true class");
+        plot.HideGrid();
+        return plot.GetImageBytes(HeatmapSize, HeatmapSize, ImageFormat.Png);
+    }
+
+    /// <summary>Blue (fewer) through white (no change) to red (more); hand-written because it must be exactly white at zero.</summary>
+    private sealed class Diverging : IColormap
+    {
+        public string Name => "blue-white-red";
+
+        public Color GetColor(double normalizedIntensity)
+        {
+            double x = Math.Clamp(normalizedIntensity, 0, 1);
+            if (x == 0.5)
+            {
+                return Colors.White;
+            }
+
+            // 0 -> (33, 102, 172) blue, 0.5 -> white, 1 -> (178, 24, 43) red, linear in between.
+            (double r, double g, double b, double w) = x < 0.5 ? (33.0, 102.0, 172.0, x * 2) : (178.0, 24.0, 43.0, (1 - x) * 2);
+            return new Color((byte)Math.Round(r + ((255 - r) * w)), (byte)Math.Round(g + ((255 - g) * w)), (byte)Math.Round(b + ((255 - b) * w)));
+        }
+    }
+
     /// <summary>ScottPlot's Blues runs dark to light; a confusion matrix reads best with empty cells white.</summary>
     private sealed class LightToDark(IColormap inner) : IColormap
     {

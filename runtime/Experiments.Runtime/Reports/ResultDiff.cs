@@ -105,14 +105,22 @@ public static class ResultDiff
                 continue;
             }
 
-            foreach (string key in SnapshotDocument.RunKeys.Where(k => a.Run[k] != b.Run[k]))
+            string[][] fields =
+            [
+                .. SnapshotDocument.RunKeys.Where(k => a.Run[k] != b.Run[k]).Select(k => new[] { "run." + k, a.Run[k], b.Run[k] }),
+                .. SnapshotDocument.BitKeys.Where(k => a.Environment[k] != b.Environment[k]).Select(k => new[] { "environment." + k, a.Environment[k], b.Environment[k] }),
+            ];
+            if (markdown)
             {
-                text.Append(markdown ? "- " : "  ").Append(CultureInfo.InvariantCulture, $"run.{key}: {a.Run[key]} -> {b.Run[key]}\n");
+                // A table of its own between blank lines: under a list, GitHub would render it as the item's text.
+                text.Append(fields.Length == 0 ? "" : MarkdownTable.Render([["field", "A", "B"], .. fields], leftAligned: 3));
             }
-
-            foreach (string key in SnapshotDocument.BitKeys.Where(k => a.Environment[k] != b.Environment[k]))
+            else
             {
-                text.Append(markdown ? "- " : "  ").Append(CultureInfo.InvariantCulture, $"environment.{key}: {a.Environment[key]} -> {b.Environment[key]}\n");
+                foreach (string[] field in fields)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"  {field[0]}: {field[1]} -> {field[2]}\n");
+                }
             }
 
             string[][] rows =
@@ -126,12 +134,20 @@ public static class ResultDiff
                 Loss("history: largest loss change", 0, LargestChange(a, b, e => e.Loss)),
                 Accuracy("history: largest accuracy change", 0, LargestChange(a, b, e => e.Accuracy)),
             ];
-            text.Append(markdown ? MarkdownTable(rows) : TextTable.Render(rows, leftAligned: 1, indent: "  "));
+            text.Append(markdown ? MarkdownTable.Render(rows) : TextTable.Render(rows, leftAligned: 1, indent: "  "));
             AppendConfusion(text, "test", a.TestConfusion, b.TestConfusion, markdown);
             AppendConfusion(text, "train", a.TrainConfusion, b.TrainConfusion, markdown);
-            foreach (string difference in entry.Beyond)
+
+            // The run fields are in the table above; list only the metrics beyond tolerance.
+            IEnumerable<string> beyondMetrics = entry.Beyond.Where(d => !d.StartsWith("run.", StringComparison.Ordinal));
+            if (markdown && beyondMetrics.Any())
             {
-                text.Append(markdown ? "- beyond tolerance: " : "  beyond tolerance: ").Append(difference).Append('\n');
+                text.Append("Beyond tolerance:\n\n");
+            }
+
+            foreach (string difference in beyondMetrics)
+            {
+                text.Append(markdown ? "- " : "  beyond tolerance: ").Append(difference).Append('\n');
             }
 
             text.Append('\n');
@@ -173,18 +189,6 @@ public static class ResultDiff
             ? "no cell changed"
             : string.Join(", ", changes.OrderByDescending(c => Math.Abs(c.B - c.A)).ThenBy(c => c.Cell, StringComparer.Ordinal).Take(10)
                 .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Cell} {c.A} -> {c.B}"))) + (changes.Count > 10 ? $", and {changes.Count - 10} more" : "");
-        text.Append(markdown ? "\n" : "  ").Append(CultureInfo.InvariantCulture, $"confusion ({set}): {summary}\n");
-    }
-
-    private static string MarkdownTable(string[][] rows)
-    {
-        var text = new StringBuilder();
-        text.Append("| ").Append(string.Join(" | ", rows[0])).Append(" |\n|---|---:|---:|---:|\n");
-        foreach (string[] row in rows.Skip(1))
-        {
-            text.Append("| ").Append(string.Join(" | ", row)).Append(" |\n");
-        }
-
-        return text.ToString();
+        text.Append(markdown ? $"**Confusion ({set}):** {summary}\n\n" : $"  confusion ({set}): {summary}\n");
     }
 }
