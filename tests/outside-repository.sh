@@ -59,10 +59,12 @@ step "dotnet new install + dotnet new experiments -n $name"
 dotnet new install "$feed/Experiments.Templates.$version.nupkg" --debug:custom-hive "$hive" >/dev/null
 (cd "$work" && dotnet new experiments -n "$name" --debug:custom-hive "$hive")
 lab="$work/$name"
-for file in "$name.slnx" global.json README.md .gitignore "src/$name/$name.csproj" "src/$name/experiments.yaml" "tests/$name.Tests/$name.Tests.csproj"; do
+for file in "$name.slnx" global.json README.md .gitignore "src/$name/$name.csproj" "src/$name/experiments.yaml" "tests/$name.Tests/$name.Tests.csproj" .github/workflows/experiments.yml scripts/pr-review.sh; do
   [ -f "$lab/$file" ] || fail "the template did not create $file"
 done
 grep -q "\"Experiments.Sdk\": \"$version\"" "$lab/global.json" || fail "global.json does not name Experiments.Sdk $version"
+grep -q -- "--project src/$name --" "$lab/.github/workflows/experiments.yml" || fail "the workflow does not run the new solution's experiments project"
+grep -q "tests/$name.Tests/Snapshots" "$lab/.github/workflows/experiments.yml" || fail "the workflow does not review the new solution's snapshots"
 cd "$lab"
 
 step "dotnet build"

@@ -66,6 +66,9 @@ internal sealed class StopSignals : IDisposable
             }));
         }
 
+        // The handlers run on the runtime's signal thread; the thread that registered them goes on to train, and a
+        // signal interrupting it inside oneDNN could corrupt the heap (see SignalMask).
+        Native.SignalMask.BlockOnThisThread();
         return signals;
     }
 

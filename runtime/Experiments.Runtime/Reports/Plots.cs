@@ -195,13 +195,21 @@ public static class Plots
             }
         }
 
+        ClassAxes(plot, matrix.ClassNames, title);
+        plot.SavePng(path, HeatmapSize, HeatmapSize);
+    }
+
+    /// <summary>A class-by-class heatmap's axes: predicted classes along the bottom, true classes down the left (row 0 at the top).</summary>
+    private static void ClassAxes(Plot plot, IReadOnlyList<string> classNames, string title)
+    {
+        int n = classNames.Count;
         double[] positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, matrix.ClassNames.ToArray());
-        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            positions.Select(p => n - 1 - p).ToArray(), matrix.ClassNames.ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = matrix.ClassNames.Any(c => c.Length > 3) ? -35 : 0;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = matrix.ClassNames.Any(c => c.Length > 3) ? Alignment.MiddleRight : Alignment.UpperCenter;
-        if (matrix.ClassNames.Any(c => c.Length > 3))
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, classNames.ToArray());
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions.Select(p => n - 1 - p).ToArray(), classNames.ToArray());
+        bool rotate = classNames.Any(c => c.Length > 3);
+        plot.Axes.Bottom.TickLabelStyle.Rotation = rotate ? -35 : 0;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = rotate ? Alignment.MiddleRight : Alignment.UpperCenter;
+        if (rotate)
         {
             // Room for the rotated class names above the axis title.
             plot.Axes.Bottom.MinimumSize = 110;
@@ -212,7 +220,6 @@ public static class Plots
         plot.XLabel("predicted class");
         plot.YLabel("true class");
         plot.HideGrid();
-        plot.SavePng(path, HeatmapSize, HeatmapSize);
     }
 
     /// <summary>
@@ -298,21 +305,7 @@ public static class Plots
             }
         }
 
-        double[] positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, after.ClassNames.ToArray());
-        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions.Select(p => n - 1 - p).ToArray(), after.ClassNames.ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = after.ClassNames.Any(c => c.Length > 3) ? -35 : 0;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = after.ClassNames.Any(c => c.Length > 3) ? Alignment.MiddleRight : Alignment.UpperCenter;
-        if (after.ClassNames.Any(c => c.Length > 3))
-        {
-            plot.Axes.Bottom.MinimumSize = 110;
-        }
-
-        plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
-        plot.Title(title);
-        plot.XLabel("predicted class");
-        plot.YLabel("true class");
-        plot.HideGrid();
+        ClassAxes(plot, after.ClassNames, title);
         return plot.GetImageBytes(HeatmapSize, HeatmapSize, ImageFormat.Png);
     }
 

@@ -153,19 +153,7 @@ public sealed record SeedSnapshot
     /// <summary>Reads a multi-seed snapshot's text; errors name the file, line and field.</summary>
     public static SeedSnapshot Parse(string text, string path)
     {
-        YamlMappingNode root;
-        try
-        {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(text));
-            root = stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode mapping
-                ? mapping
-                : throw new SnapshotFormatException(path, 1, "expected one YAML mapping (experiment, seeds, run, environment, per_seed)");
-        }
-        catch (YamlException e)
-        {
-            throw new SnapshotFormatException(path, (int)e.Start.Line, e.Message);
-        }
+        YamlMappingNode root = SnapshotDocument.Root(text, path, "experiment, seeds, run, environment, per_seed");
 
         YamlNode Node(YamlMappingNode map, string key) => map.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? node)
             ? node

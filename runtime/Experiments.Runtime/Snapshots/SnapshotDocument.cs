@@ -168,19 +168,7 @@ public sealed record SnapshotDocument
     /// <summary>Reads a snapshot file's text; errors name the file, line and field.</summary>
     public static SnapshotDocument Parse(string text, string path)
     {
-        YamlMappingNode root;
-        try
-        {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(text));
-            root = stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode mapping
-                ? mapping
-                : throw new SnapshotFormatException(path, 1, "expected one YAML mapping (experiment, run, environment, ...)");
-        }
-        catch (YamlException e)
-        {
-            throw new SnapshotFormatException(path, (int)e.Start.Line, e.Message);
-        }
+        YamlMappingNode root = Root(text, path, "experiment, run, environment, ...");
 
         var reader = new Reader(path);
         YamlMappingNode final = reader.Map(root, "final");
@@ -207,6 +195,23 @@ public sealed record SnapshotDocument
                     reader.Text(kernels, "history"),
                     problem => new SnapshotFormatException(path, (int)kernels.Start.Line, problem)),
         };
+    }
+
+    /// <summary>A snapshot file's one YAML mapping; a YAML error or another shape is a <see cref="SnapshotFormatException"/> naming the line.</summary>
+    internal static YamlMappingNode Root(string text, string path, string fields)
+    {
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            return stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode mapping
+                ? mapping
+                : throw new SnapshotFormatException(path, 1, $"expected one YAML mapping ({fields})");
+        }
+        catch (YamlException e)
+        {
+            throw new SnapshotFormatException(path, (int)e.Start.Line, e.Message);
+        }
     }
 
     private string HistoryTable()

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Globalization;
+using Xunit;
+
+namespace Experiments.Runtime.Tests;
+
+/// <summary>Stop signals reach a training run through the runtime's signal thread, never by interrupting the training thread.</summary>
+public sealed class SignalTests
+{
+    [Fact]
+    public void The_training_thread_blocks_sigcont_sigint_and_sigterm_and_a_stop_still_saves_a_checkpoint()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "this test reads /proc");
+        string folder = TestEnvironment.TempDirectory("signals");
+        ProcessStartInfo start = TestEnvironment.ChildProcess("dotnet");
+        foreach (string argument in new[]
+        {
+            TestEnvironment.Metadata("CatalogExecutable"), "run", "mnist-lstm-50-sgd", "--profile", "smoke", "--threads", "1", "--out", folder,
+            "--set", "profiles.smoke.max_epochs=40",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            // Once an epoch has run, the main thread (the one that trains) has its mask set.
+            var clock = Stopwatch.StartNew();
+            while (!Text(output).Contains("epoch 1:", StringComparison.Ordinal))
+            {
+                Assert.False(process.HasExited, Text(output));
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "no epoch within two minutes: " + Text(output));
+                Thread.Sleep(50);
+            }
+
+            string status = File.ReadAllText($"/proc/{process.Id}/task/{process.Id}/status");
+            ulong blocked = ulong.Parse(status.Split('\n').Single(l => l.StartsWith("SigBlk:", StringComparison.Ordinal))["SigBlk:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            foreach ((string name, int number) in new[] { ("SIGINT", 2), ("SIGTERM", 15), ("SIGCONT", 18) })
+            {
+                Assert.True((blocked & (1UL << (number - 1))) != 0, $"{name} is not blocked on the training thread (SigBlk {blocked:x16})");
+            }
+
+            // What `scancel` sends: SIGCONT, then SIGTERM. The run stops at a batch boundary and saves its checkpoint.
+            Assert.Equal(0, Kill("-CONT", process.Id));
+            Assert.Equal(0, Kill("-TERM", process.Id));
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "the run did not stop within a minute");
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode}: {Text(output)}");
+            Assert.True(File.Exists(Path.Combine(folder, ".checkpoints", "mnist-lstm-50-sgd.ckpt")), Text(output));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    private static string Text(System.Text.StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    private static int Kill(string signal, int pid)
+    {
+        using Process kill = Process.Start("kill", [signal, pid.ToString(CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+        return kill.ExitCode;
+    }
+}
