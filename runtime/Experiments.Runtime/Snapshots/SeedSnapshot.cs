@@ -129,6 +129,7 @@ public sealed record SeedSnapshot
             { "environment", environment },
             { "parameters", Parameters.ToString(CultureInfo.InvariantCulture) },
             { "per_seed", Literal(SeedTable()) },
+            { "aggregate", Literal(AggregateTable()) },
         };
         if (Kernels is not null)
         {
@@ -141,6 +142,7 @@ public sealed record SeedSnapshot
         text.Append("# Compared seed by seed, exactly, when the environment matches (dotnet aside); otherwise the seeds are compared\n");
         text.Append("#   as a distribution with the approved ones (Welch's interval for the difference of means, per metric).\n");
         text.Append("# snapshot_sha256: digest of the seed's whole single-seed snapshot (history and confusion matrices included).\n");
+        text.Append("# aggregate: computed from per_seed for the reader (mean, sample SD, range, Student t 95% interval of the mean).\n");
         if (Kernels is not null)
         {
             text.Append("# kernels: the first seed repeated by approval under other CPU kernel sets; their spread widens the comparison.\n");
@@ -237,6 +239,20 @@ public sealed record SeedSnapshot
             SnapshotDocument.Number(s.TrainAccuracy), SnapshotDocument.Number(s.TrainLoss), s.Digest,
         })],
         leftAligned: 0);
+
+    private string AggregateTable() => TextTable.Render(
+        [["metric", "n", "mean", "sd", "min", "max", "t95_low", "t95_high"], .. FinalMetrics.Select(metric =>
+        {
+            Results.SeedSummary summary = Results.SeedStatistics.Summarise(Values(metric));
+            return new[]
+            {
+                SeedSnapshotComparison.Key(metric), summary.Count.ToString(CultureInfo.InvariantCulture), Round(summary.Mean), Round(summary.StandardDeviation),
+                Round(summary.Min), Round(summary.Max), Round(summary.StudentT.Low), Round(summary.StudentT.High),
+            };
+        })],
+        leftAligned: 1);
+
+    private static string Round(double value) => value.ToString("0.######", CultureInfo.InvariantCulture);
 
     private static YamlScalarNode Literal(string text) => new(text) { Style = ScalarStyle.Literal };
 }
