@@ -7,8 +7,9 @@ namespace Experiments.Runtime.Native;
 /// the kernel delivers them to one of the runtime's own threads. Measured with the catalog's LSTM on this machine: a
 /// SIGCONT arriving while the training thread was inside oneDNN's LSTM backward pass killed the process with heap
 /// corruption ("corrupted size vs. prev_size while consolidating", in avx512_common_gemm_f32's free): SIGCONT then
-/// SIGTERM (what `scancel` sends) 5 of 32 runs, SIGCONT alone 1 of 8, SIGTERM alone 0 of 16; with the three signals
-/// blocked on the training thread, SIGCONT then SIGTERM 0 of 32. Shells send SIGCONT on `fg` and Slurm on resume too.
+/// SIGTERM (what `scancel` sends) 5 of 26 runs, still 5 of 32 with only SIGINT and SIGTERM blocked, SIGCONT alone 1 of
+/// 8, SIGTERM alone 0 of 16, no signal 0 of 16; with all three blocked on the training thread, SIGCONT then SIGTERM 0
+/// of 32. Shells send SIGCONT on `fg` and Slurm on resume too.
 /// Stop requests still work: .NET's signal thread runs the handler, which only sets the flag the loop checks at the
 /// next batch boundary. .NET has no API for a thread's signal mask, hence libc.
 /// </summary>
