@@ -115,6 +115,31 @@ public sealed class ReviewTests(Xunit.Abstractions.ITestOutputHelper log)
     }
 
     [Fact]
+    public void Snapshots_hold_the_layer_summary_and_a_review_diffs_it_when_the_layers_changed()
+    {
+        (_, _, SnapshotDocument before, SnapshotDocument after) = Repository.Value;
+        Assert.NotNull(before.Summary);
+        Assert.Contains("Total params: 39,760", before.Summary, StringComparison.Ordinal);
+        Assert.Equal(before.Render(), SnapshotDocument.Parse(before.Render(), "x").Render());
+
+        // A wider hidden layer, as a declaration change would show it.
+        string wider = before.Summary!.Replace("39,760", "79,510", StringComparison.Ordinal);
+        var set = new ReviewSet([new ReviewItem("Snapshots/mnist-mlp-50-sgd.verified.txt", before.Render(), (after with { Summary = wider }).Render())], 0, "received snapshots");
+        string markdown = Review.Markdown(set, _ => Tolerances.Default, _ => SeedCheck.Default, _ => null, null, ".");
+        Assert.Contains("<details><summary>Layer summary: approved → received</summary>", markdown, StringComparison.Ordinal);
+        Assert.Contains("```diff\n", markdown, StringComparison.Ordinal);
+        Assert.Contains(markdown.Split('\n'), l => l.StartsWith('-') && l.Contains("39,760", StringComparison.Ordinal));
+        Assert.Contains(markdown.Split('\n'), l => l.StartsWith('+') && l.Contains("79,510", StringComparison.Ordinal));
+
+        // The same layers: the summary once, not a diff.
+        string same = Review.Markdown(
+            new ReviewSet([new ReviewItem("Snapshots/mnist-mlp-50-sgd.verified.txt", before.Render(), after.Render())], 0, "received snapshots"),
+            _ => Tolerances.Default, _ => SeedCheck.Default, _ => null, null, ".");
+        Assert.Contains("<details><summary>Layer summary</summary>", same, StringComparison.Ordinal);
+        Assert.DoesNotContain("```diff", same, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_pictures_differ_exactly_when_the_runs_differ()
     {
         (_, _, SnapshotDocument before, SnapshotDocument after) = Repository.Value;

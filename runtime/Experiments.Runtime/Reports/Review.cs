@@ -115,7 +115,7 @@ public static class Review
             body.Append(MarkdownTable.Render(
                 [["metric", before is null ? "received" : "approved"], ["test accuracy", ExperimentReport.Percent(only.TestAccuracy)], ["test loss", Loss(only.TestLoss)],
                     ["train accuracy", ExperimentReport.Percent(only.TrainAccuracy)], ["train loss", Loss(only.TrainLoss)]]));
-            AppendSummary(body, summary(only.Experiment));
+            AppendSummary(body, only.Summary ?? summary(only.Experiment));
             return (only.Experiment, only.Profile, before is null ? "new" : "removed", ExperimentReport.Percent(only.TestAccuracy), body.ToString());
         }
 
@@ -224,7 +224,17 @@ public static class Review
                 MarkdownTable.Render([["true", "predicted", "approved", "received", "change"], .. rows], leftAligned: 2)));
         }
 
-        AppendSummary(body, summary(after.Experiment));
+        if (before.Summary is { } layersBefore && after.Summary is { } layersAfter && layersBefore != layersAfter)
+        {
+            body.Append(MarkdownTable.Details(
+                "Layer summary: approved → received",
+                "```diff\n" + SnapshotVerifier.UnifiedDiff(layersBefore, layersAfter, "approved", "received") + "```"));
+        }
+        else
+        {
+            AppendSummary(body, after.Summary ?? summary(after.Experiment));
+        }
+
         string headline = $"{ExperimentReport.Percent(before.TestAccuracy)} → {ExperimentReport.Percent(after.TestAccuracy)} {Arrow(after.TestAccuracy - before.TestAccuracy)}";
         return (any.Experiment, any.Profile, verdict, headline, body.ToString());
     }
@@ -278,7 +288,7 @@ public static class Review
     {
         if (summary is not null)
         {
-            body.Append(MarkdownTable.Details("Layer summary (this declaration)", "```\n" + summary.TrimEnd('\n') + "\n```"));
+            body.Append(MarkdownTable.Details("Layer summary", "```\n" + summary.TrimEnd('\n') + "\n```"));
         }
     }
 

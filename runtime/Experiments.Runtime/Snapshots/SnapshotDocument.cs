@@ -63,6 +63,12 @@ public sealed record SnapshotDocument
 
     public required ConfusionMatrix TestConfusion { get; init; }
 
+    /// <summary>
+    /// The declaration's layer summary, for the reader and for `review`'s before/after diff; not compared (the
+    /// fingerprint in <see cref="Run"/> stands for the declaration). Null in snapshots approved before it was written.
+    /// </summary>
+    public string? Summary { get; init; }
+
     /// <summary>The spread approval measured under other CPU kernel sets; null when it measured none (then not written).</summary>
     public KernelEnvelope? Kernels { get; init; }
 
@@ -109,6 +115,7 @@ public sealed record SnapshotDocument
             History = result.History.Select(e => new SnapshotEpoch(e.Epoch, e.Loss, e.Accuracy, e.ValidationLoss, e.ValidationAccuracy)).ToList(),
             TrainConfusion = result.TrainConfusion,
             TestConfusion = result.TestConfusion,
+            Summary = id.Summary is { } summary ? summary.TrimEnd('\n') + "\n" : null,
         };
     }
 
@@ -140,7 +147,7 @@ public sealed record SnapshotDocument
             ("history", Literal(HistoryTable())),
             ("confusion_test", Literal(ConfusionTable(TestConfusion))),
             ("confusion_train", Literal(ConfusionTable(TrainConfusion))),
-        }.Concat(Kernels is null ? [] : [("kernels", new YamlMappingNode
+        }.Concat(Summary is null ? [] : [("summary", (YamlNode)Literal(Summary))]).Concat(Kernels is null ? [] : [("kernels", new YamlMappingNode
         {
             { "final", Literal(Kernels.FinalTable()) },
             { "history", Literal(Kernels.HistoryTable()) },
@@ -188,6 +195,7 @@ public sealed record SnapshotDocument
             History = reader.History(root),
             TestConfusion = reader.Confusion(root, "confusion_test"),
             TrainConfusion = reader.Confusion(root, "confusion_train"),
+            Summary = root.Children.ContainsKey(new YamlScalarNode("summary")) ? reader.Text(root, "summary") : null,
             Kernels = kernels is null
                 ? null
                 : KernelEnvelope.Parse(

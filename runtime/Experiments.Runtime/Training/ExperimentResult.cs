@@ -60,6 +60,9 @@ public sealed record RunIdentity
 
     /// <summary>How BatchNormalization statistics were obtained for evaluation when not Keras' running averages; null otherwise.</summary>
     public string? BatchNorm { get; init; }
+
+    /// <summary>The declaration's Keras-style layer summary (for the reader and for reviews; the fingerprint stands for it in comparisons).</summary>
+    public string? Summary { get; init; }
 }
 
 /// <summary>The outcome of training and evaluating one experiment.</summary>

@@ -156,6 +156,7 @@ public static class ExperimentRunner
             Tf32 = settings.Tf32,
             Initialisers = KerasInit.Scheme,
             BatchNorm = settle ? BatchNormStatistics.Description : null,
+            Summary = string.IsNullOrWhiteSpace(experiment.Info.Summary) ? null : experiment.Info.Summary,
         };
 
         long parameters = model.parameters().Sum(p => p.numel());
