@@ -286,16 +286,7 @@ public sealed class ReviewTests(Xunit.Abstractions.ITestOutputHelper log)
 
     private static void Git(string folder, params string[] arguments)
     {
-        ProcessStartInfo start = TestEnvironment.ChildProcess("git");
-        start.WorkingDirectory = folder;
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"git {string.Join(' ', arguments)}: {output}");
+        (int exitCode, string stdout, string stderr) = IO.ChildProcess.Capture(["git", .. arguments], folder);
+        Assert.True(exitCode == 0, $"git {string.Join(' ', arguments)}: {stdout}{stderr}");
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -148,7 +147,7 @@ public static partial class ExperimentsCli
             (ClusterJob job, string folder, IReadOnlyList<WorkUnit> units) = PrepareJob(registry, parse, o, "slurm", sbatch, parse.GetValue(cpus));
             string script = Path.Combine(folder, "job.sbatch");
             AtomicFile.WriteAllText(script, SlurmScript(job, folder, units.Count));
-            IReadOnlyList<int> pending = job.IncompleteTasks(units);
+            IReadOnlyList<int> pending = job.IncompleteTasks(units, u => !u.IsComplete(job.Output));
             int tasks = ClusterJob.Tasks(units.Count, job.UnitsPerTask);
             Console.WriteLine($"{units.Count} units in {tasks} array tasks ({job.Profile}, {job.Device}, {job.Threads} threads) -> {job.Output}");
             Console.WriteLine($"   job folder {folder}: {ClusterJob.FileName}, {ClusterJob.UnitsFile}, job.sbatch, logs/");
@@ -166,7 +165,7 @@ public static partial class ExperimentsCli
                 return Success;
             }
 
-            (int exitCode, string stdout, string stderr) = Capture(submitCommand);
+            (int exitCode, string stdout, string stderr) = ChildProcess.Capture(submitCommand);
             if (exitCode != 0)
             {
                 throw new RunFailedException($"sbatch exited with code {exitCode}: {stderr.Trim()}{stdout.Trim()}");
@@ -352,12 +351,12 @@ public static partial class ExperimentsCli
             }
 
             IReadOnlyList<WorkUnit> units = UnitList.Read(Path.Combine(jobFolder, ClusterJob.UnitsFile));
-            IReadOnlyList<int> incomplete = job.IncompleteTasks(units);
-            List<WorkUnit> missing = units.Where(u => !u.IsComplete(job.Output)).ToList();
+            var missing = units.Where(u => !u.IsComplete(job.Output)).ToHashSet();
+            IReadOnlyList<int> incomplete = job.IncompleteTasks(units, missing.Contains);
             Console.WriteLine($"{units.Count - missing.Count} of {units.Count} units complete in {job.Output}");
             foreach (int task in incomplete)
             {
-                IEnumerable<WorkUnit> taskUnits = units.Skip(task * job.UnitsPerTask).Take(job.UnitsPerTask).Where(u => !u.IsComplete(job.Output));
+                IEnumerable<WorkUnit> taskUnits = units.Skip(task * job.UnitsPerTask).Take(job.UnitsPerTask).Where(missing.Contains);
                 Console.WriteLine($"missing: task {task}: {string.Join(", ", taskUnits)}");
                 FileInfo? log = new DirectoryInfo(Path.Combine(jobFolder, "logs")).Exists
                     ? new DirectoryInfo(Path.Combine(jobFolder, "logs")).EnumerateFiles($"{task}-*.out").OrderByDescending(f => f.LastWriteTimeUtc).FirstOrDefault()
@@ -388,7 +387,7 @@ public static partial class ExperimentsCli
             // Multi-seed experiments whose seeds are all here get their aggregate, as a local `run --seeds` writes it.
             foreach (IGrouping<string, WorkUnit> experiment in units.Where(u => u.Seed is not null).GroupBy(u => u.Experiment))
             {
-                if (experiment.All(u => u.IsComplete(job.Output)))
+                if (!experiment.Any(missing.Contains))
                 {
                     SeedRunner.WriteAggregate(ExperimentSelector.Select(registry, [experiment.Key]).Single(), Path.Combine(job.Output, experiment.Key));
                 }
@@ -425,7 +424,7 @@ public static partial class ExperimentsCli
 
             string[] publish = ["dotnet", "publish", project, "-c", "Release", "-r", parse.GetValue(runtime) ?? "linux-x64", "--self-contained", $"-p:TorchBackend={chosenBackend}", "-o", folder, "-nologo"];
             Console.WriteLine(ClusterJob.Shell(publish));
-            (int exitCode, string stdout, string stderr) = Capture(publish);
+            (int exitCode, string stdout, string stderr) = ChildProcess.Capture(publish);
             if (exitCode != 0)
             {
                 throw new RunFailedException($"dotnet publish exited with code {exitCode}:\n{stdout}{stderr}");
@@ -438,32 +437,5 @@ public static partial class ExperimentsCli
             return Success;
         }));
         return command;
-    }
-
-    private static (int ExitCode, string Stdout, string Stderr) Capture(IReadOnlyList<string> command)
-    {
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in command.Skip(1))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new UsageException($"Cannot start {command[0]}: {e.Message}. Is it installed and on PATH?");
-        }
-
-        using (process)
-        {
-            Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-            string stderr = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, stdout.Result, stderr);
-        }
     }
 }

@@ -56,9 +56,9 @@ public sealed record ClusterJob
 
     public static int Tasks(int units, int perTask) => (units + perTask - 1) / perTask;
 
-    /// <summary>The 0-based tasks with at least one unit that has no complete result.</summary>
-    public IReadOnlyList<int> IncompleteTasks(IReadOnlyList<WorkUnit> units) => Enumerable.Range(0, Tasks(units.Count, UnitsPerTask))
-        .Where(t => units.Skip(t * UnitsPerTask).Take(UnitsPerTask).Any(u => !u.IsComplete(Output)))
+    /// <summary>The 0-based tasks with at least one unit that <paramref name="isMissing"/> says has no complete result.</summary>
+    public IReadOnlyList<int> IncompleteTasks(IReadOnlyList<WorkUnit> units, Func<WorkUnit, bool> isMissing) => Enumerable.Range(0, Tasks(units.Count, UnitsPerTask))
+        .Where(t => units.Skip(t * UnitsPerTask).Take(UnitsPerTask).Any(isMissing))
         .ToList();
 
     public string Render()

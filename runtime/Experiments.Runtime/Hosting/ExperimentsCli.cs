@@ -286,9 +286,7 @@ public static partial class ExperimentsCli
                     (ExperimentResult result, string folder) = unit.Seed is { } unitSeed
                         ? RunOne(experiment, unitSeed, Path.Combine(outputRoot, unit.Experiment), SeedRunner.FolderName(unitSeed))
                         : RunOne(experiment, seedOverride, outputRoot, null);
-                    Console.WriteLine(string.Create(
-                        CultureInfo.InvariantCulture,
-                        $"   test accuracy {result.Test.Accuracy:P2}, loss {result.Test.Loss:F4}; train accuracy {result.Train.Accuracy:P2} -> {folder}"));
+                    Console.WriteLine("   " + Headline(result, folder));
                 }
 
                 return Success;
@@ -342,9 +340,7 @@ public static partial class ExperimentsCli
                     AtomicFile.WriteAllText(file, SnapshotDocument.From(result).Render());
                 }
 
-                Console.WriteLine(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"   test accuracy {result.Test.Accuracy:P2}, loss {result.Test.Loss:F4}; train accuracy {result.Train.Accuracy:P2} -> {folder}"));
+                Console.WriteLine("   " + Headline(result, folder));
                 if (spreadSets.Count > 0)
                 {
                     // The children replay this result's config.yaml, so they run exactly what this process ran.
@@ -471,13 +467,22 @@ public static partial class ExperimentsCli
             IReadOnlyList<DiffEntry> entries = ResultDiff.Compare(
                 ResultDiff.Load(left),
                 ResultDiff.Load(right),
-                name => (registry.FirstOrDefault(e => e.Info.Name == name) is { } known ? Tolerances.For(known) : Tolerances.Default)
-                    .With(configuration.For(name)?.Tolerances ?? new Dictionary<Metric, double>()));
+                DeclaredTolerances(registry, configuration));
             Console.Write(ResultDiff.Render(entries, left, right, parse.GetValue(markdown)));
             return entries.Any(e => e.Beyond.Count > 0) ? RunFailed : Success;
         }));
         return command;
     }
+
+    /// <summary>One run's result in a line: test accuracy and loss, train accuracy, and where it was written.</summary>
+    internal static string Headline(ExperimentResult result, string folder) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"test accuracy {result.Test.Accuracy:P2}, loss {result.Test.Loss:F4}; train accuracy {result.Train.Accuracy:P2} -> {folder}");
+
+    /// <summary>An experiment's tolerances by name: its declaration's (the defaults for an unknown name) with experiments.yaml's on top.</summary>
+    private static Func<string, Tolerances> DeclaredTolerances(IReadOnlyList<IExperiment> registry, Configuration.ExperimentsConfig configuration) =>
+        name => (registry.FirstOrDefault(e => e.Info.Name == name) is { } known ? Tolerances.For(known) : Tolerances.Default)
+            .With(configuration.For(name)?.Tolerances ?? new Dictionary<Metric, double>());
 
     private static Command AcceptCommand(IReadOnlyList<IExperiment> registry)
     {

@@ -38,7 +38,7 @@ public static partial class ExperimentsCli
             IExperiment? Known(string name) => registry.FirstOrDefault(e => e.Info.Name == name);
             string text = Review.Markdown(
                 set,
-                name => (Known(name) is { } known ? Tolerances.For(known) : Tolerances.Default).With(configuration.For(name)?.Tolerances ?? new Dictionary<Metric, double>()),
+                DeclaredTolerances(registry, configuration),
                 name => Known(name) is { } known ? SeedCheck.For(known) : SeedCheck.Default,
                 name => Known(name)?.Info.Summary,
                 pictures,

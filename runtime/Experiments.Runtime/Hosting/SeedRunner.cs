@@ -52,9 +52,7 @@ internal sealed class SeedRunner(IExperiment experiment, IReadOnlyList<long> see
         foreach (long seed in Pending())
         {
             (ExperimentResult result, string folder) = run(seed);
-            Console.WriteLine(string.Create(
-                CultureInfo.InvariantCulture,
-                $"   seed {seed}: test accuracy {result.Test.Accuracy:P2}, loss {result.Test.Loss:F4}; train accuracy {result.Train.Accuracy:P2} -> {folder}"));
+            Console.WriteLine($"   seed {seed.ToString(CultureInfo.InvariantCulture)}: {ExperimentsCli.Headline(result, folder)}");
         }
     }
 

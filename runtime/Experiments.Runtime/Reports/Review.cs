@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Experiments.Runtime.IO;
@@ -57,7 +56,7 @@ public static class Review
         foreach (string path in changed)
         {
             string file = System.IO.Path.Combine(top, path);
-            (int exitCode, string before, _) = Run(top, ["git", "show", $"{baseRef}:{path}"]);
+            (int exitCode, string before, _) = ChildProcess.Capture(["git", "show", $"{baseRef}:{path}"], top);
             items.Add(new ReviewItem(file, exitCode == 0 ? before : null, File.Exists(file) ? File.ReadAllText(file) : null));
         }
 
@@ -321,24 +320,9 @@ public static class Review
 
     private static string Git(string folder, params string[] arguments)
     {
-        (int exitCode, string stdout, string stderr) = Run(folder, ["git", .. arguments]);
+        (int exitCode, string stdout, string stderr) = ChildProcess.Capture(["git", .. arguments], folder);
         return exitCode == 0
             ? stdout
             : throw new ArgumentException($"git {string.Join(' ', arguments)} failed in {folder}: {stderr.Trim()} (review --base needs a git repository and a known ref, e.g. origin/main).");
-    }
-
-    private static (int ExitCode, string Stdout, string Stderr) Run(string folder, IReadOnlyList<string> command)
-    {
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = folder };
-        foreach (string argument in command.Skip(1))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {command[0]}.");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr);
     }
 }

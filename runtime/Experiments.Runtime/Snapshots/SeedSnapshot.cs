@@ -157,14 +157,10 @@ public sealed record SeedSnapshot
     {
         YamlMappingNode root = SnapshotDocument.Root(text, path, "experiment, seeds, run, environment, per_seed");
 
-        YamlNode Node(YamlMappingNode map, string key) => map.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? node)
-            ? node
-            : throw new SnapshotFormatException(path, (int)map.Start.Line + 1, $"missing field '{key}'");
-        YamlMappingNode Map(string key) => Node(root, key) as YamlMappingNode
-            ?? throw new SnapshotFormatException(path, (int)Node(root, key).Start.Line, $"'{key}' must be a mapping");
-        string Text(YamlMappingNode map, string key) => Node(map, key) is YamlScalarNode { Value: { } value }
-            ? value
-            : throw new SnapshotFormatException(path, (int)Node(map, key).Start.Line, $"'{key}' must be a single value");
+        var reader = new SnapshotDocument.Reader(path);
+        YamlNode Node(YamlMappingNode map, string key) => reader.Node(map, key);
+        YamlMappingNode Map(string key) => reader.Map(root, key);
+        string Text(YamlMappingNode map, string key) => reader.Text(map, key);
 
         YamlMappingNode runNode = Map("run");
         YamlMappingNode environmentNode = Map("environment");
@@ -212,7 +208,7 @@ public sealed record SeedSnapshot
         {
             Experiment = Text(root, "experiment"),
             Run = run,
-            Environment = SnapshotDocument.BitKeys.Concat(SnapshotDocument.InformationKeys).ToDictionary(k => k, k => Text(environmentNode, k)),
+            Environment = reader.Strings(environmentNode, [.. SnapshotDocument.BitKeys, .. SnapshotDocument.InformationKeys]),
             Parameters = long.TryParse(Text(root, "parameters"), NumberStyles.Integer, CultureInfo.InvariantCulture, out long parameters)
                 ? parameters
                 : throw new SnapshotFormatException(path, (int)Node(root, "parameters").Start.Line, "'parameters' must be a whole number"),

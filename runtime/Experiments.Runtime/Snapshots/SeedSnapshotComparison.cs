@@ -12,8 +12,7 @@ public sealed record SeedCheck(Metric Metric, double Level, bool HigherIsBetter,
     public static IReadOnlyList<SeedCheck> Default { get; } = SeedSnapshot.FinalMetrics.Select(m => new SeedCheck(m, 0.99, Natural(m), false)).ToList();
 
     /// <summary>The [SeedTolerance] declarations of the experiment's class (a sweep point takes its declaration's), else <see cref="Default"/>.</summary>
-    public static IReadOnlyList<SeedCheck> For(IExperiment experiment) =>
-        For(experiment.Info.Sweep.Length > 0 && experiment.GetType().DeclaringType is { } declaration ? declaration : experiment.GetType());
+    public static IReadOnlyList<SeedCheck> For(IExperiment experiment) => For(Tolerances.DeclaringClass(experiment));
 
     public static IReadOnlyList<SeedCheck> For(Type experimentType)
     {

@@ -260,7 +260,7 @@ public sealed record SnapshotDocument
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Reads fields with errors that say which file, line and field is wrong.</summary>
-    private sealed class Reader(string path)
+    internal sealed class Reader(string path)
     {
         public YamlNode Node(YamlMappingNode map, string key) =>
             map.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? node)

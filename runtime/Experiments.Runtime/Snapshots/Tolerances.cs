@@ -35,8 +35,11 @@ public sealed class Tolerances
     /// The defaults overridden by the [Tolerance] attributes on the experiment's class; a sweep point (a generated
     /// class nested in the sweep's declaration) takes those of its declaration.
     /// </summary>
-    public static Tolerances For(IExperiment experiment) =>
-        For(experiment.Info.Sweep.Length > 0 && experiment.GetType().DeclaringType is { } declaration ? declaration : experiment.GetType());
+    public static Tolerances For(IExperiment experiment) => For(DeclaringClass(experiment));
+
+    /// <summary>The class whose attributes declare an experiment's checks: a sweep point's (generated, nested) class defers to its sweep's.</summary>
+    internal static Type DeclaringClass(IExperiment experiment) =>
+        experiment.Info.Sweep.Length > 0 && experiment.GetType().DeclaringType is { } declaration ? declaration : experiment.GetType();
 
     public static Tolerances For(Type experimentType)
     {
