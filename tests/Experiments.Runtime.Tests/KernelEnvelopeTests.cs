@@ -16,7 +16,7 @@ public sealed class KernelEnvelopeTests
             {
                 Experiment = "tiny", Fingerprint = "0123456789abcdef", Dataset = "mnist", Seed = 1, Profile = "smoke", Settings = "s", Epochs = 2,
                 TrainExamples = 10, ValidationExamples = 0, TestExamples = 10, Device = "cpu", DeviceName = cpu, Threads = 2, Backend = "cpu",
-                TorchSharp = "0.107.0", LibTorch = "libtorch-cpu-linux-x64 2.10.0", DotNet = ".NET 10", Os = "linux-x64", Deterministic = true, Tf32 = false,
+                TorchSharp = "0.107.0", LibTorch = "libtorch-cpu-linux-x64 2.10.0", DotNet = ".NET 10", Os = "linux-x64", Deterministic = true, Tf32 = false, Allocator = "zero",
                 Initialisers = "keras",
             },
             100,

@@ -39,6 +39,7 @@ public sealed class SnapshotTests
                 Os = "linux-x64",
                 Deterministic = true,
                 Tf32 = false,
+                Allocator = "zero",
                 Initialisers = "keras",
             },
             1234,

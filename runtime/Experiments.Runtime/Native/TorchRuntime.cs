@@ -63,6 +63,8 @@ public static partial class TorchRuntime
                 : "Check that the libtorch package for this platform is referenced (TorchBackend=cpu) or LibTorch is on the library path.";
             throw new NativeLoadException($"TorchSharp could not load LibTorch. {explanation}", e);
         }
+
+        AllocatorFill.Apply();
     }
 
     /// <summary>Resolves cpu, cuda, cuda:N or auto to a device of this process (see <see cref="DeviceRequest"/>).</summary>

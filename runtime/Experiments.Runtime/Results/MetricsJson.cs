@@ -120,6 +120,7 @@ public static class MetricsJson
         writer.WriteString("os", identity.Os);
         writer.WriteBoolean("deterministic", identity.Deterministic);
         writer.WriteBoolean("tf32", identity.Tf32);
+        writer.WriteString("allocator", identity.Allocator);
         writer.WriteString("initialisers", identity.Initialisers);
         if (identity.BatchNorm is { } batchNorm)
         {

@@ -116,7 +116,7 @@ public sealed record SeedSnapshot
         }
 
         var environment = new YamlMappingNode();
-        foreach (string key in SnapshotDocument.BitKeys.Concat(SnapshotDocument.InformationKeys))
+        foreach (string key in SnapshotDocument.EnvironmentKeys(Environment.ContainsKey))
         {
             environment.Add(key, Environment[key]);
         }
@@ -208,7 +208,7 @@ public sealed record SeedSnapshot
         {
             Experiment = Text(root, "experiment"),
             Run = run,
-            Environment = reader.Strings(environmentNode, [.. SnapshotDocument.BitKeys, .. SnapshotDocument.InformationKeys]),
+            Environment = reader.Strings(environmentNode, SnapshotDocument.EnvironmentKeys(k => environmentNode.Children.ContainsKey(new YamlScalarNode(k)))),
             Parameters = long.TryParse(Text(root, "parameters"), NumberStyles.Integer, CultureInfo.InvariantCulture, out long parameters)
                 ? parameters
                 : throw new SnapshotFormatException(path, (int)Node(root, "parameters").Start.Line, "'parameters' must be a whole number"),

@@ -38,6 +38,18 @@ public sealed record SnapshotDocument
     /// <summary>Recorded for the reader; does not change any result (managed code does no floating-point training work).</summary>
     public static readonly IReadOnlyList<string> InformationKeys = ["dotnet"];
 
+    /// <summary>
+    /// Recorded for the reader when known, not compared: allocator, what LibTorch's CPU allocator fills new blocks with.
+    /// A sound run never reads memory it did not write, so the fill cannot change its bits; a kernel that does read
+    /// such memory gives the zero-filled run's bits with any finite garbage and NaN otherwise, and a NaN run fails
+    /// every comparison anyway. Snapshots approved before it was recorded lack it.
+    /// </summary>
+    public static readonly IReadOnlyList<string> OptionalInformationKeys = ["allocator"];
+
+    /// <summary>The environment keys a snapshot writes and reads, in order: those that decide the bits, then the rest.</summary>
+    public static IReadOnlyList<string> EnvironmentKeys(Func<string, bool> present) =>
+        [.. BitKeys, .. InformationKeys, .. OptionalInformationKeys.Where(present)];
+
     public required string Experiment { get; init; }
 
     public required IReadOnlyDictionary<string, string> Run { get; init; }
@@ -105,6 +117,7 @@ public sealed record SnapshotDocument
                 ["deterministic"] = id.Deterministic ? "true" : "false",
                 ["tf32"] = id.Tf32 ? "true" : "false",
                 ["dotnet"] = id.DotNet,
+                ["allocator"] = id.Allocator,
             },
             Parameters = result.Parameters,
             Diverged = result.Diverged is { } d ? $"epoch {d.Epoch}, batch {d.Batch}" : null,
@@ -126,7 +139,7 @@ public sealed record SnapshotDocument
         {
             { "experiment", Experiment },
             { "run", Mapping(Run, [.. RunKeys, .. OptionalRunKeys.Where(Run.ContainsKey)]) },
-            { "environment", Mapping(Environment, [.. BitKeys, .. InformationKeys]) },
+            { "environment", Mapping(Environment, EnvironmentKeys(Environment.ContainsKey)) },
             { "parameters", Invariant(Parameters) },
         };
         if (Diverged is not null)
@@ -180,12 +193,13 @@ public sealed record SnapshotDocument
         var reader = new Reader(path);
         YamlMappingNode final = reader.Map(root, "final");
         YamlMappingNode run = reader.Map(root, "run");
+        YamlMappingNode environment = reader.Map(root, "environment");
         YamlMappingNode? kernels = root.Children.ContainsKey(new YamlScalarNode("kernels")) ? reader.Map(root, "kernels") : null;
         return new SnapshotDocument
         {
             Experiment = reader.Text(root, "experiment"),
             Run = reader.Strings(run, [.. RunKeys, .. OptionalRunKeys.Where(k => run.Children.ContainsKey(new YamlScalarNode(k)))]),
-            Environment = reader.Strings(reader.Map(root, "environment"), [.. BitKeys, .. InformationKeys]),
+            Environment = reader.Strings(environment, EnvironmentKeys(k => environment.Children.ContainsKey(new YamlScalarNode(k)))),
             Parameters = long.Parse(reader.Text(root, "parameters"), CultureInfo.InvariantCulture),
             Diverged = root.Children.ContainsKey(new YamlScalarNode("diverged")) ? reader.Text(root, "diverged") : null,
             TestAccuracy = reader.Double(final, "test_accuracy"),

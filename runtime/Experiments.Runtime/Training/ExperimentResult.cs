@@ -56,6 +56,9 @@ public sealed record RunIdentity
 
     public required bool Tf32 { get; init; }
 
+    /// <summary>What LibTorch's CPU allocator fills new blocks with (zero, junk or none; see AllocatorFill).</summary>
+    public required string Allocator { get; init; }
+
     public required string Initialisers { get; init; }
 
     /// <summary>How BatchNormalization statistics were obtained for evaluation when not Keras' running averages; null otherwise.</summary>

@@ -154,6 +154,7 @@ public static class ExperimentRunner
             Os = RuntimeInformation.RuntimeIdentifier,
             Deterministic = DeterministicAlgorithms.IsEnabled,
             Tf32 = settings.Tf32,
+            Allocator = AllocatorFill.Mode ?? "none",
             Initialisers = KerasInit.Scheme,
             BatchNorm = settle ? BatchNormStatistics.Description : null,
             Summary = string.IsNullOrWhiteSpace(experiment.Info.Summary) ? null : experiment.Info.Summary,
