@@ -66,8 +66,8 @@ internal static class Speed
         string? planFolder = Value(args, "--plan-out");
         if (args.Contains("--no-onednn"))
         {
+            Environment.SetEnvironmentVariable(Experiments.Runtime.Native.KernelSet.OneDnnVariable, "off");
             Experiments.Runtime.Native.TorchRuntime.Initialize(threads);
-            OneDnn.Disable();
             Console.WriteLine("oneDNN convolutions off (diagnostic: other kernels, other bits)");
         }
 
@@ -256,25 +256,5 @@ internal static class Matmul
         }
 
         return 0;
-    }
-}
-
-/// <summary>
-/// Diagnostic for the speed benchmark only: turns LibTorch's oneDNN (mkldnn) convolutions off, so that the native
-/// im2col + BLAS path can be timed against it. Never used by a run: it changes which kernels, and so which bits.
-/// </summary>
-internal static unsafe class OneDnn
-{
-    public static void Disable()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            throw new PlatformNotSupportedException("--no-onednn binds an Itanium-mangled name: Linux only.");
-        }
-
-        nint library = System.Runtime.InteropServices.NativeLibrary.Load("libtorch_cpu.so");
-        var context = ((delegate* unmanaged<nint>)System.Runtime.InteropServices.NativeLibrary.GetExport(library, "_ZN2at13globalContextEv"))();
-        var set = (delegate* unmanaged<nint, byte, void>)System.Runtime.InteropServices.NativeLibrary.GetExport(library, "_ZN2at7Context20setUserEnabledMkldnnEb");
-        set(context, 0);
     }
 }

@@ -11,7 +11,8 @@ namespace Experiments.Runtime.Hosting;
 /// What `dotnet test` reproduces, from environment variables (all optional): EXPERIMENTS_PROFILE smoke (default) or
 /// any profile of experiments.yaml; EXPERIMENTS_DEVICE cpu (default), cuda, cuda:N or auto; EXPERIMENTS_THREADS
 /// (default 2: thread count is part of a result's identity); EXPERIMENTS_ONLY comma-separated names or globs;
-/// EXPERIMENTS_KERNELS a CPU kernel set to pin (see `run --pin-kernels`); EXPERIMENTS_SEEDS N runs seeds 1..N of every
+/// EXPERIMENTS_KERNELS a CPU kernel set to pin (see `run --pin-kernels`; default portable for the smoke profile on the
+/// CPU, native otherwise); EXPERIMENTS_SEEDS N runs seeds 1..N of every
 /// experiment and verifies NAME.seeds.verified.txt (default: the profile's seeds:, else the declaration's Seeds; 1 runs
 /// the declared seed and verifies NAME.verified.txt).
 /// Profiles and per-experiment overrides resolve through the experiments project's experiments.yaml exactly as
@@ -25,14 +26,20 @@ public sealed record ReproductionSettings(ProfileConfig Profile, string Device, 
     /// <summary>Settings for the experiments of <paramref name="experimentsAssembly"/> (its build records its project folder).</summary>
     public static ReproductionSettings FromEnvironment(Assembly experimentsAssembly)
     {
-        // EXPERIMENTS_KERNELS=avx2 (or another set) pins the CPU kernels for the whole test process, before LibTorch loads.
-        if (Environment.GetEnvironmentVariable("EXPERIMENTS_KERNELS") is { Length: > 0 } kernels)
+        string profile = Environment.GetEnvironmentVariable("EXPERIMENTS_PROFILE") is { Length: > 0 } p ? p : global::Experiments.Runtime.Configuration.Profile.Smoke.Name;
+        string deviceName = Environment.GetEnvironmentVariable("EXPERIMENTS_DEVICE") is { Length: > 0 } d ? d : "cpu";
+
+        // The CPU kernels for the whole test process, pinned before LibTorch loads: EXPERIMENTS_KERNELS names a set
+        // (native: what this CPU picks); by default the smoke profile on the CPU runs the portable set, whose bits
+        // travel between CPU models, so a snapshot approved on one machine is reproduced on another.
+        string? kernels = Environment.GetEnvironmentVariable("EXPERIMENTS_KERNELS") is { Length: > 0 } k ? k
+            : DefaultKernels(profile, deviceName);
+        if (kernels is not null)
         {
             Native.KernelSet.Find(kernels).Pin();
         }
 
-        string profile = Environment.GetEnvironmentVariable("EXPERIMENTS_PROFILE") is { Length: > 0 } p ? p : global::Experiments.Runtime.Configuration.Profile.Smoke.Name;
-        string device = Native.TorchRuntime.Resolve(Environment.GetEnvironmentVariable("EXPERIMENTS_DEVICE") is { Length: > 0 } d ? d : "cpu").ToString();
+        string device = Native.TorchRuntime.Resolve(deviceName).ToString();
         string threadsText = Environment.GetEnvironmentVariable("EXPERIMENTS_THREADS") is { Length: > 0 } t ? t : "2";
         if (!int.TryParse(threadsText, NumberStyles.None, CultureInfo.InvariantCulture, out int threads) || threads < 1)
         {
@@ -54,6 +61,12 @@ public sealed record ReproductionSettings(ProfileConfig Profile, string Device, 
         ExperimentsConfig configuration = ExperimentsConfig.Load(ExperimentsConfig.Discover(project), []);
         return new ReproductionSettings(configuration.Profile(profile), device, threads, only, configuration, project) { Seeds = seeds };
     }
+
+    /// <summary>The kernel set `dotnet test` pins when EXPERIMENTS_KERNELS is not set: portable for the smoke profile on the CPU.</summary>
+    public static string? DefaultKernels(string profile, string device) =>
+        profile == global::Experiments.Runtime.Configuration.Profile.Smoke.Name && Native.DeviceRequest.Parse(device).Kind == Native.DeviceKind.Cpu
+            ? Native.KernelSet.PortableName
+            : null;
 
     /// <summary>The experiments <c>dotnet test</c> runs: all of them, or those EXPERIMENTS_ONLY names.</summary>
     public IEnumerable<IExperiment> Select(IReadOnlyList<IExperiment> registry) => Only.Length == 0 ? registry : ExperimentSelector.Select(registry, Only);

@@ -8,6 +8,17 @@ namespace Experiments.Runtime.Native;
 /// <param name="Requires">CPU flags (/proc/cpuinfo) the set needs; a set this CPU cannot run is left out.</param>
 public sealed record KernelSet(string Name, string Description, IReadOnlyDictionary<string, string> Variables, IReadOnlyList<string> Requires)
 {
+    /// <summary>EXPERIMENTS_ONEDNN=off: LibTorch runs no oneDNN kernel (its own im2col + oneMKL convolutions, cell-by-cell recurrent layers).</summary>
+    public const string OneDnnVariable = "EXPERIMENTS_ONEDNN";
+
+    /// <summary>
+    /// The set `dotnet test` pins for the smoke profile, so that a snapshot approved on one CPU model is reproduced on
+    /// another. ATen's default tier is plain compiled C++ and oneMKL's compatible path is documented to give the same
+    /// results on every x86-64 CPU; oneDNN, even at SSE4.1, sizes its blocking from the CPU's caches and gave other
+    /// bits on a second CPU model in 4 of 19 smoke runs (all convolution models; docs/reproducibility.md), so it is off.
+    /// </summary>
+    public const string PortableName = "portable";
+
     /// <summary>What this CPU picks by itself (no variable set).</summary>
     public static KernelSet Native { get; } = new("native", "what this CPU picks by itself", new Dictionary<string, string>(), []);
 
@@ -23,7 +34,7 @@ public sealed record KernelSet(string Name, string Description, IReadOnlyDiction
         new("mkl-compatible", "oneMKL's matrix products in its compatible (SSE2) code path", Vars(("MKL_CBWR", "COMPATIBLE")), []),
         new("dnnl-avx2", "oneDNN's convolutions at AVX2", Vars(("DNNL_MAX_CPU_ISA", "AVX2")), ["avx2", "fma"]),
         new("avx2", "all three libraries at AVX2", Vars(("ATEN_CPU_CAPABILITY", "avx2"), ("MKL_CBWR", "AVX2"), ("DNNL_MAX_CPU_ISA", "AVX2")), ["avx2", "fma"]),
-        new("portable", "all three at their most portable tier", Vars(("ATEN_CPU_CAPABILITY", "default"), ("MKL_CBWR", "COMPATIBLE"), ("DNNL_MAX_CPU_ISA", "SSE41")), ["sse4_1"]),
+        new(PortableName, "ATen without vector kernels, oneMKL's compatible path, no oneDNN", Vars(("ATEN_CPU_CAPABILITY", "default"), ("MKL_CBWR", "COMPATIBLE"), (OneDnnVariable, "off")), []),
     ];
 
     /// <summary>The sets this machine can run (every one, where the CPU's flags cannot be read).</summary>
@@ -44,6 +55,29 @@ public sealed record KernelSet(string Name, string Description, IReadOnlyDiction
         return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Find).ToList();
     }
 
+    /// <summary>
+    /// The set whose variables a recorded CPU identity (<see cref="MachineInfo.CpuIdentity"/>) shows pinned, exactly and
+    /// no others; <see cref="Native"/> when none is pinned; null for a combination that is no set.
+    /// </summary>
+    public static KernelSet? PinnedIn(string cpuIdentity)
+    {
+        Dictionary<string, string> pinned = PinnedVariables(cpuIdentity);
+        return All.FirstOrDefault(set => set.Variables.Count == pinned.Count && set.Variables.All(v => pinned.GetValueOrDefault(v.Key) == v.Value));
+    }
+
+    /// <summary>A recorded CPU identity without its pinned variables and ATen tier: the CPU model alone.</summary>
+    public static string CpuModelOf(string cpuIdentity)
+    {
+        int isa = cpuIdentity.IndexOf(", isa ", StringComparison.Ordinal);
+        return isa < 0 ? cpuIdentity : cpuIdentity[..isa];
+    }
+
+    private static Dictionary<string, string> PinnedVariables(string cpuIdentity) => cpuIdentity
+        .Split(", ", StringSplitOptions.TrimEntries)
+        .Select(part => part.Split('=', 2))
+        .Where(pair => pair.Length == 2 && MachineInfo.KernelSelectionVariables.Contains(pair[0]))
+        .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
+
     public static KernelSet Find(string name) => All.FirstOrDefault(s => s.Name == name)
         ?? throw new ArgumentException($"Unknown kernel set '{name}'. Known: all, {string.Join(", ", All.Select(s => s.Name))}.");
 
@@ -55,9 +89,16 @@ public sealed record KernelSet(string Name, string Description, IReadOnlyDiction
     {
         foreach ((string name, string value) in Variables)
         {
-            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } existing && existing != value)
+            string? existing = Environment.GetEnvironmentVariable(name);
+            if (existing is { Length: > 0 } && existing != value)
             {
                 throw new ArgumentException($"Kernel set '{Name}' sets {name}={value}, but the environment already has {name}={existing}; unset it or pick another set.");
+            }
+
+            // The libraries read these once, when they initialise: a set pinned later would be recorded but not run.
+            if (existing != value && TorchRuntime.IsLoaded && name != OneDnnVariable)
+            {
+                throw new InvalidOperationException($"Kernel set '{Name}' must be pinned before LibTorch loads in this process ({name} is read only then); pin it first or run it in a separate process.");
             }
 
             Environment.SetEnvironmentVariable(name, value);

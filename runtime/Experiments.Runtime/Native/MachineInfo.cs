@@ -6,7 +6,7 @@ public static class MachineInfo
     private const string CpuInfoPath = "/proc/cpuinfo";
 
     /// <summary>Environment variables that pin the CPU kernels LibTorch, oneMKL and oneDNN choose (see README, reproducibility).</summary>
-    public static readonly IReadOnlyList<string> KernelSelectionVariables = ["ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "DNNL_MAX_CPU_ISA"];
+    public static readonly IReadOnlyList<string> KernelSelectionVariables = ["ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "DNNL_MAX_CPU_ISA", KernelSet.OneDnnVariable];
 
     /// <summary>
     /// The CPU as far as kernel choice is concerned: model name, family/model/stepping (virtual machines often show only

@@ -20,6 +20,9 @@ public static partial class TorchRuntime
 
     public static string LibTorchPackage { get; } = HostOption("Experiments.LibTorchPackage") ?? "unknown";
 
+    /// <summary>Whether LibTorch has been loaded into this process (kernel choices made by variables are fixed from then on).</summary>
+    public static bool IsLoaded { get; private set; }
+
     /// <summary>
     /// Loads the native library, pins the intra-op thread count and turns deterministic algorithms on.
     /// Thread count is part of a result's identity: 1 and 2 threads give different bits
@@ -64,7 +67,17 @@ public static partial class TorchRuntime
             throw new NativeLoadException($"TorchSharp could not load LibTorch. {explanation}", e);
         }
 
+        IsLoaded = true;
         AllocatorFill.Apply();
+        if (Environment.GetEnvironmentVariable(KernelSet.OneDnnVariable) is { Length: > 0 } oneDnn)
+        {
+            DeterministicAlgorithms.OneDnnEnabled = oneDnn switch
+            {
+                "on" => true,
+                "off" => false,
+                _ => throw new ArgumentException($"{KernelSet.OneDnnVariable}={oneDnn}: use on or off."),
+            };
+        }
     }
 
     /// <summary>Resolves cpu, cuda, cuda:N or auto to a device of this process (see <see cref="DeviceRequest"/>).</summary>

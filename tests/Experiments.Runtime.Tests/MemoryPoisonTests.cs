@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Experiments.Runtime.Tests;
+
+/// <summary>
+/// Reads of memory nobody wrote, made visible: tests/tools/poison-alloc.c (LD_PRELOAD) fills every posix_memalign block
+/// with a NaN pattern before LibTorch, oneDNN or oneMKL gets it, so such a read turns a run to NaN on every CPU instead
+/// of only when the heap happens to hold NaN bytes.
+/// </summary>
+public sealed class MemoryPoisonTests
+{
+    private static readonly Lazy<string> Shim = new(() =>
+    {
+        ProcessStartInfo start = new("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(TestEnvironment.RepositoryRoot, "tests", "tools", "build-poison.sh"));
+        start.ArgumentList.Add(TestEnvironment.TempDirectory("poison"));
+        using Process process = Process.Start(start)!;
+        string path = process.StandardOutput.ReadToEnd().Trim();
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0 && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"The poisoned-allocation shim could not be built: {error}");
+    });
+
+    private static Dictionary<string, string> Poisoned(params (string Name, string Value)[] more) =>
+        new[] { ("LD_PRELOAD", Shim.Value) }.Concat(more).ToDictionary(v => v.Item1, v => v.Item2, StringComparer.Ordinal);
+
+    /// <summary>
+    /// One smoke experiment of each layer family, five separate processes with this CPU's own kernels (what `run` uses),
+    /// the last two with poisoned allocations: the five metrics.json files (final metrics, history, identity and the
+    /// weights' SHA-256) are identical byte for byte.
+    /// </summary>
+    [Theory]
+    [InlineData("mnist-mlp-512-rmsprop")] // dense
+    [InlineData("mnist-cnn-16-36")] // convolution
+    [InlineData("mnist-lstm-128-adam")] // recurrent
+    [InlineData("fashion-mlp-bn")] // batch normalization
+    [InlineData("mnist-branches-2")] // parallel convolution branches, concatenation, a Function layer
+    public void Five_processes_two_of_them_poisoned_write_identical_metrics(string experiment)
+    {
+        var metrics = new List<string>();
+        for (int run = 1; run <= 5; run++)
+        {
+            string folder = TestEnvironment.TempDirectory($"repeat-{run}");
+            var (exitCode, output) = ProcessDeterminismTests.CliIn(
+                null, run > 3 ? Poisoned() : null, "run", experiment, "--profile", "smoke", "--threads", "2", "--pin-kernels", "native", "--out", folder);
+            Assert.True(exitCode == 0, $"run {run}{(run > 3 ? " (poisoned)" : "")} of {experiment} exited with {exitCode}:\n{output}");
+            metrics.Add(File.ReadAllText(Path.Combine(folder, experiment, "metrics.json")));
+        }
+
+        for (int run = 2; run <= 5; run++)
+        {
+            Assert.True(metrics[0] == metrics[run - 1], $"{experiment}: run {run}{(run > 3 ? " (poisoned)" : "")} wrote another metrics.json than run 1");
+        }
+    }
+
+    /// <summary>
+    /// The poison is a check that can fail: with LibTorch's allocator left as it is (no zero fill), the convolution
+    /// backward pass of LibTorch 2.10's oneDNN reads the padding of its reordered weights, and the poisoned run diverges.
+    /// When a LibTorch upgrade fixes that read, this test fails and says the zero fill may be dropped.
+    /// </summary>
+    [Fact]
+    public void Poisoned_allocations_turn_the_unwritten_read_into_NaN_when_the_fill_is_off()
+    {
+        string folder = TestEnvironment.TempDirectory("poison-off");
+        var (exitCode, output) = ProcessDeterminismTests.CliIn(
+            null, Poisoned(("EXPERIMENTS_ALLOCATOR_FILL", "none")), "run", "mnist-branches-2", "--profile", "smoke", "--threads", "2", "--pin-kernels", "native", "--out", folder);
+        Assert.True(exitCode != 0 && output.Contains("diverged", StringComparison.Ordinal),
+            $"Without the zero fill the poisoned run finished (exit {exitCode}): LibTorch may no longer read unwritten memory in convolutions, " +
+            $"and AllocatorFill's zero default may be dropped after measuring.\n{output}");
+        Assert.Contains("is NaN", output, StringComparison.Ordinal);
+    }
+}
