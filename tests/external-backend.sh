@@ -30,6 +30,8 @@ dotnet "$repo/experiments/Experiments.Catalog/bin/Debug/net10.0/experiments.dll"
 
 grep -q "backend: external" "$work/external.txt" || fail "the published app does not record backend: external"
 grep -q "backend: cpu" "$work/cpu.txt" || fail "the build does not record backend: cpu"
+# The version comes from the library that was loaded (at::show_config), not from a package the app does not carry.
+grep -q "libtorch: external LibTorch $libtorch_version\$" "$work/external.txt" || fail "the external app does not record the loaded LibTorch's version ($libtorch_version): $(grep 'libtorch:' "$work/external.txt")"
 strip() { grep -v -E '^  (backend|libtorch): ' "$1"; }
 if ! diff <(strip "$work/cpu.txt") <(strip "$work/external.txt"); then fail "the external backend's snapshot differs from the cpu backend's"; fi
 echo "external-backend: the published app's snapshot equals the cpu backend's, backend names aside"

@@ -27,6 +27,11 @@ public sealed class MemoryPoisonTests
     private static Dictionary<string, string> Poisoned(params (string Name, string Value)[] more) =>
         new[] { ("LD_PRELOAD", Shim.Value) }.Concat(more).ToDictionary(v => v.Item1, v => v.Item2, StringComparer.Ordinal);
 
+    /// <summary>A short smoke run with this CPU's own kernels (what `run` uses): 1000 training examples, one epoch, whatever the catalog's smoke sizes.</summary>
+    private static string[] Small(string experiment) =>
+        ["run", experiment, "--profile", "smoke", "--threads", "2", "--pin-kernels", "native",
+            "--set", $"experiments.{experiment}.profiles.smoke.train_examples=1000", "--set", $"experiments.{experiment}.profiles.smoke.max_epochs=1"];
+
     /// <summary>
     /// One smoke experiment of each layer family, five separate processes with this CPU's own kernels (what `run` uses),
     /// the last two with poisoned allocations: the five metrics.json files (final metrics, history, identity and the
@@ -44,8 +49,7 @@ public sealed class MemoryPoisonTests
         for (int run = 1; run <= 5; run++)
         {
             string folder = TestEnvironment.TempDirectory($"repeat-{run}");
-            var (exitCode, output) = ProcessDeterminismTests.CliIn(
-                null, run > 3 ? Poisoned() : null, "run", experiment, "--profile", "smoke", "--threads", "2", "--pin-kernels", "native", "--out", folder);
+            var (exitCode, output) = ProcessDeterminismTests.CliIn(null, run > 3 ? Poisoned() : null, [.. Small(experiment), "--out", folder]);
             Assert.True(exitCode == 0, $"run {run}{(run > 3 ? " (poisoned)" : "")} of {experiment} exited with {exitCode}:\n{output}");
             metrics.Add(File.ReadAllText(Path.Combine(folder, experiment, "metrics.json")));
         }
@@ -65,8 +69,7 @@ public sealed class MemoryPoisonTests
     public void Poisoned_allocations_turn_the_unwritten_read_into_NaN_when_the_fill_is_off()
     {
         string folder = TestEnvironment.TempDirectory("poison-off");
-        var (exitCode, output) = ProcessDeterminismTests.CliIn(
-            null, Poisoned(("EXPERIMENTS_ALLOCATOR_FILL", "none")), "run", "mnist-branches-2", "--profile", "smoke", "--threads", "2", "--pin-kernels", "native", "--out", folder);
+        var (exitCode, output) = ProcessDeterminismTests.CliIn(null, Poisoned(("EXPERIMENTS_ALLOCATOR_FILL", "none")), [.. Small("mnist-branches-2"), "--out", folder]);
         Assert.True(exitCode != 0 && output.Contains("diverged", StringComparison.Ordinal),
             $"Without the zero fill the poisoned run finished (exit {exitCode}): LibTorch may no longer read unwritten memory in convolutions, " +
             $"and AllocatorFill's zero default may be dropped after measuring.\n{output}");

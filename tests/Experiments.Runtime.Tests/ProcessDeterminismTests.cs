@@ -74,6 +74,33 @@ public sealed class ProcessDeterminismTests
 /// <summary>Approval through the real command line: the repeat runs in a child process of the catalog executable.</summary>
 public sealed class AcceptCommandTests
 {
+    /// <summary>
+    /// A snapshot made under the portable kernel set (as `dotnet test` makes them) is repeated under that set: a repeat
+    /// with this CPU's own kernels would give other bits and be refused. Without --kernels no envelope is measured.
+    /// </summary>
+    [Fact]
+    public void Accept_repeats_a_run_under_the_kernel_set_it_was_made_with()
+    {
+        string folder = TestEnvironment.TempDirectory("accept-portable");
+        string received = Path.Combine(folder, "mnist-cnn-16-16.received.txt");
+        string[] sizes = ["--set", "experiments.mnist-cnn-16-16.profiles.smoke.train_examples=600"];
+        var run = ProcessDeterminismTests.Cli(["run", "mnist-cnn-16-16", "--profile", "smoke", "--threads", "2", "--pin-kernels", "portable", .. sizes, "--out", Path.Combine(folder, "results"), "--snapshot", received]);
+        Assert.True(run.ExitCode == 0, run.Output);
+        var native = ProcessDeterminismTests.Cli(["run", "mnist-cnn-16-16", "--profile", "smoke", "--threads", "2", .. sizes, "--out", Path.Combine(folder, "native"), "--snapshot", Path.Combine(folder, "native.txt")]);
+        Assert.True(native.ExitCode == 0, native.Output);
+        Assert.NotEqual(Final(File.ReadAllText(received)), Final(File.ReadAllText(Path.Combine(folder, "native.txt"))));
+
+        // The repeat needs the same sizes: the approval runs `run NAME --profile smoke`, so they go in experiments.yaml.
+        File.WriteAllText(Path.Combine(folder, "experiments.yaml"), "experiments:\n  mnist-cnn-16-16:\n    profiles:\n      smoke: { train_examples: 600 }\n");
+        var accept = ProcessDeterminismTests.CliIn(folder, "accept", folder);
+        Assert.True(accept.ExitCode == 0, accept.Output);
+        Assert.Contains("kernel set portable", accept.Output, StringComparison.Ordinal);
+        string verified = Path.Combine(folder, "mnist-cnn-16-16.verified.txt");
+        Assert.Null(Experiments.Runtime.Snapshots.SnapshotDocument.Parse(File.ReadAllText(verified), verified).Kernels);
+    }
+
+    private static string Final(string snapshot) => snapshot[snapshot.IndexOf("final:", StringComparison.Ordinal)..];
+
     [Fact]
     public void Accept_approves_a_repeatable_run_and_refuses_a_tampered_one()
     {
@@ -87,7 +114,7 @@ public sealed class AcceptCommandTests
         int at = text.IndexOf("test_accuracy: ", StringComparison.Ordinal) + "test_accuracy: ".Length;
         File.WriteAllText(tampered, text[..at] + "0.999" + text[text.IndexOf('\n', at)..]);
 
-        var accept = ProcessDeterminismTests.Cli("accept", folder);
+        var accept = ProcessDeterminismTests.Cli("accept", folder, "--kernels", "all");
 
         Assert.Equal(1, accept.ExitCode);
         Assert.Contains("1 approved, 1 refused", accept.Output, StringComparison.Ordinal);

@@ -494,8 +494,8 @@ public static partial class ExperimentsCli
         var kernels = new Option<string>("--kernels")
         {
             Description = "After the repeat, run each experiment under these CPU kernel sets (all, none, or names: "
-                + string.Join(", ", KernelSet.All.Select(k => k.Name)) + ") and store the spread in the snapshot. Default: all this CPU can run (CPU runs only).",
-            DefaultValueFactory = _ => "all",
+                + string.Join(", ", KernelSet.All.Select(k => k.Name)) + ") and store the spread in the snapshot (CPU runs only). Default: none.",
+            DefaultValueFactory = _ => "none",
         };
         var elsewhere = new Option<bool>("--repeated-elsewhere")
         {
@@ -578,7 +578,7 @@ public static partial class ExperimentsCli
     private static string RepeatInChildProcess(IReadOnlyList<IExperiment> registry, SnapshotDocument document)
     {
         _ = ExperimentSelector.Select(registry, [document.Experiment]);
-        return ChildRun.Snapshot(document, kernels: null, Console.WriteLine);
+        return ChildRun.Snapshot(document, RecordedKernels(document.Environment), Console.WriteLine);
     }
 
     /// <summary>The `run` arguments of a multi-seed snapshot's experiment with its profile, threads and device, for the given seeds.</summary>
@@ -590,8 +590,15 @@ public static partial class ExperimentsCli
     private static string RepeatSeedsInChildProcess(IReadOnlyList<IExperiment> registry, SeedSnapshot document)
     {
         _ = ExperimentSelector.Select(registry, [document.Experiment]);
-        return ChildRun.Snapshot(document.Experiment, SeedRunArguments(document, document.Seeds.Select(s => s.Seed)), kernels: null, Console.WriteLine);
+        return ChildRun.Snapshot(document.Experiment, SeedRunArguments(document, document.Seeds.Select(s => s.Seed)), RecordedKernels(document.Environment), Console.WriteLine);
     }
+
+    /// <summary>
+    /// The kernel set a received CPU snapshot was made under (the portable set, for `dotnet test`'s smoke runs), so the
+    /// repeat runs the same kernels; null (this process's environment) for a CUDA run or a combination that is no set.
+    /// </summary>
+    private static KernelSet? RecordedKernels(IReadOnlyDictionary<string, string> environment) =>
+        environment["device"] == "cpu" ? KernelSet.PinnedIn(environment["device_name"]) : null;
 
     /// <summary>
     /// The first seed under other CPU kernel sets. Its native run is made once more for the envelope's reference (the
@@ -600,7 +607,7 @@ public static partial class ExperimentsCli
     private static KernelEnvelope SeedEnvelope(SeedSnapshot document, IReadOnlyList<KernelSet> sets)
     {
         string[] run = SeedRunArguments(document, [document.Seeds[0].Seed]);
-        SnapshotDocument native = SnapshotDocument.Parse(ChildRun.Snapshot(document.Experiment, run, kernels: null, Console.WriteLine), $"{document.Experiment} seed {document.Seeds[0].Seed}");
+        SnapshotDocument native = SnapshotDocument.Parse(ChildRun.Snapshot(document.Experiment, run, RecordedKernels(document.Environment), Console.WriteLine), $"{document.Experiment} seed {document.Seeds[0].Seed}");
         if (SeedSnapshot.Digest(native) != document.Seeds[0].Digest)
         {
             throw new RunFailedException($"Seed {document.Seeds[0].Seed} of '{document.Experiment}' run alone gave digest {SeedSnapshot.Digest(native)}, not the multi-seed run's {document.Seeds[0].Digest}: the run is not deterministic.");

@@ -172,7 +172,8 @@ public sealed record SnapshotDocument
         var text = new StringBuilder();
         text.Append("# Snapshot of experiment '").Append(Experiment).Append("', profile ").Append(Profile).Append('\n');
         text.Append("# run: what was run (a change here means the experiment changed); environment: where it ran.\n");
-        text.Append("# Compared exactly when the environment matches (dotnet aside), else under the experiment's tolerances.\n");
+        text.Append("# Compared exactly when the environment matches (dotnet and allocator aside); on another CPU model under the\n");
+        text.Append("#   portable kernel set within last-place margins; else under the experiment's tolerances.\n");
         text.Append("# confusion tables: rows are true classes, columns predicted classes.\n");
         if (Kernels is not null)
         {

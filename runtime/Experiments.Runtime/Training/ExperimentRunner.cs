@@ -145,11 +145,11 @@ public static class ExperimentRunner
             ValidationExamples = validation?.Count ?? 0,
             TestExamples = test.Count,
             Device = device.type == DeviceType.CPU ? "cpu" : $"cuda:{device.index}",
-            DeviceName = device.type == DeviceType.CPU ? MachineInfo.CpuIdentity() : $"CUDA device {device.index}",
+            DeviceName = device.type == DeviceType.CPU ? MachineInfo.CpuIdentity() : LoadedLibraries.GpuModel(device.index) ?? $"CUDA device {device.index} (model unknown: no CUDA driver library answered)",
             Threads = options.Threads,
             Backend = TorchRuntime.Backend,
             TorchSharp = TorchRuntime.TorchSharpVersion,
-            LibTorch = TorchRuntime.LibTorchPackage,
+            LibTorch = LoadedLibraries.Describe(TorchRuntime.LibTorchPackage, cuda: device.type == DeviceType.CUDA),
             DotNet = RuntimeInformation.FrameworkDescription,
             Os = RuntimeInformation.RuntimeIdentifier,
             Deterministic = DeterministicAlgorithms.IsEnabled,
@@ -291,7 +291,7 @@ public static class ExperimentRunner
         $"settings {settings}",
         $"profile {options.Profile} train {options.TrainLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} test {options.TestLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} epochs {epochs}",
         $"device {device} threads {options.Threads}",
-        $"backend {TorchRuntime.Backend} torchsharp {TorchRuntime.TorchSharpVersion} libtorch {TorchRuntime.LibTorchPackage}",
+        $"backend {TorchRuntime.Backend} torchsharp {TorchRuntime.TorchSharpVersion} libtorch {LoadedLibraries.Describe(TorchRuntime.LibTorchPackage, cuda: device.type == DeviceType.CUDA)}",
         $"deterministic {DeterministicAlgorithms.IsEnabled}",
         $"settle batch norm {options.SettleBatchNorm}");
 
