@@ -38,7 +38,8 @@ public sealed class PortableKernelsTests
     {
         Assert.Equal(KernelSet.PortableName, KernelSet.PinnedIn(Zen5)?.Name);
         Assert.Equal("native", KernelSet.PinnedIn("AMD EPYC (family 26 model 2 stepping 1), isa avx512")?.Name);
-        Assert.Null(KernelSet.PinnedIn("AMD EPYC, isa default, ATEN_CPU_CAPABILITY=default")); // a combination that is no set
+        Assert.Equal("aten-default", KernelSet.PinnedIn("AMD EPYC, isa default, ATEN_CPU_CAPABILITY=default")?.Name);
+        Assert.Null(KernelSet.PinnedIn("AMD EPYC, isa default, ATEN_CPU_CAPABILITY=default, MKL_CBWR=AVX2")); // a combination that is no set
         Assert.Equal("AMD EPYC (family 26 model 2 stepping 1)", KernelSet.CpuModelOf(Zen5));
     }
 

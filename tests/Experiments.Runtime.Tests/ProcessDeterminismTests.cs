@@ -82,20 +82,20 @@ public sealed class AcceptCommandTests
     public void Accept_repeats_a_run_under_the_kernel_set_it_was_made_with()
     {
         string folder = TestEnvironment.TempDirectory("accept-portable");
-        string received = Path.Combine(folder, "mnist-cnn-16-16.received.txt");
-        string[] sizes = ["--set", "experiments.mnist-cnn-16-16.profiles.smoke.train_examples=600"];
-        var run = ProcessDeterminismTests.Cli(["run", "mnist-cnn-16-16", "--profile", "smoke", "--threads", "2", "--pin-kernels", "portable", .. sizes, "--out", Path.Combine(folder, "results"), "--snapshot", received]);
+        string received = Path.Combine(folder, "mnist-branches-1.received.txt");
+        string[] sizes = ["--set", "experiments.mnist-branches-1.profiles.smoke.train_examples=1000"];
+        var run = ProcessDeterminismTests.Cli(["run", "mnist-branches-1", "--profile", "smoke", "--threads", "2", "--pin-kernels", "portable", .. sizes, "--out", Path.Combine(folder, "results"), "--snapshot", received]);
         Assert.True(run.ExitCode == 0, run.Output);
-        var native = ProcessDeterminismTests.Cli(["run", "mnist-cnn-16-16", "--profile", "smoke", "--threads", "2", .. sizes, "--out", Path.Combine(folder, "native"), "--snapshot", Path.Combine(folder, "native.txt")]);
+        var native = ProcessDeterminismTests.Cli(["run", "mnist-branches-1", "--profile", "smoke", "--threads", "2", .. sizes, "--out", Path.Combine(folder, "native"), "--snapshot", Path.Combine(folder, "native.txt")]);
         Assert.True(native.ExitCode == 0, native.Output);
         Assert.NotEqual(Final(File.ReadAllText(received)), Final(File.ReadAllText(Path.Combine(folder, "native.txt"))));
 
         // The repeat needs the same sizes: the approval runs `run NAME --profile smoke`, so they go in experiments.yaml.
-        File.WriteAllText(Path.Combine(folder, "experiments.yaml"), "experiments:\n  mnist-cnn-16-16:\n    profiles:\n      smoke: { train_examples: 600 }\n");
+        File.WriteAllText(Path.Combine(folder, "experiments.yaml"), "experiments:\n  mnist-branches-1:\n    profiles:\n      smoke: { train_examples: 1000 }\n");
         var accept = ProcessDeterminismTests.CliIn(folder, "accept", folder);
         Assert.True(accept.ExitCode == 0, accept.Output);
         Assert.Contains("kernel set portable", accept.Output, StringComparison.Ordinal);
-        string verified = Path.Combine(folder, "mnist-cnn-16-16.verified.txt");
+        string verified = Path.Combine(folder, "mnist-branches-1.verified.txt");
         Assert.Null(Experiments.Runtime.Snapshots.SnapshotDocument.Parse(File.ReadAllText(verified), verified).Kernels);
     }
 
