@@ -12,13 +12,7 @@ public sealed class KernelEnvelopeTests
 
     private static SnapshotDocument Snapshot(double testAccuracy, double firstLoss, int[][] testCounts, string cpu = "AMD EPYC (family 25 model 17), isa avx512") =>
         SnapshotDocument.From(new ExperimentResult(
-            new RunIdentity
-            {
-                Experiment = "tiny", Fingerprint = "0123456789abcdef", Dataset = "mnist", Seed = 1, Profile = "smoke", Settings = "s", Epochs = 2,
-                TrainExamples = 10, ValidationExamples = 0, TestExamples = 10, Device = "cpu", DeviceName = cpu, Threads = 2, Backend = "cpu",
-                TorchSharp = "0.107.0", LibTorch = "libtorch-cpu-linux-x64 2.10.0", DotNet = ".NET 10", Os = "linux-x64", Deterministic = true, Tf32 = false, Allocator = "zero",
-                Initialisers = "keras",
-            },
+            TestIdentities.Cpu(cpu, epochs: 2, trainExamples: 10, testExamples: 10),
             100,
             new Evaluation(0.5, 0.8, 10),
             new Evaluation(0.6, testAccuracy, 10),

@@ -16,13 +16,7 @@ public sealed class PortableKernelsTests
     /// <param name="testCounts">The test confusion matrix (400 examples: 0.25% is one example).</param>
     private static SnapshotDocument Snapshot(string cpu, double testLoss, double testAccuracy, int[][] testCounts) =>
         SnapshotDocument.From(new ExperimentResult(
-            new RunIdentity
-            {
-                Experiment = "tiny", Fingerprint = "0123456789abcdef", Dataset = "mnist", Seed = 1, Profile = "smoke", Settings = "s", Epochs = 1,
-                TrainExamples = 400, ValidationExamples = 0, TestExamples = 400, Device = "cpu", DeviceName = cpu, Threads = 2, Backend = "cpu",
-                TorchSharp = "0.107.0", LibTorch = "libtorch-cpu-linux-x64 2.10.0", DotNet = ".NET 10", Os = "linux-x64", Deterministic = true, Tf32 = false, Allocator = "zero",
-                Initialisers = "keras",
-            },
+            TestIdentities.Cpu(cpu, epochs: 1, trainExamples: 400, testExamples: 400),
             100,
             new Evaluation(0.5, 0.8, 400),
             new Evaluation(testLoss, testAccuracy, 400),

@@ -17,7 +17,6 @@ public static unsafe class DeterministicAlgorithms
     private static delegate* unmanaged<nint, byte, void> _setDeterministicCuDnn;
     private static delegate* unmanaged<nint, byte, void> _setBenchmarkCuDnn;
     private static delegate* unmanaged<nint, byte, void> _setUserEnabledMkldnn;
-    private static delegate* unmanaged<nint, byte> _userEnabledMkldnn;
 
     /// <summary>Turns deterministic algorithms on (error on a non-deterministic op), cuDNN deterministic, benchmark off.</summary>
     public static void Enable()
@@ -42,27 +41,18 @@ public static unsafe class DeterministicAlgorithms
     }
 
     /// <summary>
-    /// Whether LibTorch may use oneDNN (convolutions, LSTM and the like); off, ATen runs its own kernels (im2col and
-    /// oneMKL for convolutions, cell by cell for recurrent layers). See <see cref="KernelSet"/> for why a set turns it off.
+    /// Lets LibTorch use oneDNN (convolutions, LSTM and the like) or not; off, ATen runs its own kernels (im2col and
+    /// oneMKL for convolutions, cell by cell for recurrent layers). Chosen with EXPERIMENTS_ONEDNN (see KernelSet).
     /// </summary>
-    public static bool OneDnnEnabled
+    public static void SetOneDnn(bool enabled)
     {
-        get
+        Bind();
+        if (_setUserEnabledMkldnn == null)
         {
-            Bind();
-            return _userEnabledMkldnn == null || _userEnabledMkldnn(_context) != 0;
+            throw new PlatformNotSupportedException("This LibTorch exports no at::Context::setUserEnabledMkldnn: oneDNN cannot be turned off here; unset EXPERIMENTS_ONEDNN.");
         }
 
-        set
-        {
-            Bind();
-            if (_setUserEnabledMkldnn == null)
-            {
-                throw new PlatformNotSupportedException("This LibTorch exports no at::Context::setUserEnabledMkldnn: oneDNN cannot be turned off here; pick a kernel set that keeps it.");
-            }
-
-            _setUserEnabledMkldnn(_context, value ? (byte)1 : (byte)0);
-        }
+        _setUserEnabledMkldnn(_context, enabled ? (byte)1 : (byte)0);
     }
 
     private static void Bind()
@@ -87,9 +77,8 @@ public static unsafe class DeterministicAlgorithms
             _getDeterministic = (delegate* unmanaged<nint, byte>)NativeLibrary.GetExport(handle, names.DeterministicAlgorithms);
             _setDeterministicCuDnn = (delegate* unmanaged<nint, byte, void>)NativeLibrary.GetExport(handle, names.SetDeterministicCuDnn);
             _setBenchmarkCuDnn = (delegate* unmanaged<nint, byte, void>)NativeLibrary.GetExport(handle, names.SetBenchmarkCuDnn);
-            // Looked up softly: the MSVC names of these two were derived from their siblings', not read from a DLL.
+            // Looked up softly: its MSVC name was derived from its siblings', not read from a DLL.
             _setUserEnabledMkldnn = NativeLibrary.TryGetExport(handle, names.SetUserEnabledMkldnn, out nint set) ? (delegate* unmanaged<nint, byte, void>)set : null;
-            _userEnabledMkldnn = NativeLibrary.TryGetExport(handle, names.UserEnabledMkldnn, out nint get) ? (delegate* unmanaged<nint, byte>)get : null;
             _context = globalContext();
         }
     }
@@ -97,7 +86,7 @@ public static unsafe class DeterministicAlgorithms
     /// <summary>The exported names of at::globalContext() and the at::Context members used, per C++ ABI.</summary>
     internal sealed record ContextSymbols(
         string GlobalContext, string SetDeterministicAlgorithms, string DeterministicAlgorithms, string SetDeterministicCuDnn, string SetBenchmarkCuDnn,
-        string SetUserEnabledMkldnn, string UserEnabledMkldnn)
+        string SetUserEnabledMkldnn)
     {
         public static ContextSymbols Itanium { get; } = new(
             "_ZN2at13globalContextEv",
@@ -105,8 +94,7 @@ public static unsafe class DeterministicAlgorithms
             "_ZNK2at7Context23deterministicAlgorithmsEv",
             "_ZN2at7Context21setDeterministicCuDNNEb",
             "_ZN2at7Context17setBenchmarkCuDNNEb",
-            "_ZN2at7Context20setUserEnabledMkldnnEb",
-            "_ZNK2at7Context17userEnabledMkldnnEv");
+            "_ZN2at7Context20setUserEnabledMkldnnEb");
 
         public static ContextSymbols Msvc { get; } = new(
             "?globalContext@at@@YAAEAVContext@1@XZ",
@@ -114,7 +102,6 @@ public static unsafe class DeterministicAlgorithms
             "?deterministicAlgorithms@Context@at@@QEBA_NXZ",
             "?setDeterministicCuDNN@Context@at@@QEAAX_N@Z",
             "?setBenchmarkCuDNN@Context@at@@QEAAX_N@Z",
-            "?setUserEnabledMkldnn@Context@at@@QEAAX_N@Z",
-            "?userEnabledMkldnn@Context@at@@QEBA_NXZ");
+            "?setUserEnabledMkldnn@Context@at@@QEAAX_N@Z");
     }
 }

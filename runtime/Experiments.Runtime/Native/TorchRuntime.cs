@@ -71,12 +71,12 @@ public static partial class TorchRuntime
         AllocatorFill.Apply();
         if (Environment.GetEnvironmentVariable(KernelSet.OneDnnVariable) is { Length: > 0 } oneDnn)
         {
-            DeterministicAlgorithms.OneDnnEnabled = oneDnn switch
+            DeterministicAlgorithms.SetOneDnn(oneDnn switch
             {
                 "on" => true,
                 "off" => false,
                 _ => throw new ArgumentException($"{KernelSet.OneDnnVariable}={oneDnn}: use on or off."),
-            };
+            });
         }
     }
 

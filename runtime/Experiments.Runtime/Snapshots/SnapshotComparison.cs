@@ -77,12 +77,10 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
                 (key == "fingerprint" ? " (the declaration changed: review the result and approve it)" : ""));
         }
 
-        string[] environmentChanges = SnapshotDocument.BitKeys
-            .Where(k => approved.Environment[k] != received.Environment[k])
-            .Select(k => $"{k} '{approved.Environment[k]}' -> '{received.Environment[k]}'")
-            .ToArray();
-        ComparisonMode chosen = mode ?? (environmentChanges.Length == 0 ? ComparisonMode.Exact
-            : PortableOnAnotherCpu(approved, received) ? ComparisonMode.PortableElsewhere
+        string[] changedKeys = SnapshotDocument.BitKeys.Where(k => approved.Environment[k] != received.Environment[k]).ToArray();
+        string[] environmentChanges = changedKeys.Select(k => $"{k} '{approved.Environment[k]}' -> '{received.Environment[k]}'").ToArray();
+        ComparisonMode chosen = mode ?? (changedKeys.Length == 0 ? ComparisonMode.Exact
+            : changedKeys is ["device_name"] && PortableOnAnotherCpu(approved.Environment, received.Environment) ? ComparisonMode.PortableElsewhere
             : ComparisonMode.Tolerance);
         KernelEnvelope? envelope = approved.Kernels;
         var check = new Checker(chosen, tolerances, differences, envelope);
@@ -134,12 +132,11 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
         return new SnapshotComparison(chosen, reason, differences);
     }
 
-    /// <summary>Only the CPU model differs, and both runs pinned the portable kernel set.</summary>
-    internal static bool PortableOnAnotherCpu(SnapshotDocument approved, SnapshotDocument received)
+    /// <summary>Two CPU runs' device names (all else being equal): both pinned the portable kernel set, on different CPU models.</summary>
+    private static bool PortableOnAnotherCpu(IReadOnlyDictionary<string, string> approved, IReadOnlyDictionary<string, string> received)
     {
-        string a = approved.Environment["device_name"], r = received.Environment["device_name"];
-        return SnapshotDocument.BitKeys.All(k => k == "device_name" || approved.Environment[k] == received.Environment[k])
-            && approved.Environment["device"] == "cpu"
+        string a = approved["device_name"], r = received["device_name"];
+        return approved["device"] == "cpu"
             && Native.KernelSet.PinnedIn(a)?.Name == Native.KernelSet.PortableName
             && Native.KernelSet.PinnedIn(r)?.Name == Native.KernelSet.PortableName
             && Native.KernelSet.CpuModelOf(a) != Native.KernelSet.CpuModelOf(r);

@@ -49,7 +49,9 @@ public static class ExperimentRunner
 
         int epochs = Math.Min(settings.Epochs, options.MaxEpochs ?? int.MaxValue);
         var history = new List<EpochMetrics>(epochs);
-        string resumeKey = ResumeKey(experiment, settings, options, epochs, device);
+        // What LibTorch this is, read from the loaded libraries once: the identity and the checkpoint key both name it.
+        string libTorch = LoadedLibraries.Describe(TorchRuntime.LibTorchPackage, cuda: device.type == DeviceType.CUDA);
+        string resumeKey = ResumeKey(experiment, settings, options, epochs, device, libTorch);
         var position = new EpochPosition(0, 0, 0);
         int firstEpoch = 0;
         if (options.CheckpointPath is { } resumeFrom && options.Resume && File.Exists(resumeFrom))
@@ -149,7 +151,7 @@ public static class ExperimentRunner
             Threads = options.Threads,
             Backend = TorchRuntime.Backend,
             TorchSharp = TorchRuntime.TorchSharpVersion,
-            LibTorch = LoadedLibraries.Describe(TorchRuntime.LibTorchPackage, cuda: device.type == DeviceType.CUDA),
+            LibTorch = libTorch,
             DotNet = RuntimeInformation.FrameworkDescription,
             Os = RuntimeInformation.RuntimeIdentifier,
             Deterministic = DeterministicAlgorithms.IsEnabled,
@@ -285,13 +287,13 @@ public static class ExperimentRunner
         return null;
     }
 
-    private static string ResumeKey(IExperiment experiment, TrainingSettings settings, RunOptions options, int epochs, Device device) => string.Join('\n',
+    private static string ResumeKey(IExperiment experiment, TrainingSettings settings, RunOptions options, int epochs, Device device, string libTorch) => string.Join('\n',
         $"experiment {experiment.Info.Name}",
         $"fingerprint {experiment.Info.Fingerprint}",
         $"settings {settings}",
         $"profile {options.Profile} train {options.TrainLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} test {options.TestLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} epochs {epochs}",
         $"device {device} threads {options.Threads}",
-        $"backend {TorchRuntime.Backend} torchsharp {TorchRuntime.TorchSharpVersion} libtorch {LoadedLibraries.Describe(TorchRuntime.LibTorchPackage, cuda: device.type == DeviceType.CUDA)}",
+        $"backend {TorchRuntime.Backend} torchsharp {TorchRuntime.TorchSharpVersion} libtorch {libTorch}",
         $"deterministic {DeterministicAlgorithms.IsEnabled}",
         $"settle batch norm {options.SettleBatchNorm}");
 
