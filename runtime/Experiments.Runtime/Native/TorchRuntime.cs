@@ -54,7 +54,7 @@ public static partial class TorchRuntime
     {
         // cuBLAS reads this when CUDA first initialises; it must be in the native environment before that.
         SetNativeEnvironment("CUBLAS_WORKSPACE_CONFIG", ":4096:8", overwrite: false);
-        NativeMemory.PinMmapThreshold();
+        NativeMemory.PinMallocThresholds();
         try
         {
             torch.InitializeDeviceType(DeviceType.CPU);
