@@ -53,6 +53,20 @@ public static unsafe class DeterministicAlgorithms
         }
 
         _setUserEnabledMkldnn(_context, enabled ? (byte)1 : (byte)0);
+        OneDnnEnabled = enabled;
+    }
+
+    /// <summary>Whether oneDNN is allowed now (LibTorch's default: yes); what <see cref="SetOneDnn"/> last set.</summary>
+    public static bool OneDnnEnabled { get; private set; } = true;
+
+    /// <summary>Whether this LibTorch lets oneDNN be switched off (it exports at::Context::setUserEnabledMkldnn).</summary>
+    public static bool CanSwitchOneDnn
+    {
+        get
+        {
+            Bind();
+            return _setUserEnabledMkldnn != null;
+        }
     }
 
     private static void Bind()

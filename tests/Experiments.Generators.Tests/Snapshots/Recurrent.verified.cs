@@ -68,7 +68,7 @@ partial class Recurrent : global::Experiments.Runtime.IExperiment
         {
             using var scope = NewDisposeScope();
             Tensor x = input;
-            x = gru.call(x, null).Item1.select(1, -1);
+            using (global::Experiments.Runtime.Training.RecurrentKernels.Aten()) { x = gru.call(x, null).Item1.select(1, -1); }
             x = dense.call(x);
             // softmax: folded into the loss (cross-entropy and MSE take logits), the same mathematics
             return x.MoveToOuterDisposeScope();
