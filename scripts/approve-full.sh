@@ -18,6 +18,7 @@ snapshots=tests/Experiments.Catalog.Tests/Snapshots/full/cpu
 bin="$work/bin"
 if [ ! -f "$bin/experiments.dll" ]; then
   mkdir -p "$work"
+  rm -rf "$bin.tmp"
   cp -r experiments/Experiments.Catalog/bin/Release/net10.0 "$bin.tmp" && mv "$bin.tmp" "$bin"
 fi
 cli=(dotnet "$bin/experiments.dll")

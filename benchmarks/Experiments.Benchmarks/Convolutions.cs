@@ -16,8 +16,8 @@ internal static class Convolutions
 
     public static int Run(string[] args)
     {
-        int threads = Option(args, "--threads", 2);
-        int batch = Option(args, "--batch", 100);
+        int threads = Memory.Option(args, "--threads", 2);
+        int batch = Memory.Option(args, "--batch", 100);
         Experiments.Runtime.Native.TorchRuntime.Initialize(threads);
         Console.WriteLine(FormattableString.Invariant($"seed 002 operations, batch {batch}, {threads} threads; {Experiments.Runtime.Native.MachineInfo.CpuIdentity()}; ms per call"));
         Console.WriteLine($"{"operation",-44} {"nchw",8} {"nhwc",8}");
@@ -113,11 +113,5 @@ internal static class Convolutions
         }
 
         return best;
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

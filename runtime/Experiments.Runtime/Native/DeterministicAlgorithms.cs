@@ -46,28 +46,28 @@ public static unsafe class DeterministicAlgorithms
     /// </summary>
     public static void SetOneDnn(bool enabled)
     {
+        if (!TrySetOneDnn(enabled))
+        {
+            throw new PlatformNotSupportedException("This LibTorch exports no at::Context::setUserEnabledMkldnn: oneDNN cannot be turned off here; unset EXPERIMENTS_ONEDNN.");
+        }
+    }
+
+    /// <summary>As <see cref="SetOneDnn"/>; false, changing nothing, where this LibTorch exports no switch.</summary>
+    public static bool TrySetOneDnn(bool enabled)
+    {
         Bind();
         if (_setUserEnabledMkldnn == null)
         {
-            throw new PlatformNotSupportedException("This LibTorch exports no at::Context::setUserEnabledMkldnn: oneDNN cannot be turned off here; unset EXPERIMENTS_ONEDNN.");
+            return false;
         }
 
         _setUserEnabledMkldnn(_context, enabled ? (byte)1 : (byte)0);
         OneDnnEnabled = enabled;
+        return true;
     }
 
     /// <summary>Whether oneDNN is allowed now (LibTorch's default: yes); what <see cref="SetOneDnn"/> last set.</summary>
     public static bool OneDnnEnabled { get; private set; } = true;
-
-    /// <summary>Whether this LibTorch lets oneDNN be switched off (it exports at::Context::setUserEnabledMkldnn).</summary>
-    public static bool CanSwitchOneDnn
-    {
-        get
-        {
-            Bind();
-            return _setUserEnabledMkldnn != null;
-        }
-    }
 
     private static void Bind()
     {

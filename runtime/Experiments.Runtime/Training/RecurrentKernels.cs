@@ -15,17 +15,7 @@ namespace Experiments.Runtime.Training;
 public static class RecurrentKernels
 {
     /// <summary>Switches oneDNN off until the returned scope is disposed, then restores what was in force.</summary>
-    public static Scope Aten()
-    {
-        bool previous = DeterministicAlgorithms.OneDnnEnabled;
-        if (previous && DeterministicAlgorithms.CanSwitchOneDnn)
-        {
-            DeterministicAlgorithms.SetOneDnn(false);
-            return new Scope(restore: true);
-        }
-
-        return new Scope(restore: false);
-    }
+    public static Scope Aten() => DeterministicAlgorithms.OneDnnEnabled ? new Scope(DeterministicAlgorithms.TrySetOneDnn(false)) : default;
 
     /// <summary>The span of one recurrent call; disposing it turns oneDNN back on if <see cref="Aten"/> turned it off.</summary>
     public readonly struct Scope : IDisposable
