@@ -6,8 +6,9 @@ namespace Experiments.Generators.Tests;
 
 /// <summary>
 /// The generated source of representative declarations, compared with approved Snapshots/*.verified.cs files.
-/// On a mismatch the new output is written beside it as *.received.cs (git-ignored). To approve a deliberate
-/// change, run the tests with EXPERIMENTS_ACCEPT=1 and commit the .verified.cs files with the reason.
+/// On a mismatch the new output is written beside it as *.received.cs (git-ignored) and the test fails, always: the
+/// tests never approve anything. Approving a deliberate change is its own step, `bash scripts/accept-generated.sh`
+/// (refused under CI=true), and the .verified.cs files are committed with the reason.
 /// </summary>
 public sealed class SnapshotTests
 {
@@ -80,17 +81,10 @@ public sealed class SnapshotTests
             return;
         }
 
-        if (Environment.GetEnvironmentVariable("EXPERIMENTS_ACCEPT") == "1")
-        {
-            File.WriteAllText(verified, actual);
-            File.Delete(received);
-            return;
-        }
-
         File.WriteAllText(received, actual);
         Assert.Fail(expected is null
-            ? $"No approved snapshot {verified}. Review {received}; accept with EXPERIMENTS_ACCEPT=1 dotnet test."
-            : $"Generated source differs from {verified}:\n{FirstDifference(expected, actual)}\nReview {received}; accept with EXPERIMENTS_ACCEPT=1 dotnet test.");
+            ? $"No approved snapshot {verified}. Review {received}; approve it with bash scripts/accept-generated.sh."
+            : $"Generated source differs from {verified}:\n{FirstDifference(expected, actual)}\nReview {received}; approve it with bash scripts/accept-generated.sh.");
     }
 
     private static string FirstDifference(string expected, string actual)

@@ -9,7 +9,11 @@ public sealed class ResilienceTests
 {
     private const string Name = "mnist-mlp-512-rmsprop";
 
-    private static readonly string[] Run = ["run", Name, "--profile", "smoke", "--epochs", "4", "--threads", "2"];
+    // 20,000 examples in batches of 32: 625 steps per epoch, about a second, so that a signal sent a quarter of a
+    // second into the second epoch lands well inside it.
+    private static readonly string[] Run = ["run", Name, "--profile", "smoke", "--epochs", "3", "--threads", "2", "--set", "profiles.smoke.train_examples=20000"];
+
+    private static string CheckpointOf(string folder) => Path.Combine(folder, ".checkpoints", Name + ".ckpt");
 
     private static readonly Lazy<string> Uninterrupted = new(() =>
     {
@@ -19,20 +23,37 @@ public sealed class ResilienceTests
         return File.ReadAllText(Path.Combine(folder, Name, "metrics.json"));
     });
 
-    private static Process Start(string folder, params string[] extra)
+    private static Process Start(string folder, System.Text.StringBuilder? output = null)
     {
         ProcessStartInfo start = TestEnvironment.ChildProcess("dotnet");
-        foreach (string argument in (string[])[TestEnvironment.Metadata("CatalogExecutable"), .. Run, "--out", folder, .. extra])
+        foreach (string argument in (string[])[TestEnvironment.Metadata("CatalogExecutable"), .. Run, "--out", folder])
         {
             start.ArgumentList.Add(argument);
         }
 
-        return Process.Start(start)!;
+        Process process = Process.Start(start)!;
+        if (output is not null)
+        {
+            process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+            process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        return process;
+    }
+
+    private static string Text(System.Text.StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
     }
 
     private static void WaitForCheckpoint(string folder, Process process)
     {
-        string checkpoint = Path.Combine(folder, ".checkpoints", Name + ".ckpt");
+        string checkpoint = CheckpointOf(folder);
         var clock = Stopwatch.StartNew();
         while (!File.Exists(checkpoint))
         {
@@ -53,44 +74,59 @@ public sealed class ResilienceTests
         first.WaitForExit();
         Assert.False(File.Exists(Path.Combine(folder, Name, "metrics.json")), "the killed run must not have finished");
 
+        // SIGKILL saves nothing: what is left is the last epoch's checkpoint, and the resume starts at its boundary.
+        Experiments.Runtime.Training.CheckpointState left = Experiments.Runtime.Training.Checkpoint.ReadState(CheckpointOf(folder));
+        Assert.False(left.Interrupted);
+        Assert.Equal(0, left.NextBatch);
+        Assert.InRange(left.Epoch, 1, 2);
         var resumed = ProcessDeterminismTests.Cli([.. Run, "--out", folder, "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.Output);
-        Assert.Contains("resuming", resumed.Output, StringComparison.Ordinal);
+        Assert.Contains($": epoch {left.Epoch + 1}, batch 1", resumed.Output, StringComparison.Ordinal);
         // metrics.json holds every metric, both confusion matrices and the SHA-256 of the final weights.
         Assert.Equal(Uninterrupted.Value, File.ReadAllText(Path.Combine(folder, Name, "metrics.json")));
         Assert.False(File.Exists(Path.Combine(folder, ".checkpoints", Name + ".ckpt")), "a finished run removes its checkpoint");
     }
 
     [Fact]
-    public async Task Sigint_stops_at_a_batch_boundary_saves_and_resumes_exactly()
+    public void Sigint_stops_mid_epoch_saves_that_batch_and_resumes_from_it_exactly()
     {
         string folder = TestEnvironment.TempDirectory("sigint");
-        using Process first = Start(folder);
-        Task<string> stderr = first.StandardError.ReadToEndAsync();
-        Task<string> stdout = first.StandardOutput.ReadToEndAsync();
-        WaitForCheckpoint(folder, first);
-        Thread.Sleep(200);
+        var output = new System.Text.StringBuilder();
+        using Process first = Start(folder, output);
+        var clock = Stopwatch.StartNew();
+        while (!Text(output).Contains("epoch 1:", StringComparison.Ordinal))
+        {
+            Assert.False(first.HasExited, "the run ended before its first epoch: " + Text(output));
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), "no epoch within 3 minutes: " + Text(output));
+            Thread.Sleep(20);
+        }
+
+        Thread.Sleep(250);
         using (Process signal = Process.Start("kill", ["-INT", first.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             signal.WaitForExit();
         }
 
-        await first.WaitForExitAsync();
-        string output = await stdout + await stderr;
-        if (first.ExitCode == 0)
-        {
-            // The signal arrived after the last batch: nothing to resume, and the result is complete.
-            Assert.Equal(Uninterrupted.Value, File.ReadAllText(Path.Combine(folder, Name, "metrics.json")));
-            return;
-        }
-
-        Assert.True(first.ExitCode == ExperimentsCli.Interrupted, output);
-        Assert.Contains($"{Name} stopped at epoch", output, StringComparison.Ordinal);
-        Assert.Contains("continue with run --resume", output, StringComparison.Ordinal);
+        Assert.True(first.WaitForExit(TimeSpan.FromMinutes(1)), "the run did not stop within a minute of SIGINT");
+        first.WaitForExit();
+        string log = Text(output);
+        Assert.True(first.ExitCode == ExperimentsCli.Interrupted, $"exit code {first.ExitCode} (the signal must land inside the second of three epochs): {log}");
         Assert.False(Directory.Exists(Path.Combine(folder, Name)), "an interrupted run writes no result folder");
+
+        // The stop saved the batch it stopped at, inside the epoch (not the epoch boundary the last checkpoint had).
+        System.Text.RegularExpressions.Match stopped = System.Text.RegularExpressions.Regex.Match(log, $@"{Name} stopped at epoch (\d+), batch (\d+) of (\d+); saved .+: continue with run --resume");
+        Assert.True(stopped.Success, log);
+        int epoch = int.Parse(stopped.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        int batch = int.Parse(stopped.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        int batches = int.Parse(stopped.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(batch > 1 && batch < batches, $"stopped at batch {batch} of {batches}: not mid-epoch");
+        Experiments.Runtime.Training.CheckpointState saved = Experiments.Runtime.Training.Checkpoint.ReadState(CheckpointOf(folder));
+        Assert.True(saved.Interrupted, "the checkpoint is an epoch boundary's, not the stop's");
+        Assert.Equal((epoch - 1, batch), (saved.Epoch, saved.NextBatch));
 
         var resumed = ProcessDeterminismTests.Cli([.. Run, "--out", folder, "--resume"]);
         Assert.True(resumed.ExitCode == 0, resumed.Output);
+        Assert.Contains($": epoch {epoch}, batch {batch + 1}", resumed.Output, StringComparison.Ordinal);
         Assert.Equal(Uninterrupted.Value, File.ReadAllText(Path.Combine(folder, Name, "metrics.json")));
     }
 

@@ -200,19 +200,49 @@ public sealed class ReviewTests(Xunit.Abstractions.ITestOutputHelper log)
         Assert.Contains("### mnist-mlp-50-sgd (tiny): changed", markdown, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(reviewDir, "received", "mnist-mlp-50-sgd" + SnapshotVerifier.ReceivedSuffix)));
 
-        // The comment step against a stand-in for the GitHub API (gh cannot reach GitHub here): created once, then updated in place.
+        // The comment step against a stand-in for the GitHub API (gh cannot reach GitHub here). It keeps the pull
+        // request's comments as GitHub returns them, a JSON list with other people's and other bots' comments (one of
+        // them mentions the tool without the marker), and applies the script's own --jq filter with jq, as gh does.
         string bin = Directory.CreateDirectory(Path.Combine(work, "bin")).FullName;
-        string state = Path.Combine(work, "comment.txt");
+        string state = Path.Combine(work, "comments.json");
         string log = Path.Combine(work, "gh.log");
+        File.WriteAllText(state, """
+            [
+              {"id": 11, "body": "Looks good; the experiments-review artifact is attached below.", "html_url": "https://github.example/pr/7#issuecomment-11"},
+              {"id": 12, "body": "<!-- coverage-report -->\nCoverage 81%", "html_url": "https://github.example/pr/7#issuecomment-12"}
+            ]
+            """);
         File.WriteAllText(Path.Combine(bin, "gh"), $$"""
             #!/usr/bin/env bash
+            set -euo pipefail
             echo "$*" >> '{{log}}'
-            if [[ " $* " == *" --paginate "* ]]; then
-              if [ -f '{{state}}' ] && grep -q 'experiments-review' '{{state}}'; then echo 42; fi
-              exit 0
-            fi
-            for arg in "$@"; do case "$arg" in body=*) printf '%s' "${arg#body=}" > '{{state}}' ;; esac; done
-            echo "https://github.example/pr/7#issuecomment-42"
+            [ "$1" = api ] || { echo "stand-in gh: only 'gh api' is supported" >&2; exit 2; }
+            shift
+            method=GET url="" filter="." body=""
+            while [ "$#" -gt 0 ]; do
+              case "$1" in
+                -X) method="$2"; shift 2 ;;
+                --jq) filter="$2"; shift 2 ;;
+                --paginate) shift ;;
+                -f) case "$2" in body=*) body="${2#body=}" ;; esac; shift 2 ;;
+                *) url="$1"; shift ;;
+              esac
+            done
+            case "$method $url" in
+              "GET repos/owner/name/issues/7/comments") jq -r "$filter" '{{state}}' ;;
+              "POST repos/owner/name/issues/7/comments")
+                id=$(( $(jq 'map(.id) | max' '{{state}}') + 31 ))
+                jq --argjson id "$id" --arg body "$body" '. + [{id: $id, body: $body, html_url: "https://github.example/pr/7#issuecomment-\($id)"}]' '{{state}}' > '{{state}}.new'
+                mv '{{state}}.new' '{{state}}'
+                jq -r --argjson id "$id" ".[] | select(.id == \$id) | $filter" '{{state}}' ;;
+              "PATCH repos/owner/name/issues/comments/"*)
+                id="${url##*/}"
+                jq -e --argjson id "$id" 'any(.[]; .id == $id)' '{{state}}' > /dev/null || { echo "gh: HTTP 404: Not Found ($url)" >&2; exit 1; }
+                jq --argjson id "$id" --arg body "$body" 'map(if .id == $id then .body = $body else . end)' '{{state}}' > '{{state}}.new'
+                mv '{{state}}.new' '{{state}}'
+                jq -r --argjson id "$id" ".[] | select(.id == \$id) | $filter" '{{state}}' ;;
+              *) echo "stand-in gh: unexpected call $method $url" >&2; exit 2 ;;
+            esac
             """);
         Assert.False(OperatingSystem.IsWindows(), "the CI script is a bash script for Linux and macOS runners");
         if (!OperatingSystem.IsWindows())
@@ -231,11 +261,17 @@ public sealed class ReviewTests(Xunit.Abstractions.ITestOutputHelper log)
         Assert.Contains("created a comment", first.Output, StringComparison.Ordinal);
         var second = Script(work, ["comment", Path.Combine(reviewDir, "review.md")], github);
         Assert.True(second.ExitCode == 0, second.Output);
-        Assert.Contains("updated comment 42", second.Output, StringComparison.Ordinal);
+        Assert.Contains("updated comment 43", second.Output, StringComparison.Ordinal);
         string[] calls = File.ReadAllLines(log);
         Assert.Single(calls, c => c.StartsWith("api -X POST repos/owner/name/issues/7/comments", StringComparison.Ordinal));
-        Assert.Single(calls, c => c.StartsWith("api -X PATCH repos/owner/name/issues/comments/42", StringComparison.Ordinal));
-        string comment = File.ReadAllText(state);
+        Assert.Single(calls, c => c.StartsWith("api -X PATCH repos/owner/name/issues/comments/43", StringComparison.Ordinal));
+
+        // One review comment on the pull request, the others untouched.
+        var comments = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(state))!.AsArray();
+        Assert.Equal([11, 12, 43], comments.Select(c => (int)c!["id"]!));
+        Assert.StartsWith("Looks good;", (string)comments[0]!["body"]!, StringComparison.Ordinal);
+        Assert.StartsWith("<!-- coverage-report -->", (string)comments[1]!["body"]!, StringComparison.Ordinal);
+        string comment = (string)comments[2]!["body"]!;
         Assert.StartsWith(Review.Marker, comment, StringComparison.Ordinal);
         Assert.Contains("[this run](https://github.example/runs/1)", comment, StringComparison.Ordinal);
     }

@@ -93,6 +93,73 @@ public sealed class SeedStatisticsTests
     }
 
     [Fact]
+    public void The_bootstrap_equals_an_independent_resampling_with_the_same_generator()
+    {
+        // The same draws (the documented generator contract), counted per seed instead of summed in draw order, and
+        // the percentiles by MathNet's R7 definition instead of our interpolation.
+        double[] values = [0.9122, 0.9087, 0.9140, 0.9101, 0.9135, 0.9010, 0.9177];
+        int n = values.Length;
+        var random = new Experiments.Runtime.Randomness.Xoshiro256StarStar(SeedStatistics.BootstrapSeed);
+        var means = new double[SeedStatistics.BootstrapResamples];
+        var counts = new int[n];
+        for (int b = 0; b < means.Length; b++)
+        {
+            Array.Clear(counts);
+            for (int i = 0; i < n; i++)
+            {
+                counts[random.NextInt(n)]++;
+            }
+
+            means[b] = Enumerable.Range(0, n).Sum(i => counts[i] * values[i]) / n;
+        }
+
+        Interval ours = SeedStatistics.BootstrapMean(values);
+        Assert.Equal(MathNet.Numerics.Statistics.Statistics.QuantileCustom(means, 0.025, MathNet.Numerics.Statistics.QuantileDefinition.R7), ours.Low, 12);
+        Assert.Equal(MathNet.Numerics.Statistics.Statistics.QuantileCustom(means, 0.975, MathNet.Numerics.Statistics.QuantileDefinition.R7), ours.High, 12);
+    }
+
+    [Fact]
+    public void The_bootstrap_interval_lands_on_the_exact_bootstrap_distributions_percentiles()
+    {
+        // Its known limit, independent of any generator: with 4 seeds there are 4^4 equally likely resamples, so the
+        // bootstrap distribution of the mean is known exactly. Powers of two make every mean exact in binary.
+        double[] values = [0.0625, 0.125, 0.25, 0.5];
+        var exact = new List<double>();
+        for (int k = 0; k < 256; k++)
+        {
+            exact.Add((values[k & 3] + values[(k >> 2) & 3] + values[(k >> 4) & 3] + values[(k >> 6) & 3]) / 4);
+        }
+
+        double Atom(double level)
+        {
+            // The atom whose cumulative probability first reaches the level, checked to be far (3 standard
+            // errors of 10,000 resamples) from the level on both sides, so the sampled percentile must land on it.
+            double[] atoms = exact.Distinct().Order().ToArray();
+            double below = 0;
+            foreach (double atom in atoms)
+            {
+                double at = below + (exact.Count(m => m == atom) / 256.0);
+                if (at >= level)
+                {
+                    double margin = 3 * Math.Sqrt(level * (1 - level) / SeedStatistics.BootstrapResamples);
+                    Assert.True(below < level - margin && at > level + margin, $"atom {atom}: cumulative {below} to {at} too close to {level}");
+                    return atom;
+                }
+
+                below = at;
+            }
+
+            throw new InvalidOperationException("no atom");
+        }
+
+        Interval ours = SeedStatistics.BootstrapMean(values);
+        Assert.Equal(0.09375, Atom(0.025)); // two draws of 1/16 and two of 1/8: 1.95% of resamples lie below, 4.30% at or below
+        Assert.Equal(0.40625, Atom(0.975)); // three of 1/2 and one of 1/8: 96.48% below, 98.05% at or below
+        Assert.Equal(Atom(0.025), ours.Low, 12);
+        Assert.Equal(Atom(0.975), ours.High, 12);
+    }
+
+    [Fact]
     public void A_reported_figure_is_located_by_percentile_z_and_the_prediction_interval()
     {
         double[] ours = [0.88, 0.89, 0.90, 0.91, 0.92];
@@ -133,6 +200,26 @@ public sealed class SeedStatisticsTests
         Assert.Equal(1 - half, higher.Interval.Low, 6);
         Assert.Equal(1 + half, higher.Interval.High, 6);
         Assert.Equal("within noise", higher.Verdict);
+
+        // Unequal counts and variances, where Welch differs from the pooled test. By hand: A = 1..6 (n 6, mean 3.5,
+        // s² 17.5 / 5 = 3.5), B = 2, 6, 10 (n 3, mean 6, s² 32 / 2 = 16); s²/n: 0.58333 and 5.33333, SE = sqrt(5.91667)
+        // = 2.43242; df = 5.91667² / (0.58333² / 5 + 5.33333² / 2) = 35.00694 / 14.29028 = 2.4497 (pooled: 7).
+        double[] six = [1, 2, 3, 4, 5, 6];
+        double[] three = [2, 6, 10];
+        double va = 3.5 / 6, vb = 16.0 / 3;
+        double df = (va + vb) * (va + vb) / ((va * va / 5) + (vb * vb / 2));
+        Assert.Equal(2.4497, df, 4);
+        SeedComparison welch = SeedStatistics.Compare(six, three, higherIsBetter: true);
+        double welchHalf = TQuantile(df) * Math.Sqrt(va + vb);
+        Assert.Equal(2.5, welch.Difference, 12);
+        Assert.Equal(2.5 - welchHalf, welch.Interval.Low, 5);
+        Assert.Equal(2.5 + welchHalf, welch.Interval.High, 5);
+        Assert.Contains("2.4 degrees of freedom", welch.Interval.Method, StringComparison.Ordinal);
+        Assert.True(welchHalf > TQuantile(7) * Math.Sqrt(va + vb) * 1.4, "with these variances Welch's interval is far wider than the pooled df would give");
+        // B against A is the mirror image: the same degrees of freedom and width.
+        SeedComparison mirrored = SeedStatistics.Compare(three, six, higherIsBetter: true);
+        Assert.Equal(-2.5 - welchHalf, mirrored.Interval.Low, 5);
+        Assert.Equal(welch.Interval.Method, mirrored.Interval.Method);
 
         double[] clearlyLower = [10.1, 10.2, 10.0, 10.15];
         double[] clearlyHigher = [12.0, 12.1, 11.9, 12.05];

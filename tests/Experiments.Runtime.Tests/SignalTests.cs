@@ -52,7 +52,14 @@ public sealed class SignalTests
             Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "the run did not stop within a minute");
             process.WaitForExit();
             Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode}: {Text(output)}");
-            Assert.True(File.Exists(Path.Combine(folder, ".checkpoints", "mnist-lstm-50-sgd.ckpt")), Text(output));
+
+            // The file must be the one the stop wrote, not the end of epoch 1's: only a stop marks it interrupted, and
+            // it holds the position the run reported.
+            string checkpoint = Path.Combine(folder, ".checkpoints", "mnist-lstm-50-sgd.ckpt");
+            Assert.True(File.Exists(checkpoint), Text(output));
+            Experiments.Runtime.Training.CheckpointState saved = Experiments.Runtime.Training.Checkpoint.ReadState(checkpoint);
+            Assert.True(saved.Interrupted, "the checkpoint is the end of an epoch's, not the stop's: " + Text(output));
+            Assert.Contains($"stopped at epoch {saved.Epoch + 1}, batch {saved.NextBatch} of ", Text(output), StringComparison.Ordinal);
         }
         finally
         {

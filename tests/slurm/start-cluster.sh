@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Starts a single-node Slurm cluster on this machine (Debian's slurmctld, slurmd and munge; root needed), as a lab's
 # cluster would run the job arrays `experiments slurm` writes. Idempotent: a running cluster is left as it is.
-# Exits 3 with the reason when this machine cannot run one (no root, packages missing and apt-get unavailable).
+# Exits 3 with the reason when this machine cannot run one (no root, packages missing and apt-get unavailable), and 1
+# when it should but the cluster does not come up (the packages fail to install, or the node never becomes idle).
 set -euo pipefail
 cannot() { echo "slurm: this machine cannot run a single-node cluster: $*" >&2; exit 3; }
+broken() { echo "slurm: the single-node cluster did not start: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || cannot "not root (slurmd and munged need it)"
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v sbatch >/dev/null || ! command -v munged >/dev/null; then
   command -v apt-get >/dev/null || cannot "slurmctld/slurmd/sbatch/munged are missing and there is no apt-get"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurmctld slurmd slurm-client munge >/dev/null || cannot "apt-get install slurmctld slurmd slurm-client munge failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurmctld slurmd slurm-client munge >/dev/null || broken "apt-get install slurmctld slurmd slurm-client munge failed"
 fi
 if [[ "$(sinfo -h -o %T 2>/dev/null || true)" =~ (idle|mixed|allocated) ]]; then
   echo "slurm: a cluster is already running"; exit 0
@@ -46,4 +48,4 @@ for _ in $(seq 60); do
   if [[ "$(sinfo -h -o %T 2>/dev/null || true)" =~ (idle|mixed|allocated) ]]; then echo "slurm: single-node cluster up ($host, $cpus CPUs)"; exit 0; fi
   sleep 1
 done
-cannot "the node did not become idle within 60 s: $(sinfo 2>&1 | tail -2); see /var/log/slurm/"
+broken "the node did not become idle within 60 s: $(sinfo 2>&1 | tail -2); see /var/log/slurm/"

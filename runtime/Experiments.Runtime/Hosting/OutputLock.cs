@@ -60,7 +60,8 @@ internal sealed class StopSignals : IDisposable
                 if (!stop.IsCancellationRequested)
                 {
                     context.Cancel = true;
-                    Console.Error.WriteLine("stopping at the next batch boundary and saving a checkpoint (press Ctrl-C again to abort)");
+                    // Said as what will happen: the run reports the checkpoint once it is written ("saved ...: continue with run --resume").
+                    Console.Error.WriteLine("stop requested: the run stops at the next batch boundary and then saves a checkpoint (press Ctrl-C again to abort)");
                     stop.Cancel();
                 }
             }));
