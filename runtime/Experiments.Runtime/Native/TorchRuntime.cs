@@ -20,6 +20,9 @@ public static partial class TorchRuntime
 
     public static string LibTorchPackage { get; } = HostOption("Experiments.LibTorchPackage") ?? "unknown";
 
+    /// <summary>The LibTorch version TorchSharp was built against (an external backend's LibTorch must be this one).</summary>
+    public static string ExpectedLibTorchVersion { get; } = HostOption("Experiments.LibTorchVersion") ?? "unknown";
+
     /// <summary>Whether LibTorch has been loaded into this process (kernel choices made by variables are fixed from then on).</summary>
     public static bool IsLoaded { get; private set; }
 
