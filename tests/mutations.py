@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Breaks the product on purpose, once per claim, and checks that the claim's test fails.
+
+Each mutation replaces one exact piece of product code (it must occur exactly once), builds the test project, runs
+the named tests and expects them to fail; the file is restored afterwards whatever happens. A mutation whose tests
+still pass is a test that cannot fail: the script exits 1 and says which. docs/testing.md lists the claims, the
+tests and the outcome of the last run.
+
+Usage (repository root, after `dotnet build`; the working tree must have no uncommitted change to the mutated files):
+    python3 tests/mutations.py            # all
+    python3 tests/mutations.py welch-df resume-position
+    python3 tests/mutations.py --list
+"""
+import pathlib
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+RUNTIME_TESTS = "tests/Experiments.Runtime.Tests"
+GENERATOR_TESTS = "tests/Experiments.Generators.Tests"
+
+# name: (claim, file, original, mutated, test project, test filter)
+MUTATIONS = {
+    "exact-ulp": (
+        "a matching environment compares every double bit for bit",
+        "runtime/Experiments.Runtime/Snapshots/SnapshotComparison.cs",
+        "bool same = BitConverter.DoubleToInt64Bits(approved) == BitConverter.DoubleToInt64Bits(received);",
+        "bool same = Math.Abs(approved - received) <= 1e-12 * Math.Max(1, Math.Abs(approved));",
+        RUNTIME_TESTS, "FullyQualifiedName~SnapshotTests.Same_environment_compares_exactly_down_to_one_ulp"),
+    "stop-saves-checkpoint": (
+        "Ctrl-C or SIGTERM stops at a batch boundary and saves a checkpoint",
+        "runtime/Experiments.Runtime/Training/ExperimentRunner.cs",
+        "Checkpoint.Save(checkpointPath, new CheckpointState(resumeKey, epoch, stopped.NextBatch,",
+        "_ = (checkpointPath, new CheckpointState(resumeKey, epoch, stopped.NextBatch,",
+        RUNTIME_TESTS, "FullyQualifiedName~SignalTests"),
+    "resume-position": (
+        "a stopped run resumes from the batch it stopped at, to the same bits as an uninterrupted run",
+        "runtime/Experiments.Runtime/Training/ExperimentRunner.cs",
+        "position = new EpochPosition(state.NextBatch, state.LossSum, state.Correct);",
+        "position = new EpochPosition(0, 0, 0);",
+        RUNTIME_TESTS, "FullyQualifiedName~ResilienceTests.Sigint_stops_mid_epoch"),
+    "checkpoint-key": (
+        "a checkpoint of another configuration is refused, naming the field",
+        "runtime/Experiments.Runtime/Training/Checkpoint.cs",
+        "if (state.Key != expectedKey)",
+        "if (false && state.Key != expectedKey)",
+        RUNTIME_TESTS, "FullyQualifiedName~ResilienceTests.Resuming_a_checkpoint_of_another_configuration_is_refused"),
+    "process-seed": (
+        "metrics.json is byte-identical across processes",
+        "runtime/Experiments.Runtime/Training/ExperimentRunner.cs",
+        "TorchRuntime.Seed(SeedStreams.TorchSeed(settings.Seed, SeedPurpose.WeightInit));",
+        "TorchRuntime.Seed(SeedStreams.TorchSeed(settings.Seed, SeedPurpose.WeightInit) ^ Environment.ProcessId);",
+        RUNTIME_TESTS, "FullyQualifiedName~ProcessDeterminismTests.Two_processes_write_byte_identical_metrics"),
+    "approval-repeat": (
+        "accept approves only a bit-identical repeat",
+        "runtime/Experiments.Runtime/Snapshots/SnapshotApproval.cs",
+        "if (!string.Equals(receivedText, repeatedText, StringComparison.Ordinal))",
+        "if (false && !string.Equals(receivedText, repeatedText, StringComparison.Ordinal))",
+        RUNTIME_TESTS, "FullyQualifiedName~SnapshotTests.Approval_requires_an_identical_repeat"),
+    "dataset-sha256": (
+        "a corrupted dataset file is a data error naming it (SHA-256)",
+        "runtime/Experiments.Runtime/Data/DatasetProvisioner.cs",
+        'return (path, actual == file.Sha256 ? "ok"',
+        'return (path, actual == actual ? "ok"',
+        RUNTIME_TESTS, "FullyQualifiedName~BadInputTests.A_missing_or_corrupted_dataset_file_is_a_data_error_naming_it"),
+    "welch-df": (
+        "two sets of seeds are compared with Welch's interval",
+        "runtime/Experiments.Runtime/Results/SeedStatistics.cs",
+        "double df = (va + vb) * (va + vb) / ((va * va / (sa.Count - 1)) + (vb * vb / (sb.Count - 1)));",
+        "double df = sa.Count + sb.Count - 2;",
+        RUNTIME_TESTS, "FullyQualifiedName~SeedStatisticsTests"),
+    "bootstrap-draws": (
+        "the bootstrap interval resamples every seed with replacement",
+        "runtime/Experiments.Runtime/Results/SeedStatistics.cs",
+        "sum += values[random.NextInt(n)];",
+        "sum += values[random.NextInt(Math.Max(1, n - 1))];",
+        RUNTIME_TESTS, "FullyQualifiedName~SeedStatisticsTests"),
+    "one-comment": (
+        "a pull request has one review comment, updated in place",
+        "scripts/pr-review.sh",
+        '--jq ".[] | select(.body | contains(\\"$marker\\")) | .id"',
+        '--jq ".[] | select(.body | contains(\\"experiments-review\\")) | .id"',
+        RUNTIME_TESTS, "FullyQualifiedName~ReviewTests.Received_snapshots_are_reviewed_and_the_ci_script"),
+    "window-too-large": (
+        "a model that cannot work is a compile error (a window larger than its input)",
+        "generators/Experiments.Generators/ExperimentGenerator.Planner.cs",
+        "if (!same && (layer.KernelHeight > height || layer.KernelWidth > width))",
+        "if (false && !same && (layer.KernelHeight > height || layer.KernelWidth > width))",
+        GENERATOR_TESTS, "FullyQualifiedName~DiagnosticTests.Bad_declaration_gets_its_diagnostic_at_the_offending_code"),
+    "summary-counts": (
+        "the summaries equal the parameter counts the notebooks printed",
+        "generators/Experiments.Generators/ExperimentGenerator.Planner.cs",
+        "((kerasHasOneBias ? 1 : 2) * units)",
+        "((kerasHasOneBias ? 0 : 2) * units)",
+        GENERATOR_TESTS, "FullyQualifiedName~CatalogModelTests.Summaries_equal_the_counts_the_notebooks_printed"),
+}
+
+
+def run(command, log):
+    with open(log, "a", encoding="utf-8") as out:
+        out.write("$ " + " ".join(command) + "\n")
+        out.flush()
+        return subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
+
+
+def mutate(name, log):
+    claim, file, original, mutated, project, test_filter = MUTATIONS[name]
+    path = ROOT / file
+    text = path.read_text(encoding="utf-8")
+    count = text.count(original)
+    if count != 1:
+        raise SystemExit(f"{name}: {file} holds the original {count} times, not once: update the mutation to the code")
+    if subprocess.run(["git", "diff", "--quiet", "--", file], cwd=ROOT).returncode != 0:
+        raise SystemExit(f"{name}: {file} has uncommitted changes; commit or stash them first")
+    start = time.time()
+    try:
+        path.write_text(text.replace(original, mutated), encoding="utf-8")
+        if run(["dotnet", "build", project, "-nologo", "-v", "quiet"], log) != 0:
+            return "build failed", time.time() - start
+        status = run(["dotnet", "test", project, "--no-build", "--filter", test_filter], log)
+        return ("test failed (as it must)" if status != 0 else "TEST PASSED: it cannot catch this"), time.time() - start
+    finally:
+        path.write_text(text, encoding="utf-8")
+
+
+def main(argv):
+    if "--list" in argv:
+        for name, (claim, file, *_rest) in MUTATIONS.items():
+            print(f"{name}: {claim} ({file})")
+        return 0
+    names = [a for a in argv if not a.startswith("-")] or list(MUTATIONS)
+    unknown = [n for n in names if n not in MUTATIONS]
+    if unknown:
+        raise SystemExit(f"unknown mutation(s) {', '.join(unknown)}; --list shows them")
+    log = ROOT / "tests" / "mutations.log"
+    log.write_text("", encoding="utf-8")
+    survived = []
+    print("| mutation | claim | test | outcome | seconds |")
+    print("|---|---|---|---|---:|")
+    for name in names:
+        outcome, seconds = mutate(name, log)
+        claim, _file, _o, _m, project, test_filter = MUTATIONS[name]
+        print(f"| `{name}` | {claim} | `{test_filter.split('~', 1)[1]}` | {outcome} | {seconds:.0f} |", flush=True)
+        if not outcome.startswith("test failed"):
+            survived.append(name)
+    # Leave the build as the sources are.
+    run(["dotnet", "build", "-nologo", "-v", "quiet"], log)
+    if survived:
+        print(f"mutations: {', '.join(survived)} not caught; see {log}", file=sys.stderr)
+        return 1
+    print(f"mutations: all {len(names)} caught (log: {log})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
