@@ -25,8 +25,10 @@ public sealed class ResilienceTests
 
     private static Process Start(string folder, System.Text.StringBuilder? output = null)
     {
-        ProcessStartInfo start = TestEnvironment.ChildProcess("dotnet");
-        foreach (string argument in (string[])[TestEnvironment.Metadata("CatalogExecutable"), .. Run, "--out", folder])
+        // As a terminal's Ctrl-C finds it: SIGINT at its default disposition. A test run started in the background of
+        // a script inherits SIGINT ignored (and the runtime keeps an inherited SIG_IGN), so env resets it first.
+        ProcessStartInfo start = TestEnvironment.ChildProcess("env");
+        foreach (string argument in (string[])["--default-signal=INT", "dotnet", TestEnvironment.Metadata("CatalogExecutable"), .. Run, "--out", folder])
         {
             start.ArgumentList.Add(argument);
         }
