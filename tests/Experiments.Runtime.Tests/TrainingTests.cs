@@ -83,10 +83,9 @@ public sealed class TrainingTests
     [Fact]
     public void Resident_set_stays_flat_from_the_second_epoch_on()
     {
-        // Sampled inside each epoch too: the runner collects garbage once per epoch, so tensors leaked by a batch
-        // (no dispose scope) are freed by finalizers at the epoch's end and the end-of-epoch figures alone stay flat.
+        // Sampled inside each epoch too (every 20 batches): RSS, and the tensors alive on the training thread.
         var rss = new List<long>();
-        var inside = new List<(int Epoch, int Batch, long Bytes)>();
+        var inside = new List<(int Epoch, int Batch, long Bytes, long Tensors)>();
         static long Resident()
         {
             using var self = Process.GetCurrentProcess();
@@ -98,7 +97,7 @@ public sealed class TrainingTests
         {
             if (done % 20 == 0)
             {
-                inside.Add((epoch, done, Resident()));
+                inside.Add((epoch, done, Resident(), TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount));
             }
         });
 
@@ -109,6 +108,11 @@ public sealed class TrainingTests
         {
             long first = epoch.First().Bytes, peak = epoch.Max(s => s.Bytes);
             Assert.True(peak - first < 24L << 20, $"epoch {epoch.Key}: RSS grew from {first >> 20} to {peak >> 20} MB within the epoch (batches {string.Join(", ", epoch.Select(s => $"{s.Batch}: {s.Bytes >> 20}"))})");
+
+            // The collector would keep RSS flat even without the scope (finalizers free what a batch leaked), so the
+            // scope itself is checked: every tensor a batch makes is disposed when the batch ends, not finalised later.
+            Assert.True(epoch.Select(s => s.Tensors).Distinct().Count() == 1,
+                $"epoch {epoch.Key}: live tensors on the training thread changed between batches ({string.Join(", ", epoch.Select(s => $"{s.Batch}: {s.Tensors}"))}): a batch leaves tensors to the finaliser");
         }
     }
 }
