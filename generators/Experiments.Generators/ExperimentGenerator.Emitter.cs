@@ -283,8 +283,8 @@ public sealed partial class ExperimentGenerator
             };
         }
 
-        private static string Literal(string value) =>
-            "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n") + "\"";
+        // Roslyn's own C# literal formatting: every character that needs an escape (\r, \t, other control characters) gets one.
+        private static string Literal(string value) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(value, quote: true);
 
         internal static Diagnostic ToDiagnostic(DiagnosticInfo info, string helpLinks) => Create(info, helpLinks);
 

@@ -120,4 +120,19 @@ public sealed class DiagnosticTests
         Assert.Empty(compiler);
         Assert.Contains(sources, s => s.HintName == "Demo.Demo.g.cs");
     }
+
+    [Fact]
+    public void A_description_with_control_characters_quotes_and_other_scripts_is_emitted_as_a_valid_literal()
+    {
+        // A bare carriage return or tab inside the emitted string literal would not compile (or would change the text).
+        var (generator, sources, compiler) = GeneratorHarness.Run(Declaration(Good, settings: """
+            , Description = "line one\r\nline two\tcolumn \"quoted\" back\\slash 数字 é"
+            """));
+        Assert.Empty(generator);
+        Assert.Empty(compiler);
+        string generated = sources.Single(s => s.HintName == "Demo.Demo.g.cs").SourceText.ToString();
+        Assert.Contains("""
+            "line one\r\nline two\tcolumn \"quoted\" back\\slash 数字 é"
+            """, generated, StringComparison.Ordinal);
+    }
 }
