@@ -129,7 +129,7 @@ public sealed class KernelEnvelopeTests
     }
 
     /// <summary>What a run computed, without what describes the run: the metrics, history, confusion matrices and weights' SHA-256 of metrics.json.</summary>
-    internal static string Computed(string resultFolder)
+    private static string Computed(string resultFolder)
     {
         var metrics = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(resultFolder, "metrics.json")))!.AsObject();
         Assert.True(metrics.Remove("identity"), $"{resultFolder}/metrics.json has no identity to leave out");

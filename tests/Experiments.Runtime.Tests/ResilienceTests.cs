@@ -33,24 +33,7 @@ public sealed class ResilienceTests
             start.ArgumentList.Add(argument);
         }
 
-        Process process = Process.Start(start)!;
-        if (output is not null)
-        {
-            process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-            process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        return process;
-    }
-
-    private static string Text(System.Text.StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
+        return output is null ? Process.Start(start)! : TestEnvironment.StartCapturing(start, output);
     }
 
     private static void WaitForCheckpoint(string folder, Process process)
@@ -86,7 +69,7 @@ public sealed class ResilienceTests
         Assert.Contains($": epoch {left.Epoch + 1}, batch 1", resumed.Output, StringComparison.Ordinal);
         // metrics.json holds every metric, both confusion matrices and the SHA-256 of the final weights.
         Assert.Equal(Uninterrupted.Value, File.ReadAllText(Path.Combine(folder, Name, "metrics.json")));
-        Assert.False(File.Exists(Path.Combine(folder, ".checkpoints", Name + ".ckpt")), "a finished run removes its checkpoint");
+        Assert.False(File.Exists(CheckpointOf(folder)), "a finished run removes its checkpoint");
     }
 
     [Fact]
@@ -96,10 +79,10 @@ public sealed class ResilienceTests
         var output = new System.Text.StringBuilder();
         using Process first = Start(folder, output);
         var clock = Stopwatch.StartNew();
-        while (!Text(output).Contains("epoch 1:", StringComparison.Ordinal))
+        while (!TestEnvironment.Text(output).Contains("epoch 1:", StringComparison.Ordinal))
         {
-            Assert.False(first.HasExited, "the run ended before its first epoch: " + Text(output));
-            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), "no epoch within 3 minutes: " + Text(output));
+            Assert.False(first.HasExited, "the run ended before its first epoch: " + TestEnvironment.Text(output));
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), "no epoch within 3 minutes: " + TestEnvironment.Text(output));
             Thread.Sleep(20);
         }
 
@@ -111,7 +94,7 @@ public sealed class ResilienceTests
 
         Assert.True(first.WaitForExit(TimeSpan.FromMinutes(1)), "the run did not stop within a minute of SIGINT");
         first.WaitForExit();
-        string log = Text(output);
+        string log = TestEnvironment.Text(output);
         Assert.True(first.ExitCode == ExperimentsCli.Interrupted, $"exit code {first.ExitCode} (the signal must land inside the second of three epochs): {log}");
         Assert.False(Directory.Exists(Path.Combine(folder, Name)), "an interrupted run writes no result folder");
 

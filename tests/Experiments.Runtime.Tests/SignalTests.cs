@@ -22,20 +22,16 @@ public sealed class SignalTests
             start.ArgumentList.Add(argument);
         }
 
-        using Process process = Process.Start(start)!;
         var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        using Process process = TestEnvironment.StartCapturing(start, output);
         try
         {
             // Once an epoch has run, the main thread (the one that trains) has its mask set.
             var clock = Stopwatch.StartNew();
-            while (!Text(output).Contains("epoch 1:", StringComparison.Ordinal))
+            while (!TestEnvironment.Text(output).Contains("epoch 1:", StringComparison.Ordinal))
             {
-                Assert.False(process.HasExited, Text(output));
-                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "no epoch within two minutes: " + Text(output));
+                Assert.False(process.HasExited, TestEnvironment.Text(output));
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "no epoch within two minutes: " + TestEnvironment.Text(output));
                 Thread.Sleep(50);
             }
 
@@ -51,15 +47,15 @@ public sealed class SignalTests
             Assert.Equal(0, Kill("-TERM", process.Id));
             Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "the run did not stop within a minute");
             process.WaitForExit();
-            Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode}: {Text(output)}");
+            Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode}: {TestEnvironment.Text(output)}");
 
             // The file must be the one the stop wrote, not the end of epoch 1's: only a stop marks it interrupted, and
             // it holds the position the run reported.
             string checkpoint = Path.Combine(folder, ".checkpoints", "mnist-lstm-50-sgd.ckpt");
-            Assert.True(File.Exists(checkpoint), Text(output));
+            Assert.True(File.Exists(checkpoint), TestEnvironment.Text(output));
             Experiments.Runtime.Training.CheckpointState saved = Experiments.Runtime.Training.Checkpoint.ReadState(checkpoint);
-            Assert.True(saved.Interrupted, "the checkpoint is the end of an epoch's, not the stop's: " + Text(output));
-            Assert.Contains($"stopped at epoch {saved.Epoch + 1}, batch {saved.NextBatch} of ", Text(output), StringComparison.Ordinal);
+            Assert.True(saved.Interrupted, "the checkpoint is the end of an epoch's, not the stop's: " + TestEnvironment.Text(output));
+            Assert.Contains($"stopped at epoch {saved.Epoch + 1}, batch {saved.NextBatch} of ", TestEnvironment.Text(output), StringComparison.Ordinal);
         }
         finally
         {
@@ -67,14 +63,6 @@ public sealed class SignalTests
             {
                 process.Kill();
             }
-        }
-    }
-
-    private static string Text(System.Text.StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
         }
     }
 

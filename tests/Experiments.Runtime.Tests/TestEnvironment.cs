@@ -38,5 +38,24 @@ internal static class TestEnvironment
         return new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true };
     }
 
+    /// <summary>Starts a child whose stdout and stderr lines are appended to <paramref name="output"/> as they come (read it with <see cref="Text"/>).</summary>
+    public static Process StartCapturing(ProcessStartInfo start, System.Text.StringBuilder output)
+    {
+        Process process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    public static string Text(System.Text.StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
     public static string TempDirectory(string prefix) => Directory.CreateTempSubdirectory("experiments-test-" + prefix + "-").FullName;
 }

@@ -9,7 +9,7 @@ namespace Experiments.Runtime.Native;
 /// </summary>
 public static class NativeLoadDiagnosis
 {
-    public static string Explain(string applicationDirectory, string? hostLibStdCxx, string? expectedLibTorch = null)
+    public static string Explain(string applicationDirectory, string? hostLibStdCxx)
     {
         // The application's own copy is the shallowest: when loading fails, TorchSharp's fallback copies the NuGet
         // cache's (unpatched) natives into a folder below it, which says nothing about why the app's copy failed.
@@ -48,7 +48,7 @@ public static class NativeLoadDiagnosis
             string? found = FindOnLibraryPath("libtorch_cpu.so");
             string where = found is null ? "the LibTorch on the library path" : $"the LibTorch it found ({found}{(ResolveLinks(found) is { } target && target != found ? $" -> {target}" : "")})";
             return $"{library} cannot use {where}: {loader}. LibTorch's C++ interface changes with every release, and this TorchSharp " +
-                $"({TorchRuntime.TorchSharpVersion}) is built against LibTorch {expectedLibTorch ?? TorchRuntime.ExpectedLibTorchVersion}: put that version's " +
+                $"({TorchRuntime.TorchSharpVersion}) is built against LibTorch {TorchRuntime.ExpectedLibTorchVersion}: put that version's " +
                 "torch/lib (PyTorch of the same version) on LD_LIBRARY_PATH, or build with TorchBackend=cpu.";
         }
 
