@@ -73,8 +73,12 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BadSweep = Create(
         "EXP0020", "Sweep cannot be expanded", "Experiment '{0}': {1}; {2}");
 
+    public static readonly DiagnosticDescriptor DeclaredTwice = Create(
+        "EXP0021", "Check declared twice for one metric", "Experiment '{0}': {1} is declared more than once; {2}");
+
     public static DiagnosticDescriptor ById(string id) => id switch
     {
+        "EXP0021" => DeclaredTwice,
         "EXP0016" => EnumOutOfRange,
         "EXP0017" => NotATopLevelClass,
         "EXP0018" => InternalError,

@@ -64,6 +64,39 @@ public sealed partial class ExperimentGenerator
 
         private static string PointClass(int index) => $"Point{index + 1}";
 
+        /// <summary>
+        /// The declaration's [Tolerance], [SeedTolerance] and [Reported] attributes as ExperimentInfo initializers: the
+        /// same attribute objects, built with the arguments the user wrote (so their defaults stay defined in one place,
+        /// the attribute), read by the runtime without reflection.
+        /// </summary>
+        private static IEnumerable<string> Checks(DeclaredChecks checks)
+        {
+            const string Api = "global::Experiments";
+            if (checks.Tolerances.Count > 0)
+            {
+                yield return $"Tolerances = new {Api}.ToleranceAttribute[] {{ {string.Join(", ", checks.Tolerances.Select(t => $"new({Api}.Metric.{t.Metric}, {Planner.Number(t.Absolute)})"))} }},";
+            }
+
+            if (checks.SeedTolerances.Count > 0)
+            {
+                yield return $"SeedTolerances = new {Api}.SeedToleranceAttribute[] {{ {string.Join(", ", checks.SeedTolerances.Select(t => $"new({Api}.Metric.{t.Metric}){Named(("Level", t.Level is { } l ? Planner.Number(l) : null), ("Direction", t.Direction is { } d ? $"{Api}.Direction.{d}" : null), ("OnlyWorseFails", Bool(t.OnlyWorseFails)))}"))} }},";
+            }
+
+            if (checks.Reported is { } r)
+            {
+                yield return $"Reported = new {Api}.ReportedAttribute({Planner.Number(r.TestAccuracy)}){Named(("Margin", r.Margin is { } m ? Planner.Number(m) : null), ("Completed", Bool(r.Completed)), ("Source", r.Source is { } source ? Literal(source) : null))},";
+            }
+        }
+
+        /// <summary>An object initializer of the properties that were set, or nothing.</summary>
+        private static string Named(params (string Name, string? Value)[] properties)
+        {
+            string[] set = properties.Where(p => p.Value is not null).Select(p => $"{p.Name} = {p.Value}").ToArray();
+            return set.Length == 0 ? "" : " { " + string.Join(", ", set) + " }";
+        }
+
+        private static string? Bool(bool? value) => value is { } b ? (b ? "true" : "false") : null;
+
         private static string Source(ExperimentModel model)
         {
             var s = new Code();
@@ -77,7 +110,7 @@ public sealed partial class ExperimentGenerator
             if (!model.IsSweep)
             {
                 s.Line($"partial class {model.ClassName} : {Runtime}.IExperiment").Line("{");
-                Body(s, model.Experiments[0], "    ", sweep: null);
+                Body(s, model.Experiments[0], model.Checks, "    ", sweep: null);
                 s.Line("}");
                 return s.ToString();
             }
@@ -93,7 +126,7 @@ public sealed partial class ExperimentGenerator
 
                 s.Line($"    /// <summary>{model.Experiments[i].Name}</summary>");
                 s.Line($"    public sealed class {PointClass(i)} : {Runtime}.IExperiment").Line("    {");
-                Body(s, model.Experiments[i], "        ", sweep: model.Name);
+                Body(s, model.Experiments[i], model.Checks, "        ", sweep: model.Name);
                 s.Line("    }");
             }
 
@@ -101,7 +134,7 @@ public sealed partial class ExperimentGenerator
             return s.ToString();
         }
 
-        private static void Body(Code s, PlannedExperiment e, string indent, string? sweep)
+        private static void Body(Code s, PlannedExperiment e, DeclaredChecks checks, string indent, string? sweep)
         {
             ExperimentSettings settings = e.Settings;
             string i1 = indent + "    ";
@@ -136,6 +169,8 @@ public sealed partial class ExperimentGenerator
             {
                 initializers.Add($"Seeds = {settings.Seeds},");
             }
+
+            initializers.AddRange(Checks(checks));
 
             if (initializers.Count == 0)
             {

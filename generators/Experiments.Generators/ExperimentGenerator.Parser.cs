@@ -21,7 +21,7 @@ public sealed partial class ExperimentGenerator
     /// spec holds values only. Reads every declaration it needs through symbols, so a base or a block in another
     /// file is read afresh whenever the compilation changes (the spec then compares equal and nothing downstream runs).
     /// </summary>
-    internal static class Parser
+    internal static partial class Parser
     {
         public const string SweepAttributeName = "Experiments.SweepAttribute";
         private const int MaxSweepPoints = 1000;
@@ -80,6 +80,7 @@ public sealed partial class ExperimentGenerator
             Declaration? declaration = reader.Read(type, attribute, classLocation, diagnostics, new List<INamedTypeSymbol>());
             ExperimentSettings settings = declaration?.Settings ?? Defaults;
             List<SweepPoint> points = diagnostics.Count == 0 ? Sweeps(type, name, settings, classLocation, diagnostics) : new List<SweepPoint>();
+            DeclaredChecks checks = Checks(type, label, classLocation, diagnostics);
             return new ExperimentSpec(
                 type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
                 type.Name,
@@ -88,7 +89,10 @@ public sealed partial class ExperimentGenerator
                 EquatableArray.From(declaration?.Layers ?? new List<LayerSpec>()),
                 EquatableArray.From(points),
                 EquatableArray.From(diagnostics),
-                classLocation);
+                classLocation)
+            {
+                Checks = checks,
+            };
         }
 
         private sealed record Declaration(ExperimentSettings Settings, List<LayerSpec> Layers);

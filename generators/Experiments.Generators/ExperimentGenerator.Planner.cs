@@ -29,18 +29,24 @@ public sealed partial class ExperimentGenerator
         }
 
         private static ExperimentModel Model(ExperimentSpec spec, List<PlannedExperiment> experiments, List<DiagnosticInfo> diagnostics) =>
-            new(spec.Namespace, spec.ClassName, spec.Name, spec.IsSweep, EquatableArray.From(diagnostics.Count == 0 ? experiments : new List<PlannedExperiment>()), EquatableArray.From(diagnostics), spec.Location);
+            new(spec.Namespace, spec.ClassName, spec.Name, spec.IsSweep, EquatableArray.From(diagnostics.Count == 0 ? experiments : new List<PlannedExperiment>()), EquatableArray.From(diagnostics), spec.Location)
+            {
+                Checks = spec.Checks,
+            };
 
         private static ExperimentModel PlanDeclaration(ExperimentSpec spec)
         {
-            if (spec.Diagnostics.Count > 0)
+            // Report every problem of a declaration at once, as the compiler does: problems the parser found that leave
+            // the settings and layers whole (the class not partial, a bad name, a custom layer's method, a check's value)
+            // do not stop the settings and the layers from being checked too. The others leave nothing sound to plan.
+            if (spec.Diagnostics.Any(d => !PlanDespite.Contains(d.Id)))
             {
                 return Model(spec, new List<PlannedExperiment>(), spec.Diagnostics.ToList());
             }
 
             IEnumerable<SweepPoint> points = spec.IsSweep ? spec.Points : new[] { new SweepPoint(spec.Name, default, spec.Settings) };
             var experiments = new List<PlannedExperiment>();
-            var diagnostics = new List<DiagnosticInfo>();
+            var diagnostics = new List<DiagnosticInfo>(spec.Diagnostics);
             void Add(IEnumerable<DiagnosticInfo> found)
             {
                 // A sweep's points share their layers: a problem at one place is reported once, for the first point.
@@ -49,17 +55,11 @@ public sealed partial class ExperimentGenerator
 
             foreach (SweepPoint point in points)
             {
-                List<DiagnosticInfo> settingProblems = CheckSettings(point.Name, point.Settings, spec.Location);
-                if (settingProblems.Count > 0)
-                {
-                    Add(settingProblems);
-                    continue;
-                }
-
+                Add(CheckSettings(point.Name, point.Settings, spec.Location));
                 var walk = new ModelWalk(point.Name, point.Settings, spec.Layers, spec.Location);
-                if (walk.Diagnostics.Count > 0)
+                Add(walk.Diagnostics);
+                if (diagnostics.Count > 0)
                 {
-                    Add(walk.Diagnostics);
                     continue;
                 }
 
@@ -78,6 +78,9 @@ public sealed partial class ExperimentGenerator
 
             return Model(spec, experiments, diagnostics);
         }
+
+        /// <summary>Parser problems after which the settings and layers are still checked: each leaves them as declared.</summary>
+        private static readonly HashSet<string> PlanDespite = new(StringComparer.Ordinal) { "EXP0001", "EXP0010", "EXP0013", "EXP0014", "EXP0021" };
 
         private static List<DiagnosticInfo> CheckSettings(string name, ExperimentSettings settings, LocationInfo? location)
         {
@@ -207,7 +210,7 @@ public sealed partial class ExperimentGenerator
                 output = Walk(layers[i], (i + 1).ToString(CultureInfo.InvariantCulture), "x", output, depth: 0, foldSoftmax: i == last);
             }
 
-            if (output is not null && Diagnostics.Count == 0)
+            if (output is not null)
             {
                 CheckOutput(output);
             }
@@ -275,8 +278,9 @@ public sealed partial class ExperimentGenerator
                     {
                         if (layer.Rate < 0 || layer.Rate >= 1)
                         {
+                            // The shape goes on unchanged: the layers after it are still checked.
                             Report("EXP0013", layer.Location, _name, $"layer {position} (Dropout)", $"rate {Planner.Number(layer.Rate)}", "a dropout rate lies in [0, 1), e.g. 0.25");
-                            return null;
+                            return shape;
                         }
 
                         string name = Next("dropout");

@@ -38,6 +38,18 @@ public sealed record ExperimentInfo(string Name, Data.DatasetId Dataset, string 
 
     /// <summary>How many seeds `run` uses by default ([Experiment(Seeds = N)]); 1 runs the declared seed once.</summary>
     public int Seeds { get; init; } = 1;
+
+    /// <summary>
+    /// The declaration's [Tolerance] attributes, as written (a sweep's points carry their declaration's). The generator
+    /// reads them at compile time and emits them here, so the runtime never reflects over the user's classes.
+    /// </summary>
+    public IReadOnlyList<ToleranceAttribute> Tolerances { get; init; } = [];
+
+    /// <summary>The declaration's [SeedTolerance] attributes, as written; none: the four final metrics at 99%.</summary>
+    public IReadOnlyList<SeedToleranceAttribute> SeedTolerances { get; init; } = [];
+
+    /// <summary>The declaration's [Reported] figure, or null when it declares none.</summary>
+    public ReportedAttribute? Reported { get; init; }
 }
 
 /// <summary>One swept parameter of a sweep point, as the point's name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>

@@ -38,6 +38,11 @@ public sealed class DiagnosticTests
         { "EXP0013", Declaration(Good, settings: ", Seeds = 0"), "Seeds: 0 is out of range; use at least 1 (1 runs the declared Seed once)", "Demo" },
         { "EXP0013", Declaration("new Dropout(1.0), " + Good), "layer 1 (Dropout): rate 1 is out of range", "new Dropout(1.0)" },
         { "EXP0013", Declaration(Good, settings: ", Validation = Validation.KerasTail, ValidationFraction = 1.5"), "ValidationFraction: 1.5 is out of range", "Demo" },
+        { "EXP0013", Declaration(Good, modifiers: "[Tolerance(Metric.TestLoss, -0.5)]\npublic sealed partial"), "[Tolerance(TestLoss)]: tolerance -0.5 is out of range; a tolerance is a finite absolute difference >= 0", "Tolerance(Metric.TestLoss, -0.5)" },
+        { "EXP0013", Declaration(Good, modifiers: "[SeedTolerance(Metric.EpochLoss)]\npublic sealed partial"), "[SeedTolerance]: metric EpochLoss is out of range; seed distributions are compared on the final metrics: Metric.TestAccuracy", "SeedTolerance(Metric.EpochLoss)" },
+        { "EXP0013", Declaration(Good, modifiers: "[SeedTolerance(Metric.TestAccuracy, Level = 1)]\npublic sealed partial"), "[SeedTolerance(TestAccuracy)]: Level 1 is out of range; a confidence level lies strictly between 0 and 1", "SeedTolerance(Metric.TestAccuracy, Level = 1)" },
+        { "EXP0013", Declaration(Good, modifiers: "[Reported(98.6)]\npublic sealed partial"), "[Reported]: accuracy 98.6 is out of range; a reported accuracy is a fraction between 0 and 1 (98.6% is 0.986)", "Reported(98.6)" },
+        { "EXP0013", Declaration(Good, modifiers: "[Reported(0.986, Margin = -0.01)]\npublic sealed partial"), "[Reported]: Margin -0.01 is out of range", "Reported(0.986, Margin = -0.01)" },
         { "EXP0014", Declaration(Good, name: "My Experiment"), "'My Experiment' must be lower-case letters", "Demo" },
         { "EXP0016", Declaration(Good, settings: ", Loss = (Loss)5"), "Experiment 'demo', Loss: 5 is not a defined Loss value; use one of Loss.CategoricalCrossEntropy, Loss.MeanSquaredError", "Demo" },
         { "EXP0016", Declaration(Good, settings: ", Optimizer = (Optimizer)(-1)"), "Optimizer: -1 is not a defined Optimizer value; use one of Optimizer.Sgd, Optimizer.Adam, Optimizer.RmsProp", "Demo" },
@@ -45,6 +50,10 @@ public sealed class DiagnosticTests
         { "EXP0016", Declaration(Good).Replace("Input.Flat", "(Input)3", StringComparison.Ordinal), "Input: 3 is not a defined Input value; use one of Input.Flat, Input.Image, Input.Sequence", "Demo" },
         { "EXP0016", Declaration("new Dense(10, (Activation)9)"), "layer 1 (Dense), Activation: 9 is not a defined Activation value; use one of Activation.None, Activation.Relu", "(Activation)9" },
         { "EXP0016", Declaration("new Conv2D(4, 3, Padding: (Padding)2), new Flatten(), " + Good, input: "Input.Image"), "layer 1 (Conv2D), Padding: 2 is not a defined Padding value; use one of Padding.Valid, Padding.Same", "Padding: (Padding)2" },
+        { "EXP0016", Declaration(Good, modifiers: "[Tolerance((Metric)42, 0.1)]\npublic sealed partial"), "[Tolerance] Metric: 42 is not a defined Metric value; use one of Metric.TestAccuracy", "Tolerance((Metric)42, 0.1)" },
+        { "EXP0016", Declaration(Good, modifiers: "[SeedTolerance(Metric.TestLoss, Direction = (Direction)7)]\npublic sealed partial"), "[SeedTolerance(TestLoss)] Direction: 7 is not a defined Direction value", "SeedTolerance(Metric.TestLoss, Direction = (Direction)7)" },
+        { "EXP0021", Declaration(Good, modifiers: "[Tolerance(Metric.TestLoss, 0.1)]\n[Tolerance(Metric.TestLoss, 0.2)]\npublic sealed partial"), "Experiment 'demo': [Tolerance(TestLoss, ...)] is declared more than once; give each metric one [Tolerance]", "Tolerance(Metric.TestLoss, 0.2)" },
+        { "EXP0021", Declaration(Good, modifiers: "[SeedTolerance(Metric.TestAccuracy)]\n[SeedTolerance(Metric.TestAccuracy, Level = 0.5)]\npublic sealed partial"), "[SeedTolerance(TestAccuracy)] is declared more than once", "SeedTolerance(Metric.TestAccuracy, Level = 0.5)" },
         { "EXP0017", Declaration(Good).Replace("class Demo", "record Demo", StringComparison.Ordinal), "Experiment 'demo': 'Demo' is a record", "Demo" },
         { "EXP0017", Declaration(Good).Replace("class Demo", "class Demo<T>", StringComparison.Ordinal), "'Demo' is generic", "Demo" },
         { "EXP0017", Declaration(Good).Replace("public sealed partial class Demo", "public static partial class Outer { [Experiment(\"inner\", Dataset.Mnist, Input.Flat)] public sealed partial class Demo { private static readonly Layer[] Layers = [" + Good + "]; } }\npublic sealed partial class Unused", StringComparison.Ordinal), "'Demo' is nested in 'Outer'", "Demo" },
@@ -61,6 +70,27 @@ public sealed class DiagnosticTests
         string located = source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length);
         Assert.StartsWith(locatedAt, located, StringComparison.Ordinal);
         Assert.EndsWith($"docs/diagnostics/{id}.md", diagnostic.Descriptor.HelpLinkUri, StringComparison.Ordinal);
+        Assert.DoesNotContain(sources, s => s.HintName == "Demo.Demo.g.cs");
+    }
+
+    [Fact]
+    public void Every_problem_of_a_declaration_is_reported_at_once()
+    {
+        // A missing method, a bad setting, a bad layer argument after it and a bad check value: four errors, one build.
+        string source = Declaration("new Function(\"Missing\"), new Dense(32, Activation.Relu), new Dropout(1.5), new Dense(9, Activation.Softmax)", settings: ", BatchSize = 0",
+            modifiers: "[Tolerance(Metric.TestLoss, -1)]\npublic sealed partial");
+        var (generator, sources, _) = GeneratorHarness.Run(source);
+        string[] messages = generator.Select(d => $"{d.Id} {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}").ToArray();
+        string[] expected =
+        [
+            "EXP0010 Experiment 'demo', layer 1 (Function): 'Demo' has no method 'Missing'",
+            "EXP0013 Experiment 'demo', BatchSize: 0 is out of range",
+            "EXP0013 Experiment 'demo', layer 3 (Dropout): rate 1.5 is out of range",
+            "EXP0009 Experiment 'demo': the last layer gives (None, 9) outputs",
+            "EXP0013 Experiment 'demo', [Tolerance(TestLoss)]: tolerance -1 is out of range",
+        ];
+        Assert.Equal(expected.Length, messages.Length);
+        Assert.All(expected, e => Assert.Single(messages, m => m.StartsWith(e, StringComparison.Ordinal)));
         Assert.DoesNotContain(sources, s => s.HintName == "Demo.Demo.g.cs");
     }
 

@@ -36,4 +36,17 @@ internal static class GeneratorHarness
         ImmutableArray<Diagnostic> errors = output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToImmutableArray();
         return (diagnostics, result.GeneratedSources, errors);
     }
+
+    /// <summary>Compiles the generated code into an assembly and reads its registry, as the runtime does.</summary>
+    public static IReadOnlyList<Experiments.Runtime.IExperiment> Registry(string source)
+    {
+        var (generator, _, compiler) = Run(source);
+        Xunit.Assert.Empty(generator);
+        Xunit.Assert.Empty(compiler);
+        Driver().RunGeneratorsAndUpdateCompilation(Compilation(source), out Compilation output, out _);
+        using var image = new MemoryStream();
+        Xunit.Assert.True(output.Emit(image).Success);
+        System.Reflection.Assembly assembly = new System.Runtime.Loader.AssemblyLoadContext("registry-" + Guid.NewGuid(), isCollectible: true).LoadFromStream(new MemoryStream(image.ToArray()));
+        return (IReadOnlyList<Experiments.Runtime.IExperiment>)assembly.GetType("Experiments.Generated.ExperimentRegistry")!.GetProperty("All")!.GetValue(null)!;
+    }
 }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Reflection;
-using System.Runtime.Loader;
 using Experiments.Runtime;
 using Microsoft.CodeAnalysis;
 using Xunit;
@@ -20,23 +18,10 @@ public sealed class SweepTests
         }
         """;
 
-    /// <summary>Compiles the generated code into an assembly and reads its registry, as the runtime does.</summary>
-    private static IReadOnlyList<IExperiment> Registry(string source)
-    {
-        var (generator, _, compiler) = GeneratorHarness.Run(source);
-        Assert.Empty(generator);
-        Assert.Empty(compiler);
-        Microsoft.CodeAnalysis.GeneratorDriver driver = GeneratorHarness.Driver().RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation(source), out Compilation output, out _);
-        using var image = new MemoryStream();
-        Assert.True(output.Emit(image).Success);
-        Assembly assembly = new AssemblyLoadContext("sweep-" + Guid.NewGuid(), isCollectible: true).LoadFromStream(new MemoryStream(image.ToArray()));
-        return (IReadOnlyList<IExperiment>)assembly.GetType("Experiments.Generated.ExperimentRegistry")!.GetProperty("All")!.GetValue(null)!;
-    }
-
     [Fact]
     public void Each_point_is_a_registered_experiment_named_from_its_parameters_in_product_order()
     {
-        IReadOnlyList<IExperiment> registry = Registry(Declaration(
+        IReadOnlyList<IExperiment> registry = GeneratorHarness.Registry(Declaration(
             "[Sweep(nameof(ExperimentAttribute.LearningRate), 0.01, 0.1)]\n[Sweep(nameof(ExperimentAttribute.Optimizer), Optimizer.Sgd, Optimizer.RmsProp)]"));
         Assert.Equal(
             ["mlp@learning_rate=0.01,optimizer=sgd", "mlp@learning_rate=0.01,optimizer=rms_prop", "mlp@learning_rate=0.1,optimizer=sgd", "mlp@learning_rate=0.1,optimizer=rms_prop"],
@@ -51,14 +36,14 @@ public sealed class SweepTests
 
         // Every point has its own fingerprint, and each is stable: the same declaration gives the same ones.
         Assert.Equal(4, registry.Select(e => e.Info.Fingerprint).Distinct().Count());
-        Assert.Equal(registry.Select(e => e.Info.Fingerprint), Registry(Declaration(
+        Assert.Equal(registry.Select(e => e.Info.Fingerprint), GeneratorHarness.Registry(Declaration(
             "[Sweep(nameof(ExperimentAttribute.LearningRate), 0.01, 0.1)]\n[Sweep(nameof(ExperimentAttribute.Optimizer), Optimizer.Sgd, Optimizer.RmsProp)]")).Select(e => e.Info.Fingerprint));
     }
 
     [Fact]
     public void Whole_numbers_are_taken_for_numbers_and_sweeps_cover_integers_and_flags()
     {
-        IReadOnlyList<IExperiment> registry = Registry(Declaration(
+        IReadOnlyList<IExperiment> registry = GeneratorHarness.Registry(Declaration(
             "[Sweep(nameof(ExperimentAttribute.LearningRate), 1)]\n[Sweep(nameof(ExperimentAttribute.BatchSize), 16, 64)]\n[Sweep(nameof(ExperimentAttribute.Tf32), true)]"));
         Assert.Equal(["mlp@learning_rate=1,batch_size=16,tf32=true", "mlp@learning_rate=1,batch_size=64,tf32=true"], registry.Select(e => e.Info.Name));
         Assert.Equal([16, 64], registry.Select(e => e.Settings.BatchSize));
@@ -67,8 +52,8 @@ public sealed class SweepTests
     [Fact]
     public void Declared_seeds_reach_the_registry_and_do_not_change_the_fingerprint()
     {
-        IExperiment one = Registry(Declaration("")).Single();
-        IExperiment five = Registry(Declaration("", settings: ", Seeds = 5")).Single();
+        IExperiment one = GeneratorHarness.Registry(Declaration("")).Single();
+        IExperiment five = GeneratorHarness.Registry(Declaration("", settings: ", Seeds = 5")).Single();
         Assert.Equal(1, one.Info.Seeds);
         Assert.Equal(5, five.Info.Seeds);
         Assert.Equal(one.Info.Fingerprint, five.Info.Fingerprint);

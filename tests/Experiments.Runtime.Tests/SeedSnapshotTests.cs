@@ -114,7 +114,7 @@ public sealed class SeedSnapshotTests
         SnapshotComparison twoSided = SeedSnapshotComparison.Compare(approved, Elsewhere(approved, improved), SeedCheck.Default);
         Assert.Equal("better", twoSided.Checks.Single(c => c.Check.Metric == Metric.TestAccuracy).Verdict);
         Assert.False(twoSided.Matches);
-        SnapshotComparison oneSided = SeedSnapshotComparison.Compare(approved, Elsewhere(approved, improved), SeedCheck.For(typeof(OnlyWorse)));
+        SnapshotComparison oneSided = SeedSnapshotComparison.Compare(approved, Elsewhere(approved, improved), SeedCheck.For(OnlyWorse, "only-worse"));
         Assert.True(oneSided.Matches, string.Join("\n", oneSided.Differences));
         Assert.Equal("better", Assert.Single(oneSided.Checks).Verdict);
 
@@ -149,11 +149,11 @@ public sealed class SeedSnapshotTests
     [Fact]
     public void Declarations_choose_metrics_levels_and_directions_and_bad_ones_are_refused()
     {
-        SeedCheck check = Assert.Single(SeedCheck.For(typeof(OnlyWorse)));
+        SeedCheck check = Assert.Single(SeedCheck.For(OnlyWorse, "only-worse"));
         Assert.Equal(new SeedCheck(Metric.TestAccuracy, 0.9, true, true), check);
-        Assert.Equal(new SeedCheck(Metric.TestLoss, 0.99, true, false), Assert.Single(SeedCheck.For(typeof(Reversed))));
-        Assert.Equal(4, SeedCheck.For(typeof(SeedSnapshotTests)).Count);
-        Assert.Contains("declares [SeedTolerance(TestAccuracy)] 2 times", Assert.Throws<ArgumentException>(() => SeedCheck.For(typeof(Twice))).Message, StringComparison.Ordinal);
+        Assert.Equal(new SeedCheck(Metric.TestLoss, 0.99, true, false), Assert.Single(SeedCheck.For(Reversed, "reversed")));
+        Assert.Equal(4, SeedCheck.For([], "none").Count);
+        Assert.Contains("twice declares [SeedTolerance(TestAccuracy)] 2 times", Assert.Throws<ArgumentException>(() => SeedCheck.For(Twice, "twice")).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => new SeedToleranceAttribute(Metric.EpochLoss));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SeedToleranceAttribute(Metric.TestAccuracy) { Level = 1 });
 
@@ -171,13 +171,10 @@ public sealed class SeedSnapshotTests
         Seeds = rows,
     };
 
-    [SeedTolerance(Metric.TestAccuracy, Level = 0.9, OnlyWorseFails = true)]
-    private sealed class OnlyWorse;
+    // As the generator emits a declaration's [SeedTolerance] attributes into ExperimentInfo.SeedTolerances.
+    private static readonly SeedToleranceAttribute[] OnlyWorse = [new(Metric.TestAccuracy) { Level = 0.9, OnlyWorseFails = true }];
 
-    [SeedTolerance(Metric.TestLoss, Direction = Direction.HigherIsBetter)]
-    private sealed class Reversed;
+    private static readonly SeedToleranceAttribute[] Reversed = [new(Metric.TestLoss) { Direction = Direction.HigherIsBetter }];
 
-    [SeedTolerance(Metric.TestAccuracy)]
-    [SeedTolerance(Metric.TestAccuracy, Level = 0.5)]
-    private sealed class Twice;
+    private static readonly SeedToleranceAttribute[] Twice = [new(Metric.TestAccuracy), new(Metric.TestAccuracy) { Level = 0.5 }];
 }

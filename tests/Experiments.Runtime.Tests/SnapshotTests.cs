@@ -181,17 +181,33 @@ public sealed class SnapshotTests
         Assert.Equal([], SnapshotApproval.FindReceived([folder]));
     }
 
-    [Tolerance(Metric.TestAccuracy, 0.05)]
-    [Tolerance(Metric.Confusion, 0.2)]
-    private sealed class Declared;
-
     [Fact]
-    public void Tolerances_come_from_the_experiment_class_and_default_otherwise()
+    public void Tolerances_come_from_the_declaration_and_default_otherwise()
     {
-        Tolerances tolerances = Tolerances.For(typeof(Declared));
+        // As the generator emits a declaration's [Tolerance] attributes into ExperimentInfo.Tolerances.
+        Tolerances tolerances = Tolerances.For([new ToleranceAttribute(Metric.TestAccuracy, 0.05), new ToleranceAttribute(Metric.Confusion, 0.2)]);
         Assert.Equal(0.05, tolerances[Metric.TestAccuracy]);
         Assert.Equal(0.2, tolerances[Metric.Confusion]);
         Assert.Equal(Tolerances.Default[Metric.TestLoss], tolerances[Metric.TestLoss]);
         Assert.Throws<ArgumentOutOfRangeException>(() => new ToleranceAttribute(Metric.TestLoss, -1));
+        Assert.Contains("[Tolerance(TestLoss, ...)] is declared 2 times", Assert.Throws<ArgumentException>(() => Tolerances.For([new ToleranceAttribute(Metric.TestLoss, 0.1), new ToleranceAttribute(Metric.TestLoss, 0.2)])).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_full_result_lower_than_its_completed_source_by_more_than_the_margin_fails_to_reproduce()
+    {
+        var completed = new ReportedAttribute(0.986) { Source = "notebook 3" };
+        Assert.False(new Experiments.Runtime.Hosting.ReportedComparison(completed, 0.9761).Fails);
+        Assert.True(new Experiments.Runtime.Hosting.ReportedComparison(completed, 0.9759).Fails);
+        Assert.False(new Experiments.Runtime.Hosting.ReportedComparison(completed, 0.999).Fails);
+        var wider = new ReportedAttribute(0.986) { Margin = 0.05 };
+        Assert.False(new Experiments.Runtime.Hosting.ReportedComparison(wider, 0.94).Fails);
+
+        // A figure not known to come from a finished run is shown, never enforced.
+        var interrupted = new Experiments.Runtime.Hosting.ReportedComparison(new ReportedAttribute(0.986) { Completed = false, Source = "cell 12" }, 0.5);
+        Assert.False(interrupted.Fails);
+        Assert.Equal("source 98.60% (cell 12, not a completed run: not enforced), ours 50.00%, allowed margin 1.0 points", interrupted.Line);
+        Assert.Equal("demo does not reproduce its source: source 98.60% (notebook 3), ours 97.59%, allowed margin 1.0 points",
+            new Experiments.Runtime.Hosting.ReportedComparison(completed, 0.9759).Failure("demo"));
     }
 }

@@ -97,6 +97,9 @@ public sealed record ExperimentModel(
 {
     public bool IsValid => Diagnostics.Count == 0 && Experiments.Count > 0;
 
+    /// <summary>Its [Tolerance], [SeedTolerance] and [Reported] attributes, emitted into every experiment's ExperimentInfo.</summary>
+    public DeclaredChecks Checks { get; init; } = DeclaredChecks.None;
+
     public string FullName => Namespace.Length > 0 ? $"global::{Namespace}.{ClassName}" : $"global::{ClassName}";
 
     public string HintName => Namespace.Length > 0 ? $"{Namespace}.{ClassName}" : ClassName;

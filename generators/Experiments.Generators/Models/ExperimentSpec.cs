@@ -64,4 +64,7 @@ public sealed record ExperimentSpec(
 {
     /// <summary>A sweep declares its points; the declaration itself is not an experiment.</summary>
     public bool IsSweep => Points.Count > 0;
+
+    /// <summary>Its [Tolerance], [SeedTolerance] and [Reported] attributes, for every experiment it declares.</summary>
+    public DeclaredChecks Checks { get; init; } = DeclaredChecks.None;
 }

@@ -92,13 +92,32 @@ public sealed record Reproduction(IExperiment Experiment, ExperimentResult Resul
     /// <summary>Every seed's result when several seeds ran; else just <see cref="Result"/>.</summary>
     public IReadOnlyList<ExperimentResult> Seeds { get; init; } = [];
 
-    public bool Passed => Verification.Passed;
+    /// <summary>The full-profile result against the source's [Reported] figure; null for other profiles or without one.</summary>
+    public ReportedComparison? Reported { get; init; }
 
-    public string Message => Verification.Message;
+    public bool Passed => Verification.Passed && Reported?.Fails != true;
+
+    public string Message => Verification.Message + (Reported is { Fails: true } reported ? "\n" + reported.Failure(Experiment.Info.Name) : "");
 }
 
 /// <summary>
-/// One experiment trained for real and verified against its approved snapshot, as a test project runs it:
+/// A full-profile test accuracy against the figure the experiment's source reported ([Reported]). The source's figure is
+/// one run of Keras, ours one run of ours: lower by more than the declared margin is a failure to reproduce. A figure
+/// not known to come from a finished run with these settings is shown, not enforced.
+/// </summary>
+public sealed record ReportedComparison(ReportedAttribute Reported, double Accuracy)
+{
+    public bool Fails => Reported.Completed && Accuracy < Reported.TestAccuracy - Reported.Margin;
+
+    public string Line => string.Create(CultureInfo.InvariantCulture,
+        $"source {Reports.ExperimentReport.Percent(Reported.TestAccuracy)} ({Reported.Source}{(Reported.Completed ? "" : ", not a completed run: not enforced")}), ours {Reports.ExperimentReport.Percent(Accuracy)}, allowed margin {Reported.Margin * 100:0.0#} points");
+
+    public string Failure(string experiment) => $"{experiment} does not reproduce its source: {Line}";
+}
+
+/// <summary>
+/// One experiment trained for real and verified against its approved snapshot (and, in the full profile, against its
+/// source's [Reported] figure), as a test project runs it:
 /// <code>
 /// [Theory, MemberData(nameof(Names))]
 /// public void Reproduces_its_approved_snapshot(string name)
@@ -127,14 +146,32 @@ public static class ReproductionTest
             SeedSnapshot received = SeedSnapshot.From(results.Select(SnapshotDocument.From).ToList());
             Verification seedVerification = SnapshotVerifier.VerifySeeds(received, directory, SeedCheck.For(experiment), settings.ApproveCommand(snapshotRoot));
             log(seedVerification.Message);
-            return new Reproduction(experiment, results[0], seedVerification) { Seeds = results };
+            return new Reproduction(experiment, results[0], seedVerification) { Seeds = results, Reported = CompareWithReported(experiment, results[0], settings, log) };
         }
 
         ExperimentResult result = Train(experiment, settings.RunOptions(name), log, "");
         Tolerances tolerances = Tolerances.For(experiment).With(settings.Configuration.For(name)?.Tolerances ?? new Dictionary<Metric, double>());
         Verification verification = SnapshotVerifier.Verify(result, directory, tolerances, settings.ApproveCommand(snapshotRoot));
         log(verification.Message);
-        return new Reproduction(experiment, result, verification);
+        return new Reproduction(experiment, result, verification) { Reported = CompareWithReported(experiment, result, settings, log) };
+    }
+
+    private static ReportedComparison? CompareWithReported(IExperiment experiment, ExperimentResult result, ReproductionSettings settings, Action<string> log)
+    {
+        if (settings.Profile.Name != global::Experiments.Runtime.Configuration.Profile.Full.Name)
+        {
+            return null;
+        }
+
+        if (experiment.Info.Reported is not { } reported)
+        {
+            log("no reported accuracy to compare with");
+            return null;
+        }
+
+        var comparison = new ReportedComparison(reported, result.Test.Accuracy);
+        log(comparison.Line);
+        return comparison;
     }
 
     private static ExperimentResult Train(IExperiment experiment, RunOptions options, Action<string> log, string prefix)

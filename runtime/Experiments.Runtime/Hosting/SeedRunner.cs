@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using Experiments.Runtime.Configuration;
 using Experiments.Runtime.Reports;
 using Experiments.Runtime.Training;
@@ -119,7 +118,7 @@ internal sealed class SeedRunner(IExperiment experiment, IReadOnlyList<long> see
     {
         // The source's figure is a full-settings result: only a full-profile distribution is compared with it.
         SeedAggregate aggregate = SeedAggregate.Load(root);
-        if (experiment.GetType().GetCustomAttribute<ReportedAttribute>() is { } reported && aggregate.Runs[0].Snapshot.Profile == Profile.Full.Name)
+        if (experiment.Info.Reported is { } reported && aggregate.Runs[0].Snapshot.Profile == Profile.Full.Name)
         {
             aggregate = aggregate.WithReported(reported.TestAccuracy);
         }

@@ -1,6 +1,5 @@
 using Experiments.Runtime.Training;
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using Experiments.Runtime.Results;
 
@@ -27,7 +26,7 @@ public static class ExperimentReport
         Row(md, "parameters", result.Parameters.ToString("N0", CultureInfo.InvariantCulture));
         Row(md, "epochs", $"{result.History.Count} of {id.Settings.Split(", ").FirstOrDefault(s => s.EndsWith(" epochs", StringComparison.Ordinal)) ?? "?"}");
         Row(md, "training time", string.Create(CultureInfo.InvariantCulture, $"{result.History.Sum(e => e.Seconds):F1} s"));
-        if (experiment?.GetType().GetCustomAttribute<ReportedAttribute>() is { } reported)
+        if (experiment?.Info.Reported is { } reported)
         {
             double points = (result.Test.Accuracy - reported.TestAccuracy) * 100;
             Row(md, "reported by its source", string.Create(CultureInfo.InvariantCulture,

@@ -1,6 +1,5 @@
 using Experiments.Runtime.IO;
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Experiments.Runtime.Results;
@@ -32,7 +31,7 @@ public static class ResultsReport
             if (SeedAggregate.IsAggregateFolder(folder))
             {
                 SeedAggregate aggregate = SeedAggregate.Load(folder);
-                ReportedAttribute? source = registry.FirstOrDefault(e => e.Info.Name == aggregate.Experiment)?.GetType().GetCustomAttribute<ReportedAttribute>();
+                ReportedAttribute? source = registry.FirstOrDefault(e => e.Info.Name == aggregate.Experiment)?.Info.Reported;
                 if (source is not null && aggregate.Runs[0].Snapshot.Profile == sourceProfile)
                 {
                     aggregate = aggregate.WithReported(source.TestAccuracy);
@@ -51,7 +50,7 @@ public static class ResultsReport
 
             SnapshotDocument document = SnapshotDocument.Parse(File.ReadAllText(snapshot), snapshot);
             double seconds = Seconds(folder);
-            ReportedAttribute? reported = registry.FirstOrDefault(e => e.Info.Name == document.Experiment)?.GetType().GetCustomAttribute<ReportedAttribute>();
+            ReportedAttribute? reported = registry.FirstOrDefault(e => e.Info.Name == document.Experiment)?.Info.Reported;
             rows.Add(new Row(Path.GetFileName(folder), document, seconds, reported));
         }
 

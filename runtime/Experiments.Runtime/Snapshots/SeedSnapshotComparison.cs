@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using Experiments.Runtime.IO;
 using Experiments.Runtime.Results;
 
@@ -11,12 +10,13 @@ public sealed record SeedCheck(Metric Metric, double Level, bool HigherIsBetter,
     /// <summary>Without declarations: the four final metrics, at 99%, in their natural directions, any significant change failing.</summary>
     public static IReadOnlyList<SeedCheck> Default { get; } = SeedSnapshot.FinalMetrics.Select(m => new SeedCheck(m, 0.99, Natural(m), false)).ToList();
 
-    /// <summary>The [SeedTolerance] declarations of the experiment's class (a sweep point takes its declaration's), else <see cref="Default"/>.</summary>
-    public static IReadOnlyList<SeedCheck> For(IExperiment experiment) => For(Tolerances.DeclaringClass(experiment));
+    /// <summary>The experiment's declared [SeedTolerance] attributes (<see cref="ExperimentInfo.SeedTolerances"/>), else <see cref="Default"/>.</summary>
+    public static IReadOnlyList<SeedCheck> For(IExperiment experiment) => For(experiment.Info.SeedTolerances, experiment.Info.Name);
 
-    public static IReadOnlyList<SeedCheck> For(Type experimentType)
+    /// <summary><paramref name="declared"/> as checks, else <see cref="Default"/>; a metric declared twice is an error (the generator reports it at compile time).</summary>
+    public static IReadOnlyList<SeedCheck> For(IReadOnlyList<SeedToleranceAttribute> declared, string experiment)
     {
-        List<SeedCheck> declared = experimentType.GetCustomAttributes<SeedToleranceAttribute>()
+        List<SeedCheck> checks = declared
             .Select(a => new SeedCheck(a.Metric, a.Level, a.Direction switch
             {
                 Direction.HigherIsBetter => true,
@@ -24,12 +24,12 @@ public sealed record SeedCheck(Metric Metric, double Level, bool HigherIsBetter,
                 _ => Natural(a.Metric),
             }, a.OnlyWorseFails))
             .ToList();
-        if (declared.GroupBy(c => c.Metric).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        if (checks.GroupBy(c => c.Metric).FirstOrDefault(g => g.Count() > 1) is { } twice)
         {
-            throw new ArgumentException($"{experimentType.Name} declares [SeedTolerance({twice.Key})] {twice.Count()} times; declare each metric once.");
+            throw new ArgumentException($"{experiment} declares [SeedTolerance({twice.Key})] {twice.Count()} times; declare each metric once.");
         }
 
-        return declared.Count > 0 ? declared : Default;
+        return checks.Count > 0 ? checks : Default;
     }
 
     private static bool Natural(Metric metric) => metric is Metric.TestAccuracy or Metric.TrainAccuracy;

@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace Experiments.Runtime.Snapshots;
 
 /// <summary>
@@ -34,21 +32,20 @@ public sealed class Tolerances
 
     public double this[Metric metric] => _absolute[metric];
 
-    /// <summary>
-    /// The defaults overridden by the [Tolerance] attributes on the experiment's class; a sweep point (a generated
-    /// class nested in the sweep's declaration) takes those of its declaration.
-    /// </summary>
-    public static Tolerances For(IExperiment experiment) => For(DeclaringClass(experiment));
+    /// <summary>The defaults overridden by the experiment's declared [Tolerance] attributes (<see cref="ExperimentInfo.Tolerances"/>).</summary>
+    public static Tolerances For(IExperiment experiment) => For(experiment.Info.Tolerances);
 
-    /// <summary>The class whose attributes declare an experiment's checks: a sweep point's (generated, nested) class defers to its sweep's.</summary>
-    internal static Type DeclaringClass(IExperiment experiment) =>
-        experiment.Info.Sweep.Length > 0 && experiment.GetType().DeclaringType is { } declaration ? declaration : experiment.GetType();
-
-    public static Tolerances For(Type experimentType)
+    /// <summary>The defaults overridden by <paramref name="declared"/>; a metric declared twice is an error (the generator reports it at compile time).</summary>
+    public static Tolerances For(IReadOnlyList<ToleranceAttribute> declared)
     {
         var absolute = new Dictionary<Metric, double>(Default._absolute);
-        foreach (ToleranceAttribute attribute in experimentType.GetCustomAttributes<ToleranceAttribute>())
+        foreach (ToleranceAttribute attribute in declared)
         {
+            if (declared.Count(a => a.Metric == attribute.Metric) > 1)
+            {
+                throw new ArgumentException($"[Tolerance({attribute.Metric}, ...)] is declared {declared.Count(a => a.Metric == attribute.Metric)} times; declare each metric once.", nameof(declared));
+            }
+
             absolute[attribute.Metric] = attribute.Absolute;
         }
 
