@@ -84,13 +84,13 @@ MUTATIONS = {
         RUNTIME_TESTS, "FullyQualifiedName~ReviewTests.Received_snapshots_are_reviewed_and_the_ci_script"),
     "window-too-large": (
         "a model that cannot work is a compile error (a window larger than its input)",
-        "generators/Experiments.Generators/ExperimentGenerator.Planner.cs",
+        "generators/Experiments.Generators/ExperimentGenerator.ModelWalk.cs",
         "if (!same && (layer.KernelHeight > height || layer.KernelWidth > width))",
         "if (false && !same && (layer.KernelHeight > height || layer.KernelWidth > width))",
         GENERATOR_TESTS, "FullyQualifiedName~DiagnosticTests.Bad_declaration_gets_its_diagnostic_at_the_offending_code"),
     "summary-counts": (
         "the summaries equal the parameter counts the notebooks printed",
-        "generators/Experiments.Generators/ExperimentGenerator.Planner.cs",
+        "generators/Experiments.Generators/ExperimentGenerator.ModelWalk.cs",
         "((kerasHasOneBias ? 1 : 2) * units)",
         "((kerasHasOneBias ? 0 : 2) * units)",
         GENERATOR_TESTS, "FullyQualifiedName~CatalogModelTests.Summaries_equal_the_counts_the_notebooks_printed"),
@@ -106,6 +106,18 @@ MUTATIONS = {
         "TorchRuntime.SetNativeEnvironment(name, value, overwrite: true);",
         "_ = (name, value);",
         RUNTIME_TESTS, "FullyQualifiedName~KernelEnvelopeTests.Pinning_a_kernel_set_in_process_equals_setting_its_variables_and_is_recorded"),
+    "identity-bit-field": (
+        "every field of where a run ran that decides its bits is compared (one definition of the identity)",
+        "runtime/Experiments.Runtime/Training/RunIdentity.cs",
+        'new("threads", Threads),',
+        'new("threads", Threads, DecidesBits: false),',
+        RUNTIME_TESTS, "FullyQualifiedName~SnapshotTests.Every_identity_field_is_written_once"),
+    "declared-reported": (
+        "the reported figure is read from the declaration at build time (no reflection at run time)",
+        "generators/Experiments.Generators/ExperimentGenerator.Emitter.cs",
+        "if (checks.Reported is { } r)",
+        "if (checks.Reported is { } r && r.TestAccuracy < 0)",
+        GENERATOR_TESTS, "FullyQualifiedName~DeclaredChecksTests"),
 }
 
 

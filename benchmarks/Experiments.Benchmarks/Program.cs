@@ -96,11 +96,11 @@ internal static class Speed
             EpochMetrics measured = epochs.Skip(1).MinBy(e => e.TrainSeconds)!;
             double evalSeconds = epochs.Skip(1).Min(e => e.Seconds - e.TrainSeconds);
             bool validates = measured.ValidationLoss is not null;
-            int evaluated = identity.ValidationExamples > 0 ? identity.ValidationExamples : identity.TestExamples;
+            int evaluated = identity.Run.ValidationExamples > 0 ? identity.Run.ValidationExamples : identity.Run.TestExamples;
             string eval = validates ? (evaluated / evalSeconds).ToString("F0", CultureInfo.InvariantCulture) : "-";
             using var self = Process.GetCurrentProcess();
             Console.WriteLine(FormattableString.Invariant(
-                $"{experiment.Info.Name,-26} {experiment.Settings.BatchSize,5} {identity.TrainExamples / measured.TrainSeconds,11:F0} {eval,10} {measured.TrainSeconds,8:F2} {self.PeakWorkingSet64 / 1048576.0,8:F0}"));
+                $"{experiment.Info.Name,-26} {experiment.Settings.BatchSize,5} {identity.Run.TrainExamples / measured.TrainSeconds,11:F0} {eval,10} {measured.TrainSeconds,8:F2} {self.PeakWorkingSet64 / 1048576.0,8:F0}"));
         }
 
         return 0;

@@ -76,31 +76,6 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor DeclaredTwice = Create(
         "EXP0021", "Check declared twice for one metric", "Experiment '{0}': {1} is declared more than once; {2}");
 
-    public static DiagnosticDescriptor ById(string id) => id switch
-    {
-        "EXP0021" => DeclaredTwice,
-        "EXP0016" => EnumOutOfRange,
-        "EXP0017" => NotATopLevelClass,
-        "EXP0018" => InternalError,
-        "EXP0019" => BadBase,
-        "EXP0020" => BadSweep,
-        "EXP0015" => UnknownConfiguredExperiment,
-        "EXP0001" => NotPartial,
-        "EXP0002" => NotConstant,
-        "EXP0003" => UnknownDataset,
-        "EXP0004" => DuplicateName,
-        "EXP0005" => WrongRank,
-        "EXP0006" => WindowTooLarge,
-        "EXP0007" => SpatialZero,
-        "EXP0008" => ConcatMismatch,
-        "EXP0009" => ClassCountMismatch,
-        "EXP0010" => BadFunction,
-        "EXP0011" => NoLayers,
-        "EXP0012" => FinalNotSoftmax,
-        "EXP0013" => OutOfRange,
-        _ => BadName,
-    };
-
     private static DiagnosticDescriptor Create(string id, string title, string message) => new(
         id,
         title,

@@ -80,7 +80,7 @@ public sealed partial class ExperimentGenerator
             foreach (ConfiguredName configured in files.SelectMany(f => f).Where(c => !known.Contains(c.Name)))
             {
                 context.ReportDiagnostic(Emitter.ToDiagnostic(new DiagnosticInfo(
-                    "EXP0015", configured.Location, new EquatableArray<string>([configured.Name, knownList.Length == 0 ? "none" : knownList])), helpLinks));
+                    DiagnosticDescriptors.UnknownConfiguredExperiment, configured.Location, new EquatableArray<string>([configured.Name, knownList.Length == 0 ? "none" : knownList])), helpLinks));
             }
         }
     }

@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Globalization;
 using System.Linq;
 using System.Text;
 using Experiments.Generators.Models;
@@ -38,7 +37,7 @@ public sealed partial class ExperimentGenerator
                 var members = group.OrderBy(m => m.HintName, System.StringComparer.Ordinal).ToList();
                 for (int i = 1; i < members.Count; i++)
                 {
-                    context.ReportDiagnostic(Create(Parser.Diagnostic("EXP0004", members[i].Location, group.Key, members[0].FullName, members[i].FullName), helpLinks));
+                    context.ReportDiagnostic(Create(Parser.Diagnostic(DiagnosticDescriptors.DuplicateName, members[i].Location, group.Key, members[0].FullName, members[i].FullName), helpLinks));
                 }
 
                 if (members.Count == 1)
@@ -328,7 +327,7 @@ public sealed partial class ExperimentGenerator
             Location location = info.Location is { } l
                 ? Location.Create(l.FilePath, new TextSpan(l.Start, l.Length), new LinePositionSpan(new LinePosition(l.StartLine, l.StartColumn), new LinePosition(l.EndLine, l.EndColumn)))
                 : Location.None;
-            return Diagnostic.Create(DiagnosticDescriptors.WithHelpLink(DiagnosticDescriptors.ById(info.Id), helpLinks), location, info.Arguments.Cast<object>().ToArray());
+            return Diagnostic.Create(DiagnosticDescriptors.WithHelpLink(info.Descriptor, helpLinks), location, info.Arguments.Cast<object>().ToArray());
         }
 
         /// <summary>Generated text with '\n' line ends on every platform (the summary's raw literal takes the file's line ends).</summary>

@@ -1,5 +1,4 @@
 using Experiments.Runtime.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Experiments.Runtime;

@@ -101,6 +101,21 @@ public sealed class CommandLineTests
         Assert.Contains("| [mnist-mlp-50-sgd](mnist-mlp-50-sgd/report.md) |", File.ReadAllText(Path.Combine(Results.Value, "report.md")), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("run mnist-mlp-50-sgd --threads 0", "error: --threads 0: use at least 1.")]
+    [InlineData("run mnist-mlp-50-sgd --seeds 0", "error: --seeds 0: use at least 1.")]
+    [InlineData("run mnist-mlp-50-sgd --parallel -2", "error: --parallel -2: use at least 1.")]
+    [InlineData("run mnist-mlp-50-sgd --unit-index -1", "error: --unit-index -1: use at least 0.")]
+    [InlineData("publish --backend gpu", "error: Argument 'gpu' not recognized. Must be one of:")]
+    [InlineData("run mnist-mlp-50-sgd --thread 2", "error: No experiment matches '--thread'.")]
+    public void Bad_arguments_are_usage_errors_that_name_the_option_before_anything_runs(string arguments, string message)
+    {
+        var result = ProcessDeterminismTests.Cli(arguments.Split(' '));
+        Assert.True(result.ExitCode == 2, result.Output);
+        Assert.Contains(message, result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch", result.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_sweep_is_listed_together_run_by_its_pattern_and_reported_as_a_table_and_a_plot()
     {

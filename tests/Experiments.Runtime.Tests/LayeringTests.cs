@@ -55,4 +55,53 @@ public sealed partial class LayeringTests
         string code = CommentsAndStrings().Replace("using Experiments.Runtime.Results; // Reports.X\nvar s = \"Hosting.Y\"; Results.MetricsJson.Metrics(r);", "");
         Assert.Equal(["Results"], Reference().Matches(code).Select(m => m.Groups["layer"].Value).Where(Rank.ContainsKey).Distinct());
     }
+
+    /// <summary>
+    /// The generator's stages, in pipeline order: the value models (and the diagnostics' descriptors), the parser that
+    /// reads symbols into specs, the planner that checks and plans them, the emitter that prints C#, and the pipeline
+    /// that wires them. A stage may use the stages before it only: the parser decides nothing the planner decides, and
+    /// the planner prints no C#.
+    /// </summary>
+    private static int GeneratorStage(string file) => Path.GetFileName(file) switch
+    {
+        _ when file.Contains($"{Path.DirectorySeparatorChar}Models{Path.DirectorySeparatorChar}", StringComparison.Ordinal) => 0,
+        "DiagnosticDescriptors.cs" => 0,
+        string name when name.StartsWith("ExperimentGenerator.Parser", StringComparison.Ordinal) => 1,
+        "ExperimentGenerator.Planner.cs" or "ExperimentGenerator.ModelWalk.cs" => 2,
+        "ExperimentGenerator.Emitter.cs" => 3,
+        "ExperimentGenerator.cs" or "ExperimentGenerator.Configuration.cs" => 4,
+        string name => throw new Xunit.Sdk.XunitException($"{name}: a generator file of no known stage; add it to {nameof(GeneratorStage)}."),
+    };
+
+    [GeneratedRegex(@"(?<![\w.])(?<stage>Parser|Planner|ModelWalk|SummaryRow|Emitter)\b")]
+    private static partial Regex StageReference();
+
+    private static readonly Dictionary<string, int> StageOf = new(StringComparer.Ordinal)
+    {
+        ["Parser"] = 1, ["Planner"] = 2, ["ModelWalk"] = 2, ["SummaryRow"] = 2, ["Emitter"] = 3,
+    };
+
+    [Fact]
+    public void Each_generator_stage_uses_only_the_stages_before_it()
+    {
+        string root = TestEnvironment.Metadata("GeneratorSource");
+        var violations = new List<string>();
+        string[] files = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj")).ToArray();
+        Assert.Contains(files, f => GeneratorStage(f) == 3);
+        foreach (string file in files)
+        {
+            int stage = GeneratorStage(file);
+            string code = CommentsAndStrings().Replace(File.ReadAllText(file), "");
+            foreach (string used in StageReference().Matches(code).Select(m => m.Groups["stage"].Value).Distinct())
+            {
+                if (StageOf[used] > stage)
+                {
+                    violations.Add($"{Path.GetFileName(file)} (stage {stage}) uses {used} (stage {StageOf[used]})");
+                }
+            }
+        }
+
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
+    }
 }

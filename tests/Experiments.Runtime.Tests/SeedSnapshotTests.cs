@@ -69,14 +69,15 @@ public sealed class SeedSnapshotTests
         SeedSnapshot moved = approved with { Seeds = [.. approved.Seeds.Take(2), third with { TestLoss = third.TestLoss + 1e-12 }, .. approved.Seeds.Skip(3)] };
         SnapshotComparison comparison = SeedSnapshotComparison.Compare(approved, moved, SeedCheck.Default);
         Assert.Equal(ComparisonMode.Exact, comparison.Mode);
-        string difference = Assert.Single(comparison.Differences);
-        Assert.StartsWith("seed 3 test_loss:", difference, StringComparison.Ordinal);
+        Difference difference = Assert.Single(comparison.Differences);
+        Assert.Equal((DifferenceKind.Metric, "seed 3 test_loss", Metric.TestLoss, 0.0), (difference.Kind, difference.Field, difference.Metric, difference.Allowed));
+        Assert.StartsWith("seed 3 test_loss: approved ", difference.Message, StringComparison.Ordinal);
 
         SeedSnapshot otherHistory = approved with { Seeds = [approved.Seeds[0] with { Digest = "0000000000000000" }, .. approved.Seeds.Skip(1)] };
-        Assert.Contains("seed 1 snapshot_sha256", Assert.Single(SeedSnapshotComparison.Compare(approved, otherHistory, SeedCheck.Default).Differences), StringComparison.Ordinal);
+        Assert.Contains("seed 1 snapshot_sha256", Assert.Single(SeedSnapshotComparison.Compare(approved, otherHistory, SeedCheck.Default).Differences).Message, StringComparison.Ordinal);
 
         SeedSnapshot fewer = approved with { Seeds = approved.Seeds.Take(3).ToList() };
-        Assert.Contains(SeedSnapshotComparison.Compare(approved, fewer, SeedCheck.Default).Differences, d => d.StartsWith("seeds: approved 1,2,3,4, received 1,2,3", StringComparison.Ordinal));
+        Assert.Contains(SeedSnapshotComparison.Compare(approved, fewer, SeedCheck.Default).Differences, d => d.Message.StartsWith("seeds: approved 1,2,3,4, received 1,2,3", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -102,7 +103,7 @@ public sealed class SeedSnapshotTests
         Assert.Equal("worse", accuracy.Verdict);
         Assert.True(accuracy.Fails);
         Assert.Equal(-shift, accuracy.Received.Mean - accuracy.Approved.Mean, 12);
-        Assert.Contains(worse.Differences, d => d.StartsWith("test_accuracy: worse beyond the noise", StringComparison.Ordinal));
+        Assert.Contains(worse.Differences, d => d.Message.StartsWith("test_accuracy: worse beyond the noise", StringComparison.Ordinal));
         Assert.All(worse.Checks.Where(c => c.Check.Metric != Metric.TestAccuracy), c => Assert.Equal("within noise", c.Verdict));
 
         // A shift far smaller than the seed-to-seed spread is noise.

@@ -17,31 +17,22 @@ public sealed class SnapshotTests
         double firstLoss = 1.2345678901234567,
         int[][]? testCounts = null) =>
         new(
-            new RunIdentity
-            {
-                Experiment = "fashion-tiny",
-                Fingerprint = fingerprint,
-                Dataset = "fashion-mnist",
-                Seed = 7,
-                Profile = "smoke",
-                Settings = "input [784] /255, Adam(lr=0.001), batch 64, 2 epochs: a 'quoted' # setting",
-                Epochs = 2,
-                TrainExamples = 12,
-                ValidationExamples = 0,
-                TestExamples = 12,
-                Device = "cpu",
-                DeviceName = deviceName,
-                Threads = 2,
-                Backend = "cpu",
-                TorchSharp = "0.107.0",
-                LibTorch = "libtorch-cpu-linux-x64 2.10.0",
-                DotNet = ".NET 10.0.12",
-                Os = "linux-x64",
-                Deterministic = true,
-                Tf32 = false,
-                Allocator = "zero",
-                Initialisers = "keras",
-            },
+            new RunIdentity(
+                "fashion-tiny",
+                new RunDefinition
+                {
+                    Fingerprint = fingerprint,
+                    Dataset = "fashion-mnist",
+                    Seed = 7,
+                    Profile = "smoke",
+                    Settings = "input [784] /255, Adam(lr=0.001), batch 64, 2 epochs: a 'quoted' # setting",
+                    Epochs = 2,
+                    TrainExamples = 12,
+                    ValidationExamples = 0,
+                    TestExamples = 12,
+                    Initialisers = "keras",
+                },
+                TestIdentities.Environment(deviceName) with { DotNet = ".NET 10.0.12" }),
             1234,
             new Evaluation(0.51234567890123456, 0.8333333333333334, 12),
             new Evaluation(0.6, testAccuracy, 12),
@@ -80,9 +71,10 @@ public sealed class SnapshotTests
         double nextUp = Math.BitIncrement(1.2345678901234567);
         SnapshotComparison comparison = SnapshotComparison.Compare(approved, Document(Result(firstLoss: nextUp)), Tolerances.Default);
         Assert.Equal(ComparisonMode.Exact, comparison.Mode);
-        string difference = Assert.Single(comparison.Differences);
-        Assert.Contains("history epoch 1 loss", difference, StringComparison.Ordinal);
-        Assert.Contains("exact match required", difference, StringComparison.Ordinal);
+        Difference difference = Assert.Single(comparison.Differences);
+        Assert.Equal((DifferenceKind.Metric, "history epoch 1 loss", Metric.EpochLoss, 0.0), (difference.Kind, difference.Field, difference.Metric, difference.Allowed));
+        Assert.Equal(("1.2345678901234567", nextUp.ToString("R", System.Globalization.CultureInfo.InvariantCulture)), (difference.Approved, difference.Received));
+        Assert.Contains("exact match required", difference.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -98,7 +90,11 @@ public sealed class SnapshotTests
         Assert.Contains("Intel Xeon", close.ModeReason, StringComparison.Ordinal);
 
         SnapshotComparison far = SnapshotComparison.Compare(approved, Document(Result(other, testAccuracy: 0.70)), Tolerances.Default);
-        Assert.Contains(far.Differences, d => d.StartsWith("final.test_accuracy", StringComparison.Ordinal) && d.Contains("tolerance TestAccuracy 0.01", StringComparison.Ordinal));
+        Difference beyond = Assert.Single(far.Differences, d => d.Field == "final.test_accuracy");
+        Assert.Equal((DifferenceKind.Metric, Metric.TestAccuracy, 0.01), (beyond.Kind, beyond.Metric, beyond.Allowed));
+        Assert.Contains("tolerance TestAccuracy 0.01", beyond.Message, StringComparison.Ordinal);
+        Assert.True(far.Differs("final.test_accuracy"));
+        Assert.False(far.Differs("final.test_loss"));
 
         SnapshotComparison declared = SnapshotComparison.Compare(approved, Document(Result(other, testAccuracy: 0.70)), Tolerances.Default.With(Metric.TestAccuracy, 0.06));
         Assert.True(declared.Matches, string.Join("\n", declared.Differences));
@@ -111,11 +107,11 @@ public sealed class SnapshotTests
         SnapshotDocument approved = Document(Result());
 
         SnapshotComparison exact = SnapshotComparison.Compare(approved, Document(Result(testCounts: oneMoved)), Tolerances.Default);
-        Assert.Contains(exact.Differences, d => d.Contains("(Ankle boot as T-shirt/top) 1 -> 0", StringComparison.Ordinal));
+        Assert.Contains(exact.Differences, d => d.Message.Contains("(Ankle boot as T-shirt/top) 1 -> 0", StringComparison.Ordinal));
 
         // One example of twelve is 8.3%: beyond the default 2%, within a declared 10%.
         SnapshotDocument elsewhere = Document(Result("another cpu", testCounts: oneMoved));
-        Assert.Contains(SnapshotComparison.Compare(approved, elsewhere, Tolerances.Default).Differences, d => d.StartsWith("confusion_test: 8.33%", StringComparison.Ordinal));
+        Assert.Contains(SnapshotComparison.Compare(approved, elsewhere, Tolerances.Default).Differences, d => d.Message.StartsWith("confusion_test: 8.33%", StringComparison.Ordinal));
         Assert.True(SnapshotComparison.Compare(approved, elsewhere, Tolerances.Default.With(Metric.Confusion, 0.10)).Matches);
     }
 
@@ -123,7 +119,7 @@ public sealed class SnapshotTests
     public void A_changed_declaration_fails_even_on_another_machine()
     {
         SnapshotComparison comparison = SnapshotComparison.Compare(Document(Result()), Document(Result("another cpu", fingerprint: "fedcba9876543210")), Tolerances.Default);
-        Assert.Contains(comparison.Differences, d => d.Contains("run.fingerprint", StringComparison.Ordinal) && d.Contains("declaration changed", StringComparison.Ordinal));
+        Assert.Contains(comparison.Differences, d => d is { Kind: DifferenceKind.Run, Field: "run.fingerprint", Received: "fedcba9876543210" } && d.Message.Contains("declaration changed", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -142,6 +138,11 @@ public sealed class SnapshotTests
         Verification changed = SnapshotVerifier.Verify(Result(testAccuracy: 0.5), folder, Tolerances.Default, "approve-command");
         Assert.False(changed.Passed);
         Assert.Contains("-  test_accuracy: 0.75\n+  test_accuracy: 0.5\n", changed.Message, StringComparison.Ordinal);
+        // A unified diff with file headers and a hunk header that says where the change is, two lines of context.
+        string verifiedPath = SnapshotVerifier.VerifiedPath(folder, "fashion-tiny");
+        Assert.Contains($"--- {verifiedPath}\n+++ {received}\n@@ -", changed.Message, StringComparison.Ordinal);
+        int line = File.ReadAllText(verifiedPath).Split('\n').ToList().FindIndex(l => l == "  test_accuracy: 0.75") + 1;
+        Assert.Contains($"@@ -{line - 2},5 +{line - 2},5 @@", changed.Message, StringComparison.Ordinal);
         Assert.Contains("compared exactly", changed.Message, StringComparison.Ordinal);
         Assert.Contains("test_accuracy: 0.5", File.ReadAllText(received), StringComparison.Ordinal);
 
@@ -209,5 +210,39 @@ public sealed class SnapshotTests
         Assert.Equal("source 98.60% (cell 12, not a completed run: not enforced), ours 50.00%, allowed margin 1.0 points", interrupted.Line);
         Assert.Equal("demo does not reproduce its source: source 98.60% (notebook 3), ours 97.59%, allowed margin 1.0 points",
             new Experiments.Runtime.Hosting.ReportedComparison(completed, 0.9759).Failure("demo"));
+    }
+
+    [Fact]
+    public void Every_identity_field_is_written_once_from_its_record_and_decides_the_bits_as_declared()
+    {
+        // Distinct values, so that each property can be found among the fields by its value.
+        var run = new RunDefinition
+        {
+            Fingerprint = "f", Dataset = "d", Seed = 11, Profile = "p", Settings = "s", Epochs = 12, TrainExamples = 13, ValidationExamples = 14, TestExamples = 15,
+            Initialisers = "i", BatchNorm = "b",
+        };
+        RunEnvironment where = TestIdentities.Environment("cpu model") with { Threads = 16 };
+        foreach ((object record, IReadOnlyList<IdentityField> fields) in new (object, IReadOnlyList<IdentityField>)[] { (run, run.Fields()), (where, where.Fields()) })
+        {
+            // A property left out of Fields() would be neither written nor compared: every one must be there.
+            System.Reflection.PropertyInfo[] properties = record.GetType().GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance);
+            Assert.Equal(properties.Length, fields.Count);
+            Assert.All(properties, p => Assert.Contains(fields, f => Equals(f.Value, p.GetValue(record))));
+            Assert.Equal(fields.Count, fields.Select(f => f.Key).Distinct().Count());
+        }
+
+        Assert.Equal(["backend", "device", "device_name", "threads", "torchsharp", "libtorch", "os", "deterministic", "tf32"], SnapshotDocument.BitKeys);
+        Assert.Equal(["dotnet"], SnapshotDocument.InformationKeys);
+        Assert.Equal(["allocator"], SnapshotDocument.OptionalInformationKeys);
+        Assert.Equal(["batch_norm"], SnapshotDocument.OptionalRunKeys);
+        Assert.DoesNotContain("batch_norm", (run with { BatchNorm = null }).Fields().Select(f => f.Key));
+
+        // The checkpoint key names every field that decides the bits, and nothing recorded only for the reader.
+        string key = new RunIdentity("tiny", run, where).ResumeKey();
+        Assert.Equal(1 + run.Fields().Count + SnapshotDocument.BitKeys.Count, key.Split('\n').Length);
+        Assert.Contains("device_name cpu model", key, StringComparison.Ordinal);
+        Assert.Contains("threads 16", key, StringComparison.Ordinal);
+        Assert.DoesNotContain("dotnet", key, StringComparison.Ordinal);
+        Assert.DoesNotContain("allocator", key, StringComparison.Ordinal);
     }
 }

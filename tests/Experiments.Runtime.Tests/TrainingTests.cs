@@ -20,8 +20,8 @@ public sealed class TrainingTests
         ExperimentResult result = ExperimentRunner.Run(experiment, Small);
 
         Assert.Equal(2, result.History.Count);
-        Assert.Equal(1500, result.Identity.TrainExamples);
-        Assert.Equal(500, result.Identity.ValidationExamples);
+        Assert.Equal(1500, result.Identity.Run.TrainExamples);
+        Assert.Equal(500, result.Identity.Run.ValidationExamples);
         Assert.True(result.History[1].Loss < result.History[0].Loss, "training loss falls from epoch 1 to 2");
         Assert.InRange(result.Test.Accuracy, 0.6, 1.0);
         Assert.Equal(result.Test.Count, result.TestConfusion.Total);
@@ -29,7 +29,7 @@ public sealed class TrainingTests
         Assert.Equal(result.TestConfusion.Total - result.TestConfusion.Correct, result.Misclassified.Count);
         Assert.Equal(1500, result.TrainConfusion.Total);
         Assert.Equal((4 * 9) + 4 + (4 * 13 * 13 * 10) + 10, result.Parameters);
-        Assert.True(result.Identity.Deterministic);
+        Assert.True(result.Identity.Environment.Deterministic);
     }
 
     [Fact]

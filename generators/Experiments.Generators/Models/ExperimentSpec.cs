@@ -3,7 +3,14 @@ namespace Experiments.Generators.Models;
 /// <summary>Where a diagnostic points: file and span, never a SyntaxTree (that would break caching).</summary>
 public sealed record LocationInfo(string FilePath, int Start, int Length, int StartLine, int StartColumn, int EndLine, int EndColumn);
 
-public sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Arguments);
+/// <summary>
+/// A diagnostic as the cached stages hold it: its descriptor (equatable, as CommunityToolkit's DiagnosticInfo holds
+/// one), where it points, and the message's arguments; made into a Roslyn Diagnostic only when reported.
+/// </summary>
+public sealed record DiagnosticInfo(Microsoft.CodeAnalysis.DiagnosticDescriptor Descriptor, LocationInfo? Location, EquatableArray<string> Arguments)
+{
+    public string Id => Descriptor.Id;
+}
 
 /// <summary>
 /// One declared layer: its kind, its constant arguments (Keras defaults filled in), and any branches. A Function

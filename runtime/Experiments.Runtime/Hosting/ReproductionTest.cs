@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Reflection;
 using Experiments.Runtime.Configuration;
-using Experiments.Runtime.Results;
 using Experiments.Runtime.Snapshots;
 using Experiments.Runtime.Training;
 

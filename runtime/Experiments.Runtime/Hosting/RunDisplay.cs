@@ -1,5 +1,4 @@
 using System.Globalization;
-using Experiments.Runtime.Results;
 using Experiments.Runtime.Training;
 using Spectre.Console;
 

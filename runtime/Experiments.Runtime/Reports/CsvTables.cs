@@ -1,7 +1,6 @@
 using Experiments.Runtime.Training;
 using System.Globalization;
 using CsvHelper;
-using Experiments.Runtime.Results;
 
 namespace Experiments.Runtime.Reports;
 

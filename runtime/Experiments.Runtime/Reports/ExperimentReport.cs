@@ -1,7 +1,6 @@
 using Experiments.Runtime.Training;
 using System.Globalization;
 using System.Text;
-using Experiments.Runtime.Results;
 
 namespace Experiments.Runtime.Reports;
 
@@ -24,7 +23,7 @@ public static class ExperimentReport
         Row(md, "train accuracy", Percent(result.Train.Accuracy));
         Row(md, "train loss", F(result.Train.Loss));
         Row(md, "parameters", result.Parameters.ToString("N0", CultureInfo.InvariantCulture));
-        Row(md, "epochs", $"{result.History.Count} of {id.Settings.Split(", ").FirstOrDefault(s => s.EndsWith(" epochs", StringComparison.Ordinal)) ?? "?"}");
+        Row(md, "epochs", $"{result.History.Count} of {id.Run.Epochs}");
         Row(md, "training time", string.Create(CultureInfo.InvariantCulture, $"{result.History.Sum(e => e.Seconds):F1} s"));
         if (experiment?.Info.Reported is { } reported)
         {
@@ -33,11 +32,12 @@ public static class ExperimentReport
                 $"{Percent(reported.TestAccuracy)} ({reported.Source}{(reported.Completed ? "" : "; not a completed run")}); ours {points:+0.00;-0.00} points"));
         }
 
-        md.Append("\n**Run**: profile `").Append(id.Profile).Append("`, seed ").Append(id.Seed).Append(", ").Append(id.Device)
-            .Append(" (").Append(id.DeviceName).Append("), ").Append(id.Threads).Append(" threads, ").Append(id.Backend)
-            .Append(" backend, TorchSharp ").Append(id.TorchSharp).Append(", ").Append(id.LibTorch).Append(", fingerprint `").Append(id.Fingerprint).Append("`.\n");
-        md.Append("**Data**: ").Append(id.Dataset).Append(", ").Append(id.TrainExamples).Append(" training, ")
-            .Append(id.ValidationExamples).Append(" validation, ").Append(id.TestExamples).Append(" test examples. **Settings**: ").Append(id.Settings).Append(".\n\n");
+        (RunDefinition run, RunEnvironment where) = (id.Run, id.Environment);
+        md.Append("\n**Run**: profile `").Append(run.Profile).Append("`, seed ").Append(run.Seed).Append(", ").Append(where.Device)
+            .Append(" (").Append(where.DeviceName).Append("), ").Append(where.Threads).Append(" threads, ").Append(where.Backend)
+            .Append(" backend, TorchSharp ").Append(where.TorchSharp).Append(", ").Append(where.LibTorch).Append(", fingerprint `").Append(run.Fingerprint).Append("`.\n");
+        md.Append("**Data**: ").Append(run.Dataset).Append(", ").Append(run.TrainExamples).Append(" training, ")
+            .Append(run.ValidationExamples).Append(" validation, ").Append(run.TestExamples).Append(" test examples. **Settings**: ").Append(run.Settings).Append(".\n\n");
 
         Image(md, files, "accuracy.png", "Accuracy per epoch");
         Image(md, files, "loss.png", "Loss per epoch");

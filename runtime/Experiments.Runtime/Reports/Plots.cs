@@ -1,4 +1,3 @@
-using Experiments.Runtime.Results;
 using Experiments.Runtime.Training;
 using ScottPlot;
 
@@ -24,7 +23,7 @@ public static class Plots
         if (result.History.All(e => (accuracy ? e.ValidationAccuracy : e.ValidationLoss) is not null))
         {
             var validation = plot.Add.Scatter(epochs, result.History.Select(e => (accuracy ? e.ValidationAccuracy : e.ValidationLoss)!.Value).ToArray());
-            validation.LegendText = result.Identity.ValidationExamples == 0 ? "validation (test set)" : "validation";
+            validation.LegendText = result.Identity.Run.ValidationExamples == 0 ? "validation (test set)" : "validation";
             validation.LineWidth = 2;
             validation.MarkerSize = 6;
         }

@@ -2,14 +2,13 @@ using Experiments.Runtime.IO;
 using Experiments.Runtime.Training;
 using System.Globalization;
 using System.Text;
-using Experiments.Runtime.Results;
 using Experiments.Runtime.Snapshots;
 
 namespace Experiments.Runtime.Reports;
 
 /// <summary>One experiment on both sides of a diff (either side may be missing).</summary>
 /// <param name="Beyond">Differences that exceed the experiment's declared tolerances.</param>
-public sealed record DiffEntry(string Experiment, SnapshotDocument? A, SnapshotDocument? B, IReadOnlyList<string> Beyond);
+public sealed record DiffEntry(string Experiment, SnapshotDocument? A, SnapshotDocument? B, IReadOnlyList<Difference> Beyond);
 
 /// <summary>
 /// `diff A B`: metric deltas and confusion-matrix changes between two results, result folders or snapshot files, for a
@@ -81,7 +80,8 @@ public static class ResultDiff
     {
         if (a is null || b is null)
         {
-            return new DiffEntry(name, a, b, [a is null ? "only in B" : "only in A"]);
+            string only = a is null ? "only in B" : "only in A";
+            return new DiffEntry(name, a, b, [new Difference(DifferenceKind.Identity, "experiment", a is null ? "(none)" : name, b is null ? "(none)" : name, only)]);
         }
 
         // The exit code follows the declared tolerances whatever the environments, so a reviewer can diff any two runs.
@@ -139,7 +139,7 @@ public static class ResultDiff
             AppendConfusion(text, "train", a.TrainConfusion, b.TrainConfusion, markdown);
 
             // The run fields are in the table above; list only the metrics beyond tolerance.
-            IEnumerable<string> beyondMetrics = entry.Beyond.Where(d => !d.StartsWith("run.", StringComparison.Ordinal));
+            IEnumerable<string> beyondMetrics = entry.Beyond.Where(d => d.Kind != DifferenceKind.Run).Select(d => d.Message);
             if (markdown && beyondMetrics.Any())
             {
                 text.Append("Beyond tolerance:\n\n");
@@ -173,22 +173,11 @@ public static class ResultDiff
             return;
         }
 
-        var changes = new List<(string Cell, int A, int B)>();
-        for (int t = 0; t < a.ClassNames.Count; t++)
-        {
-            for (int p = 0; p < a.ClassNames.Count; p++)
-            {
-                if (a[t, p] != b[t, p])
-                {
-                    changes.Add(($"{a.ClassNames[t]} as {a.ClassNames[p]}", a[t, p], b[t, p]));
-                }
-            }
-        }
-
+        IReadOnlyList<MovedCell> changes = a.MovedCells(b);
         string summary = changes.Count == 0
             ? "no cell changed"
-            : string.Join(", ", changes.OrderByDescending(c => Math.Abs(c.B - c.A)).ThenBy(c => c.Cell, StringComparer.Ordinal).Take(10)
-                .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Cell} {c.A} -> {c.B}"))) + (changes.Count > 10 ? $", and {changes.Count - 10} more" : "");
+            : string.Join(", ", changes.Select(c => (Cell: $"{c.True} as {c.Predicted}", c.Approved, c.Received, c.Change)).OrderByDescending(c => Math.Abs(c.Change)).ThenBy(c => c.Cell, StringComparer.Ordinal).Take(10)
+                .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Cell} {c.Approved} -> {c.Received}"))) + (changes.Count > 10 ? $", and {changes.Count - 10} more" : "");
         text.Append(markdown ? $"**Confusion ({set}):** {summary}\n\n" : $"  confusion ({set}): {summary}\n");
     }
 }

@@ -55,7 +55,7 @@ public static class ResultWriter
             if (testImages is ImageSet images)
             {
                 Picture("misclassified.png", path => Gallery.Misclassified(result, images, path));
-                Picture("samples.png", path => Gallery.Samples(images, result.TestConfusion.ClassNames, $"{result.Identity.Dataset}: first test images of each class", path));
+                Picture("samples.png", path => Gallery.Samples(images, result.TestConfusion.ClassNames, $"{result.Identity.Run.Dataset}: first test images of each class", path));
             }
 
             files.Add("report.md");

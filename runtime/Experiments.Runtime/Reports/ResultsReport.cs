@@ -2,7 +2,6 @@ using Experiments.Runtime.IO;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Experiments.Runtime.Results;
 using Experiments.Runtime.Snapshots;
 using Markdig;
 

@@ -141,7 +141,7 @@ public static class Review
             ? "Same environment: every number must match exactly.\n"
             : $"Compared under tolerances: {comparison.ModeReason}.\n");
 
-        bool Beyond(string key) => comparison.Differences.Any(d => d.StartsWith(key + ":", StringComparison.Ordinal));
+        bool Beyond(string key) => comparison.Differs(key);
         string[] MetricRow(string label, string key, Metric metric, double a, double b, bool higherIsBetter)
         {
             bool same = BitConverter.DoubleToInt64Bits(a) == BitConverter.DoubleToInt64Bits(b);
@@ -197,17 +197,7 @@ public static class Review
                 continue;
             }
 
-            var cells = new List<(string True, string Predicted, int A, int B)>();
-            for (int t = 0; t < a.ClassNames.Count; t++)
-            {
-                for (int p = 0; p < a.ClassNames.Count; p++)
-                {
-                    if (a[t, p] != b[t, p])
-                    {
-                        cells.Add((a.ClassNames[t], a.ClassNames[p], a[t, p], b[t, p]));
-                    }
-                }
-            }
+            IReadOnlyList<MovedCell> cells = a.MovedCells(b);
 
             if (cells.Count == 0)
             {
@@ -215,8 +205,8 @@ public static class Review
                 continue;
             }
 
-            List<string[]> rows = cells.OrderByDescending(c => Math.Abs(c.B - c.A)).ThenBy(c => c.True, StringComparer.Ordinal).ThenBy(c => c.Predicted, StringComparer.Ordinal).Take(30)
-                .Select(c => new[] { c.True, c.Predicted, Invariant(c.A), Invariant(c.B), (c.B - c.A).ToString("+0;-0", CultureInfo.InvariantCulture) })
+            List<string[]> rows = cells.OrderByDescending(c => Math.Abs(c.Change)).ThenBy(c => c.True, StringComparer.Ordinal).ThenBy(c => c.Predicted, StringComparer.Ordinal).Take(30)
+                .Select(c => new[] { c.True, c.Predicted, Invariant(c.Approved), Invariant(c.Received), c.Change.ToString("+0;-0", CultureInfo.InvariantCulture) })
                 .ToList();
             body.Append(MarkdownTable.Details(
                 Invariant($"Confusion cells that moved ({set}): {cells.Count}, {a.ShareMoved(b) * 100:0.##}% of examples changed cell{(cells.Count > 30 ? "; the 30 largest" : "")}"),
@@ -275,7 +265,7 @@ public static class Review
             leftAligned: 2));
         if (verdictComparison.Differences.Count > 0)
         {
-            body.Append(MarkdownTable.Details("Differences", string.Concat(verdictComparison.Differences.Select(d => "- " + d + "\n"))));
+            body.Append(MarkdownTable.Details("Differences", string.Concat(verdictComparison.Differences.Select(d => "- " + d.Message + "\n"))));
         }
 
         Results.SeedSummary a = Results.SeedStatistics.Summarise(before.Values(Metric.TestAccuracy));

@@ -97,34 +97,25 @@ public static class MetricsJson
         writer.WriteEndObject();
     });
 
+    /// <summary>The identity flat, as the snapshot's run and environment sections together, with JSON's numbers and booleans.</summary>
     private static void WriteIdentity(Utf8JsonWriter writer, RunIdentity identity)
     {
         writer.WriteStartObject("identity");
         writer.WriteString("experiment", identity.Experiment);
-        writer.WriteString("fingerprint", identity.Fingerprint);
-        writer.WriteString("dataset", identity.Dataset);
-        writer.WriteNumber("seed", identity.Seed);
-        writer.WriteString("profile", identity.Profile);
-        writer.WriteString("settings", identity.Settings);
-        writer.WriteNumber("epochs", identity.Epochs);
-        writer.WriteNumber("train_examples", identity.TrainExamples);
-        writer.WriteNumber("validation_examples", identity.ValidationExamples);
-        writer.WriteNumber("test_examples", identity.TestExamples);
-        writer.WriteString("device", identity.Device);
-        writer.WriteString("device_name", identity.DeviceName);
-        writer.WriteNumber("threads", identity.Threads);
-        writer.WriteString("backend", identity.Backend);
-        writer.WriteString("torchsharp", identity.TorchSharp);
-        writer.WriteString("libtorch", identity.LibTorch);
-        writer.WriteString("dotnet", identity.DotNet);
-        writer.WriteString("os", identity.Os);
-        writer.WriteBoolean("deterministic", identity.Deterministic);
-        writer.WriteBoolean("tf32", identity.Tf32);
-        writer.WriteString("allocator", identity.Allocator);
-        writer.WriteString("initialisers", identity.Initialisers);
-        if (identity.BatchNorm is { } batchNorm)
+        foreach (IdentityField field in identity.Run.Fields().Concat(identity.Environment.Fields()))
         {
-            writer.WriteString("batch_norm", batchNorm);
+            switch (field.Value)
+            {
+                case bool flag:
+                    writer.WriteBoolean(field.Key, flag);
+                    break;
+                case int or long:
+                    writer.WriteNumber(field.Key, Convert.ToInt64(field.Value, System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+                default:
+                    writer.WriteString(field.Key, field.Text);
+                    break;
+            }
         }
 
         writer.WriteEndObject();

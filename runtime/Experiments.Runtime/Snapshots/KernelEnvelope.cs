@@ -1,6 +1,5 @@
 using System.Globalization;
 using Experiments.Runtime.IO;
-using Experiments.Runtime.Training;
 
 namespace Experiments.Runtime.Snapshots;
 

@@ -50,28 +50,16 @@ public static class SeedSnapshotComparison
     /// <param name="mode">Forces exact or distribution mode; by default exact when the environments match.</param>
     public static SnapshotComparison Compare(SeedSnapshot approved, SeedSnapshot received, IReadOnlyList<SeedCheck> checks, ComparisonMode? mode = null)
     {
-        var differences = new List<string>();
-        if (approved.Experiment != received.Experiment)
-        {
-            differences.Add($"experiment: approved '{approved.Experiment}', received '{received.Experiment}'");
-        }
-
-        foreach (string key in approved.Run.Keys.Union(received.Run.Keys).Where(k => approved.Run.GetValueOrDefault(k) != received.Run.GetValueOrDefault(k)))
-        {
-            differences.Add($"run.{key}: approved '{approved.Run.GetValueOrDefault(key) ?? "(none)"}', received '{received.Run.GetValueOrDefault(key) ?? "(none)"}'" +
-                (key == "fingerprint" ? " (the declaration changed: review the result and approve it)" : ""));
-        }
-
+        var differences = new List<Difference>();
+        SnapshotComparison.RunDifferences(differences, approved.Experiment, received.Experiment, approved.Run.Keys.Union(received.Run.Keys), approved.Run, received.Run);
         string Seeds(SeedSnapshot s) => string.Join(",", s.Seeds.Select(r => r.Seed.ToString(CultureInfo.InvariantCulture)));
         if (Seeds(approved) != Seeds(received))
         {
-            differences.Add($"seeds: approved {Seeds(approved)}, received {Seeds(received)} (run the approved seeds, or approve the new set)");
+            differences.Add(new Difference(DifferenceKind.Identity, "seeds", Seeds(approved), Seeds(received),
+                $"seeds: approved {Seeds(approved)}, received {Seeds(received)} (run the approved seeds, or approve the new set)"));
         }
 
-        if (approved.Parameters != received.Parameters)
-        {
-            differences.Add($"parameters: approved {approved.Parameters}, received {received.Parameters}");
-        }
+        SnapshotComparison.ParameterDifference(differences, approved.Parameters, received.Parameters);
 
         string[] environmentChanges = SnapshotDocument.BitKeys
             .Where(k => approved.Environment[k] != received.Environment[k])
@@ -90,12 +78,18 @@ public static class SeedSnapshotComparison
             {
                 foreach (Metric metric in SeedSnapshot.FinalMetrics.Where(m => BitConverter.DoubleToInt64Bits(a[m]) != BitConverter.DoubleToInt64Bits(r[m])))
                 {
-                    differences.Add(Invariant($"seed {a.Seed} {Key(metric)}: approved {a[metric]:R}, received {r[metric]:R} (delta {r[metric] - a[metric]:+0.######;-0.######;0}), exact match required"));
+                    differences.Add(new Difference(DifferenceKind.Metric, $"seed {a.Seed} {Key(metric)}", Invariant($"{a[metric]:R}"), Invariant($"{r[metric]:R}"),
+                        Invariant($"seed {a.Seed} {Key(metric)}: approved {a[metric]:R}, received {r[metric]:R} (delta {r[metric] - a[metric]:+0.######;-0.######;0}), exact match required"))
+                    {
+                        Metric = metric,
+                        Allowed = 0,
+                    });
                 }
 
                 if (a.Digest != r.Digest)
                 {
-                    differences.Add($"seed {a.Seed} snapshot_sha256: approved {a.Digest}, received {r.Digest} (its history or confusion matrices differ: compare the seed's snapshot.txt), exact match required");
+                    differences.Add(new Difference(DifferenceKind.Shape, $"seed {a.Seed} snapshot_sha256", a.Digest, r.Digest,
+                        $"seed {a.Seed} snapshot_sha256: approved {a.Digest}, received {r.Digest} (its history or confusion matrices differ: compare the seed's snapshot.txt), exact match required"));
                 }
             }
 
@@ -118,8 +112,11 @@ public static class SeedSnapshotComparison
             if (fails)
             {
                 string widenedBy = widening > 0 ? Invariant($" widened by the kernel spread {widening:0.######}") : "";
-                differences.Add(Invariant(
-                    $"{Key(check.Metric)}: {verdict} beyond the noise: approved mean {result.Approved.Mean:R} (SD {result.Approved.StandardDeviation:0.######}, n = {result.Approved.Count}), received mean {result.Received.Mean:R} (SD {result.Received.StandardDeviation:0.######}, n = {result.Received.Count}); difference {welch.Difference:+0.######;-0.######;0}, {welch.Interval.Method} [{welch.Interval.Low:0.######}, {welch.Interval.High:0.######}]{widenedBy} excludes 0"));
+                differences.Add(new Difference(DifferenceKind.Metric, Key(check.Metric), Invariant($"{result.Approved.Mean:R}"), Invariant($"{result.Received.Mean:R}"), Invariant(
+                    $"{Key(check.Metric)}: {verdict} beyond the noise: approved mean {result.Approved.Mean:R} (SD {result.Approved.StandardDeviation:0.######}, n = {result.Approved.Count}), received mean {result.Received.Mean:R} (SD {result.Received.StandardDeviation:0.######}, n = {result.Received.Count}); difference {welch.Difference:+0.######;-0.######;0}, {welch.Interval.Method} [{welch.Interval.Low:0.######}, {welch.Interval.High:0.######}]{widenedBy} excludes 0"))
+                {
+                    Metric = check.Metric,
+                });
             }
         }
 

@@ -1,5 +1,4 @@
 using Experiments.Runtime.IO;
-using Experiments.Runtime.Results;
 
 namespace Experiments.Runtime.Snapshots;
 
@@ -52,7 +51,7 @@ public static class SnapshotApproval
         string repeatedText = repeat(received);
         if (!string.Equals(receivedText, repeatedText, StringComparison.Ordinal))
         {
-            IReadOnlyList<string> fields = SnapshotComparison.Compare(received, SnapshotDocument.Parse(repeatedText, "repeated run"), Tolerances.Default, ComparisonMode.Exact).Differences;
+            IReadOnlyList<string> fields = SnapshotComparison.Compare(received, SnapshotDocument.Parse(repeatedText, "repeated run"), Tolerances.Default, ComparisonMode.Exact).Lines;
             return new Approval(receivedPath, verifiedPath, false,
                 $"Not approved: repeating '{received.Experiment}' ({received.Profile}) in a separate process gave a different result, so the run is " +
                 "not deterministic and its snapshot would not hold. The received file is left in place.\n" +
@@ -85,7 +84,7 @@ public static class SnapshotApproval
         string repeatedText = repeat(received);
         if (!string.Equals(receivedText, repeatedText, StringComparison.Ordinal))
         {
-            IReadOnlyList<string> fields = SeedSnapshotComparison.Compare(received, SeedSnapshot.Parse(repeatedText, "repeated run"), SeedCheck.Default, ComparisonMode.Exact).Differences;
+            IReadOnlyList<string> fields = SeedSnapshotComparison.Compare(received, SeedSnapshot.Parse(repeatedText, "repeated run"), SeedCheck.Default, ComparisonMode.Exact).Lines;
             return new Approval(receivedPath, verifiedPath, false,
                 $"Not approved: repeating the {received.Seeds.Count} seeds of '{received.Experiment}' ({received.Profile}) in a separate process gave a different result, " +
                 "so the run is not deterministic and its snapshot would not hold. The received file is left in place.\n" +

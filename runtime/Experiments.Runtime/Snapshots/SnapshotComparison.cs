@@ -1,6 +1,5 @@
 using Experiments.Runtime.Training;
 using System.Globalization;
-using Experiments.Runtime.Results;
 
 namespace Experiments.Runtime.Snapshots;
 
@@ -42,11 +41,17 @@ public static class CrossCpu
 }
 
 /// <summary>The outcome of comparing a received snapshot with the approved one.</summary>
-/// <param name="Differences">Every difference found, one readable line each; in tolerance mode only those beyond tolerance.</param>
+/// <param name="Differences">Every difference found; in tolerance mode only those beyond tolerance.</param>
 /// <param name="ModeReason">Why this mode was used: the environment fields that differ, if any.</param>
-public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, IReadOnlyList<string> Differences)
+public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, IReadOnlyList<Difference> Differences)
 {
     public bool Matches => Differences.Count == 0;
+
+    /// <summary>Whether <paramref name="field"/> (e.g. <c>final.test_accuracy</c>) is among the differences.</summary>
+    public bool Differs(string field) => Differences.Any(d => d.Field == field);
+
+    /// <summary>The differences as the readable lines every view prints.</summary>
+    public IReadOnlyList<string> Lines => Differences.Select(d => d.Message).ToList();
 
     /// <summary>A multi-seed comparison's per-metric checks (distribution mode only; empty otherwise).</summary>
     public IReadOnlyList<DistributionCheck> Checks { get; init; } = [];
@@ -63,19 +68,8 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
     /// <param name="mode">Forces a mode; by default it is exact when the environments match and tolerance otherwise.</param>
     public static SnapshotComparison Compare(SnapshotDocument approved, SnapshotDocument received, Tolerances tolerances, ComparisonMode? mode = null)
     {
-        var differences = new List<string>();
-        if (approved.Experiment != received.Experiment)
-        {
-            differences.Add($"experiment: approved '{approved.Experiment}', received '{received.Experiment}'");
-        }
-
-        // What was run must always be the same: a different fingerprint or setting is a different experiment.
-        foreach (string key in SnapshotDocument.RunKeys.Concat(SnapshotDocument.OptionalRunKeys)
-            .Where(k => approved.Run.GetValueOrDefault(k) != received.Run.GetValueOrDefault(k)))
-        {
-            differences.Add($"run.{key}: approved '{approved.Run.GetValueOrDefault(key) ?? "(none)"}', received '{received.Run.GetValueOrDefault(key) ?? "(none)"}'" +
-                (key == "fingerprint" ? " (the declaration changed: review the result and approve it)" : ""));
-        }
+        var differences = new List<Difference>();
+        RunDifferences(differences, approved.Experiment, received.Experiment, SnapshotDocument.RunKeys.Concat(SnapshotDocument.OptionalRunKeys), approved.Run, received.Run);
 
         string[] changedKeys = SnapshotDocument.BitKeys.Where(k => approved.Environment[k] != received.Environment[k]).ToArray();
         string[] environmentChanges = changedKeys.Select(k => $"{k} '{approved.Environment[k]}' -> '{received.Environment[k]}'").ToArray();
@@ -87,13 +81,11 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
 
         if (approved.Diverged != received.Diverged)
         {
-            differences.Add($"diverged: approved {approved.Diverged ?? "no"}, received {received.Diverged ?? "no"}");
+            differences.Add(new Difference(DifferenceKind.Shape, "diverged", approved.Diverged ?? "no", received.Diverged ?? "no",
+                $"diverged: approved {approved.Diverged ?? "no"}, received {received.Diverged ?? "no"}"));
         }
 
-        if (approved.Parameters != received.Parameters)
-        {
-            differences.Add($"parameters: approved {approved.Parameters}, received {received.Parameters}");
-        }
+        ParameterDifference(differences, approved.Parameters, received.Parameters);
 
         check.Value("final.test_accuracy", Metric.TestAccuracy, approved.TestAccuracy, received.TestAccuracy, envelope?.Range(Metric.TestAccuracy, approved.TestAccuracy));
         check.Value("final.test_loss", Metric.TestLoss, approved.TestLoss, received.TestLoss, envelope?.Range(Metric.TestLoss, approved.TestLoss));
@@ -102,7 +94,8 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
 
         if (approved.History.Count != received.History.Count)
         {
-            differences.Add($"history: approved {approved.History.Count} epochs, received {received.History.Count}");
+            differences.Add(new Difference(DifferenceKind.Shape, "history", Invariant(approved.History.Count), Invariant(received.History.Count),
+                $"history: approved {approved.History.Count} epochs, received {received.History.Count}"));
         }
         else
         {
@@ -124,13 +117,45 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             reason += $"; within the kernel envelope of {envelope.Runs.Count} CPU kernel sets widened by the tolerances";
             if (differences.Count > 0 && envelope.Closest(received) is { } closest)
             {
-                differences.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"closest approved kernel set: {closest.Set} (summed distance of the final metrics {closest.Distance:0.######}); a CPU whose kernels none of the sets match may need a wider tolerance"));
+                differences.Add(new Difference(DifferenceKind.Note, "kernels", closest.Set, "", string.Create(CultureInfo.InvariantCulture,
+                    $"closest approved kernel set: {closest.Set} (summed distance of the final metrics {closest.Distance:0.######}); a CPU whose kernels none of the sets match may need a wider tolerance")));
             }
         }
 
         return new SnapshotComparison(chosen, reason, differences);
     }
+
+    /// <summary>
+    /// What was run must always be the same: another experiment, a different fingerprint or setting is a different
+    /// experiment, whatever the environment (shared by single- and multi-seed comparisons).
+    /// </summary>
+    internal static void RunDifferences(
+        List<Difference> differences, string approvedExperiment, string receivedExperiment, IEnumerable<string> keys,
+        IReadOnlyDictionary<string, string> approved, IReadOnlyDictionary<string, string> received)
+    {
+        if (approvedExperiment != receivedExperiment)
+        {
+            differences.Add(new Difference(DifferenceKind.Identity, "experiment", approvedExperiment, receivedExperiment,
+                $"experiment: approved '{approvedExperiment}', received '{receivedExperiment}'"));
+        }
+
+        foreach (string key in keys.Where(k => approved.GetValueOrDefault(k) != received.GetValueOrDefault(k)))
+        {
+            string a = approved.GetValueOrDefault(key) ?? "(none)", r = received.GetValueOrDefault(key) ?? "(none)";
+            differences.Add(new Difference(DifferenceKind.Run, "run." + key, a, r,
+                $"run.{key}: approved '{a}', received '{r}'" + (key == "fingerprint" ? " (the declaration changed: review the result and approve it)" : "")));
+        }
+    }
+
+    internal static void ParameterDifference(List<Difference> differences, long approved, long received)
+    {
+        if (approved != received)
+        {
+            differences.Add(new Difference(DifferenceKind.Identity, "parameters", Invariant(approved), Invariant(received), $"parameters: approved {approved}, received {received}"));
+        }
+    }
+
+    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Two CPU runs' device names (all else being equal): both pinned the portable kernel set, on different CPU models.</summary>
     private static bool PortableOnAnotherCpu(IReadOnlyDictionary<string, string> approved, IReadOnlyDictionary<string, string> received)
@@ -142,7 +167,7 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             && Native.KernelSet.CpuModelOf(a) != Native.KernelSet.CpuModelOf(r);
     }
 
-    private sealed class Checker(ComparisonMode mode, Tolerances tolerances, List<string> differences, KernelEnvelope? envelope)
+    private sealed class Checker(ComparisonMode mode, Tolerances tolerances, List<Difference> differences, KernelEnvelope? envelope)
     {
         /// <param name="range">The kernel envelope's lowest and highest value (approved included); null: the approved value alone.</param>
         public void Value(string what, Metric metric, double approved, double received, (double Low, double High)? range = null)
@@ -155,9 +180,11 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             }
 
             double delta = received - approved;
+            void Add(double allowed, FormattableString message) => differences.Add(
+                new Difference(DifferenceKind.Metric, what, Invariant($"{approved:R}"), Invariant($"{received:R}"), Invariant(message)) { Metric = metric, Allowed = allowed });
             if (mode == ComparisonMode.Exact)
             {
-                differences.Add(Invariant($"{what}: approved {approved:R}, received {received:R} (delta {delta:+0.######;-0.######;0}), exact match required"));
+                Add(0, $"{what}: approved {approved:R}, received {received:R} (delta {delta:+0.######;-0.######;0}), exact match required");
             }
             else if (mode == ComparisonMode.PortableElsewhere)
             {
@@ -166,7 +193,7 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
                 // A relative 1e-12 of slack: one example's share, 1/N, is itself a rounded double.
                 if (!(Math.Abs(delta) <= limit * (1 + 1e-12)))
                 {
-                    differences.Add(Invariant($"{what}: approved {approved:R}, received {received:R} (delta {delta:+0.#########;-0.#########}), portable kernels on another CPU allow {limit:0.###e0}"));
+                    Add(limit, $"{what}: approved {approved:R}, received {received:R} (delta {delta:+0.#########;-0.#########}), portable kernels on another CPU allow {limit:0.###e0}");
                 }
             }
             else
@@ -176,7 +203,7 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
                 if (!(received >= low - tolerance && received <= high + tolerance))
                 {
                     string envelopeText = range is null ? "" : Invariant($", kernel envelope [{low:R}, {high:R}]");
-                    differences.Add(Invariant($"{what}: approved {approved:R}, received {received:R} (delta {delta:+0.######;-0.######}){envelopeText}, tolerance {metric} {tolerance:R}"));
+                    Add(tolerance, $"{what}: approved {approved:R}, received {received:R} (delta {delta:+0.######;-0.######}){envelopeText}, tolerance {metric} {tolerance:R}");
                 }
             }
         }
@@ -189,7 +216,8 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
             }
             else if (approved.HasValue != received.HasValue)
             {
-                differences.Add($"{what}: approved {(approved.HasValue ? "a value" : "none")}, received {(received.HasValue ? "a value" : "none")}");
+                string before = approved.HasValue ? "a value" : "none", after = received.HasValue ? "a value" : "none";
+                differences.Add(new Difference(DifferenceKind.Shape, what, before, after, $"{what}: approved {before}, received {after}") { Metric = metric });
             }
         }
 
@@ -198,22 +226,12 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
         {
             if (!approved.ClassNames.SequenceEqual(received.ClassNames))
             {
-                differences.Add($"{what}: class names differ ({string.Join(", ", approved.ClassNames)} vs {string.Join(", ", received.ClassNames)})");
+                string a = string.Join(", ", approved.ClassNames), r = string.Join(", ", received.ClassNames);
+                differences.Add(new Difference(DifferenceKind.Shape, what, a, r, $"{what}: class names differ ({a} vs {r})"));
                 return;
             }
 
-            var cells = new List<string>();
-            for (int t = 0; t < approved.ClassNames.Count; t++)
-            {
-                for (int p = 0; p < approved.ClassNames.Count; p++)
-                {
-                    if (received[t, p] != approved[t, p])
-                    {
-                        cells.Add($"({approved.ClassNames[t]} as {approved.ClassNames[p]}) {approved[t, p]} -> {received[t, p]}");
-                    }
-                }
-            }
-
+            IReadOnlyList<MovedCell> cells = approved.MovedCells(received);
             if (cells.Count == 0)
             {
                 return;
@@ -227,7 +245,12 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
                 string limit = mode == ComparisonMode.Exact ? "exact match required"
                     : mode == ComparisonMode.PortableElsewhere ? Invariant($"portable kernels on another CPU allow {CrossCpu.ExampleShare * 100:0.##}%")
                     : Invariant($"tolerance Confusion {tolerances[Metric.Confusion]:R}") + (envelope > 0 ? Invariant($" on top of the kernel envelope's {envelope * 100:0.##}%") : "");
-                differences.Add(Invariant($"{what}: {fraction * 100:0.##}% of examples changed cell, {limit}: {string.Join(", ", cells.Take(12))}{(cells.Count > 12 ? ", ..." : "")}"));
+                string moved = string.Join(", ", cells.Take(12).Select(c => Invariant($"({c.True} as {c.Predicted}) {c.Approved} -> {c.Received}")));
+                differences.Add(new Difference(DifferenceKind.Confusion, what, "0%", Invariant($"{fraction * 100:0.##}%"), Invariant($"{what}: {fraction * 100:0.##}% of examples changed cell, {limit}: {moved}{(cells.Count > 12 ? ", ..." : "")}"))
+                {
+                    Metric = Metric.Confusion,
+                    Allowed = mode == ComparisonMode.Exact ? 0 : allowed,
+                });
             }
         }
 

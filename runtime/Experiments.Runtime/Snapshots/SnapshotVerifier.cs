@@ -1,9 +1,7 @@
 using Experiments.Runtime.IO;
 using Experiments.Runtime.Training;
 using System.Text;
-using DiffPlex.DiffBuilder;
-using DiffPlex.DiffBuilder.Model;
-using Experiments.Runtime.Results;
+using DiffPlex.Renderer;
 
 namespace Experiments.Runtime.Snapshots;
 
@@ -56,7 +54,7 @@ public static class SnapshotVerifier
         var message = new StringBuilder();
         message.Append(received.Experiment).Append(" (").Append(received.Profile).Append(") does not match its approved snapshot; ")
             .Append(comparison.Describe()).Append(".\n");
-        foreach (string difference in comparison.Differences)
+        foreach (string difference in comparison.Lines)
         {
             message.Append("  - ").Append(difference).Append('\n');
         }
@@ -98,7 +96,7 @@ public static class SnapshotVerifier
         AtomicFile.WriteAllText(receivedPath, receivedText);
         var message = new StringBuilder();
         message.Append(what).Append(" does not match its approved snapshot; ").Append(comparison.Describe()).Append(".\n");
-        foreach (string difference in comparison.Differences)
+        foreach (string difference in comparison.Lines)
         {
             message.Append("  - ").Append(difference).Append('\n');
         }
@@ -109,49 +107,7 @@ public static class SnapshotVerifier
         return new Verification(false, verifiedPath, receivedPath, comparison, message.ToString());
     }
 
-    /// <summary>A unified diff with two lines of context, like `git diff` shows in a pull request.</summary>
-    public static string UnifiedDiff(string approved, string received, string approvedName, string receivedName)
-    {
-        DiffPaneModel model = InlineDiffBuilder.Diff(approved, received, ignoreWhiteSpace: false);
-        List<DiffPiece> lines = model.Lines;
-        var show = new bool[lines.Count];
-        for (int i = 0; i < lines.Count; i++)
-        {
-            if (lines[i].Type is ChangeType.Inserted or ChangeType.Deleted)
-            {
-                for (int j = Math.Max(0, i - 2); j <= Math.Min(lines.Count - 1, i + 2); j++)
-                {
-                    show[j] = true;
-                }
-            }
-        }
-
-        var text = new StringBuilder();
-        text.Append("--- ").Append(approvedName).Append('\n').Append("+++ ").Append(receivedName).Append('\n');
-        bool gap = false;
-        for (int i = 0; i < lines.Count; i++)
-        {
-            if (!show[i])
-            {
-                gap = true;
-                continue;
-            }
-
-            if (gap)
-            {
-                text.Append("@@ ... @@\n");
-                gap = false;
-            }
-
-            char marker = lines[i].Type switch
-            {
-                ChangeType.Inserted => '+',
-                ChangeType.Deleted => '-',
-                _ => ' ',
-            };
-            text.Append(marker).Append(lines[i].Text).Append('\n');
-        }
-
-        return text.ToString();
-    }
+    /// <summary>A unified diff with two lines of context and hunk headers, as `git diff` shows it in a pull request (DiffPlex's renderer).</summary>
+    public static string UnifiedDiff(string approved, string received, string approvedName, string receivedName) =>
+        new UnidiffRenderer(contextLines: 2).Generate(approved, received, approvedName, receivedName, ignoreWhitespace: false, ignoreCase: false);
 }

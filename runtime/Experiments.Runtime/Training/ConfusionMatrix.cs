@@ -45,6 +45,32 @@ public sealed class ConfusionMatrix
         return moved / 2.0 / Math.Max(1, Total);
     }
 
+    /// <summary>
+    /// The cells whose counts differ in <paramref name="received"/>, row by row (true class, then prediction): the one
+    /// place every view (test message, diff, review) gets them from. Matrices of different classes have none in common.
+    /// </summary>
+    public IReadOnlyList<MovedCell> MovedCells(ConfusionMatrix received)
+    {
+        if (!ClassNames.SequenceEqual(received.ClassNames))
+        {
+            throw new ArgumentException($"The matrices' classes differ ({string.Join(", ", ClassNames)} vs {string.Join(", ", received.ClassNames)}); compare the class names first.", nameof(received));
+        }
+
+        var cells = new List<MovedCell>();
+        for (int t = 0; t < ClassNames.Count; t++)
+        {
+            for (int p = 0; p < ClassNames.Count; p++)
+            {
+                if (received[t, p] != this[t, p])
+                {
+                    cells.Add(new MovedCell(ClassNames[t], ClassNames[p], this[t, p], received[t, p]));
+                }
+            }
+        }
+
+        return cells;
+    }
+
     public int Correct => Enumerable.Range(0, _counts.Length).Sum(i => _counts[i][i]);
 
     public IReadOnlyList<IReadOnlyList<int>> Rows => _counts;
@@ -65,4 +91,10 @@ public sealed class ConfusionMatrix
 
         return new ConfusionMatrix(classNames, counts);
     }
+}
+
+/// <summary>One confusion cell whose count moved: examples of class <see cref="True"/> predicted as <see cref="Predicted"/>.</summary>
+public sealed record MovedCell(string True, string Predicted, int Approved, int Received)
+{
+    public int Change => Received - Approved;
 }

@@ -51,7 +51,9 @@ public static class ExperimentRunner
         var history = new List<EpochMetrics>(epochs);
         // What LibTorch this is, read from the loaded libraries once: the identity and the checkpoint key both name it.
         string libTorch = LoadedLibraries.Describe(TorchRuntime.LibTorchPackage, cuda: device.type == DeviceType.CUDA);
-        string resumeKey = ResumeKey(experiment, settings, options, epochs, device, libTorch);
+        bool settle = options.SettleBatchNorm && BatchNormStatistics.HasBatchNorm(model);
+        RunIdentity identity = Identity(experiment, settings, options, spec, epochs, train.Count, validation?.Count ?? 0, test.Count, device, libTorch, settle);
+        string resumeKey = identity.ResumeKey();
         var position = new EpochPosition(0, 0, 0);
         int firstEpoch = 0;
         if (options.CheckpointPath is { } resumeFrom && options.Resume && File.Exists(resumeFrom))
@@ -63,7 +65,6 @@ public static class ExperimentRunner
             log?.Invoke($"resuming {experiment.Info.Name} from {resumeFrom}: epoch {state.Epoch + 1}, batch {state.NextBatch + 1}");
         }
 
-        bool settle = options.SettleBatchNorm && BatchNormStatistics.HasBatchNorm(model);
         bool settled = false; // statistics re-estimated for the current weights (no optimizer step since)
         Divergence? divergence = null;
         for (int epoch = firstEpoch; epoch < epochs && divergence is null; epoch++)
@@ -133,34 +134,6 @@ public static class ExperimentRunner
                 misclassified.Add(new Misclassified(i, test.Labels[i], testEval.Predictions[i]));
             }
         }
-
-        var identity = new RunIdentity
-        {
-            Experiment = experiment.Info.Name,
-            Fingerprint = experiment.Info.Fingerprint,
-            Dataset = spec.Key,
-            Seed = settings.Seed,
-            Profile = options.Profile,
-            Settings = settings.ToString(),
-            Epochs = epochs,
-            TrainExamples = train.Count,
-            ValidationExamples = validation?.Count ?? 0,
-            TestExamples = test.Count,
-            Device = device.type == DeviceType.CPU ? "cpu" : $"cuda:{device.index}",
-            DeviceName = device.type == DeviceType.CPU ? MachineInfo.CpuIdentity() : LoadedLibraries.GpuModel(device.index) ?? $"CUDA device {device.index} (model unknown: no CUDA driver library answered)",
-            Threads = options.Threads,
-            Backend = TorchRuntime.Backend,
-            TorchSharp = TorchRuntime.TorchSharpVersion,
-            LibTorch = libTorch,
-            DotNet = RuntimeInformation.FrameworkDescription,
-            Os = RuntimeInformation.RuntimeIdentifier,
-            Deterministic = DeterministicAlgorithms.IsEnabled,
-            Tf32 = settings.Tf32,
-            Allocator = AllocatorFill.Mode ?? "none",
-            Initialisers = KerasInit.Scheme,
-            BatchNorm = settle ? BatchNormStatistics.Description : null,
-            Summary = string.IsNullOrWhiteSpace(experiment.Info.Summary) ? null : experiment.Info.Summary,
-        };
 
         long parameters = model.parameters().Sum(p => p.numel());
         var result = new ExperimentResult(
@@ -287,15 +260,41 @@ public static class ExperimentRunner
         return null;
     }
 
-    private static string ResumeKey(IExperiment experiment, TrainingSettings settings, RunOptions options, int epochs, Device device, string libTorch) => string.Join('\n',
-        $"experiment {experiment.Info.Name}",
-        $"fingerprint {experiment.Info.Fingerprint}",
-        $"settings {settings}",
-        $"profile {options.Profile} train {options.TrainLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} test {options.TestLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "all"} epochs {epochs}",
-        $"device {device} threads {options.Threads}",
-        $"backend {TorchRuntime.Backend} torchsharp {TorchRuntime.TorchSharpVersion} libtorch {libTorch}",
-        $"deterministic {DeterministicAlgorithms.IsEnabled}",
-        $"settle batch norm {options.SettleBatchNorm}");
+    private static RunIdentity Identity(
+        IExperiment experiment, TrainingSettings settings, RunOptions options, Data.DatasetSpec spec, int epochs, int trainCount, int validationCount, int testCount,
+        Device device, string libTorch, bool settle) => new(
+        experiment.Info.Name,
+        new RunDefinition
+        {
+            Fingerprint = experiment.Info.Fingerprint,
+            Dataset = spec.Key,
+            Seed = settings.Seed,
+            Profile = options.Profile,
+            Settings = settings.ToString(),
+            Epochs = epochs,
+            TrainExamples = trainCount,
+            ValidationExamples = validationCount,
+            TestExamples = testCount,
+            Initialisers = KerasInit.Scheme,
+            BatchNorm = settle ? BatchNormStatistics.Description : null,
+        },
+        new RunEnvironment
+        {
+            Backend = TorchRuntime.Backend,
+            Device = device.type == DeviceType.CPU ? "cpu" : $"cuda:{device.index}",
+            DeviceName = device.type == DeviceType.CPU ? MachineInfo.CpuIdentity() : LoadedLibraries.GpuModel(device.index) ?? $"CUDA device {device.index} (model unknown: no CUDA driver library answered)",
+            Threads = options.Threads,
+            TorchSharp = TorchRuntime.TorchSharpVersion,
+            LibTorch = libTorch,
+            Os = RuntimeInformation.RuntimeIdentifier,
+            Deterministic = DeterministicAlgorithms.IsEnabled,
+            Tf32 = settings.Tf32,
+            DotNet = RuntimeInformation.FrameworkDescription,
+            Allocator = AllocatorFill.Mode ?? "none",
+        })
+    {
+        Summary = string.IsNullOrWhiteSpace(experiment.Info.Summary) ? null : experiment.Info.Summary,
+    };
 
     private sealed record Evaluated(Evaluation Evaluation, int[] Predictions);
 

@@ -37,7 +37,7 @@ public sealed partial class ExperimentGenerator
                 LocationInfo? location = attribute.ApplicationSyntaxReference is { } reference ? Locate(reference.GetSyntax().GetLocation()) : classLocation;
                 Dictionary<string, TypedConstant> arguments = Arguments(attribute);
                 Dictionary<string, TypedConstant> named = attribute.NamedArguments.ToDictionary(a => a.Key, a => a.Value, System.StringComparer.Ordinal);
-                void OutOfRange(string what, string value, string fix) => diagnostics.Add(Diagnostic("EXP0013", location, experiment, what, value, fix));
+                void OutOfRange(string what, string value, string fix) => diagnostics.Add(Diagnostic(DiagnosticDescriptors.OutOfRange, location, experiment, what, value, fix));
                 string? Metric(string attributeLabel)
                 {
                     if (!arguments.TryGetValue("metric", out TypedConstant metric))
@@ -47,7 +47,7 @@ public sealed partial class ExperimentGenerator
 
                     if (EnumProblem(metric.Type, metric.Value) is { } allowed)
                     {
-                        diagnostics.Add(Diagnostic("EXP0016", location, experiment, attributeLabel + " Metric", Value(metric.Value), "Metric", allowed));
+                        diagnostics.Add(Diagnostic(DiagnosticDescriptors.EnumOutOfRange, location, experiment, attributeLabel + " Metric", Value(metric.Value), "Metric", allowed));
                         return null;
                     }
 
@@ -65,11 +65,11 @@ public sealed partial class ExperimentGenerator
 
                     if (!(absolute >= 0) || double.IsInfinity(absolute))
                     {
-                        OutOfRange($"[Tolerance({metric})]", $"tolerance {Planner.Number(absolute)}", "a tolerance is a finite absolute difference >= 0, e.g. 0.01 for a point of accuracy");
+                        OutOfRange($"[Tolerance({metric})]", $"tolerance {Value(absolute)}", "a tolerance is a finite absolute difference >= 0, e.g. 0.01 for a point of accuracy");
                     }
                     else if (tolerances.Any(t => t.Metric == metric))
                     {
-                        diagnostics.Add(Diagnostic("EXP0021", location, experiment, $"[Tolerance({metric}, ...)]", "give each metric one [Tolerance]"));
+                        diagnostics.Add(Diagnostic(DiagnosticDescriptors.DeclaredTwice, location, experiment, $"[Tolerance({metric}, ...)]", "give each metric one [Tolerance]"));
                     }
                     else
                     {
@@ -90,7 +90,7 @@ public sealed partial class ExperimentGenerator
                     {
                         if (EnumProblem(d.Type, d.Value) is { } allowed)
                         {
-                            diagnostics.Add(Diagnostic("EXP0016", location, experiment, $"[SeedTolerance({metric})] Direction", Value(d.Value), "Direction", allowed));
+                            diagnostics.Add(Diagnostic(DiagnosticDescriptors.EnumOutOfRange, location, experiment, $"[SeedTolerance({metric})] Direction", Value(d.Value), "Direction", allowed));
                             continue;
                         }
 
@@ -104,11 +104,11 @@ public sealed partial class ExperimentGenerator
                     }
                     else if (level is { } x && !(x > 0 && x < 1))
                     {
-                        OutOfRange($"[SeedTolerance({metric})]", $"Level {Planner.Number(x)}", "a confidence level lies strictly between 0 and 1, e.g. 0.99");
+                        OutOfRange($"[SeedTolerance({metric})]", $"Level {Value(x)}", "a confidence level lies strictly between 0 and 1, e.g. 0.99");
                     }
                     else if (seedTolerances.Any(t => t.Metric == metric))
                     {
-                        diagnostics.Add(Diagnostic("EXP0021", location, experiment, $"[SeedTolerance({metric})]", "give each metric one [SeedTolerance]"));
+                        diagnostics.Add(Diagnostic(DiagnosticDescriptors.DeclaredTwice, location, experiment, $"[SeedTolerance({metric})]", "give each metric one [SeedTolerance]"));
                     }
                     else
                     {
@@ -123,11 +123,11 @@ public sealed partial class ExperimentGenerator
                     string? source = named.TryGetValue("Source", out TypedConstant s) ? s.Value as string ?? "" : null;
                     if (!(accuracy >= 0 && accuracy <= 1))
                     {
-                        OutOfRange("[Reported]", $"accuracy {Planner.Number(accuracy)}", "a reported accuracy is a fraction between 0 and 1 (98.6% is 0.986)");
+                        OutOfRange("[Reported]", $"accuracy {Value(accuracy)}", "a reported accuracy is a fraction between 0 and 1 (98.6% is 0.986)");
                     }
                     else if (margin is { } x && (!(x >= 0) || double.IsInfinity(x)))
                     {
-                        OutOfRange("[Reported]", $"Margin {Planner.Number(x)}", "a margin is a finite absolute difference >= 0, e.g. 0.01 for a point of accuracy");
+                        OutOfRange("[Reported]", $"Margin {Value(x)}", "a margin is a finite absolute difference >= 0, e.g. 0.01 for a point of accuracy");
                     }
                     else
                     {

@@ -1,0 +1,391 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Experiments.Generators.Models;
+
+namespace Experiments.Generators;
+
+public sealed partial class ExperimentGenerator
+{
+    /// <summary>One row of the Keras-style summary.</summary>
+    internal sealed record SummaryRow(string Name, string Type, string Shape, long Parameters, int Depth);
+
+    /// <summary>
+    /// Walks the declared layers once: infers Keras (channels-last) shapes, reports what cannot work, and lists the
+    /// modules, forward steps and summary rows of the model.
+    /// </summary>
+    internal sealed class ModelWalk
+    {
+        private readonly string _name;
+        private readonly ExperimentSettings _settings;
+        private readonly EquatableArray<LayerSpec> _layers;
+        private readonly LocationInfo? _location;
+        private readonly Dictionary<string, int> _counters = new(StringComparer.Ordinal);
+        private int _branchVariables;
+
+        public ModelWalk(string name, ExperimentSettings settings, EquatableArray<LayerSpec> layers, LocationInfo? location)
+        {
+            _name = name;
+            _settings = settings;
+            _layers = layers;
+            _location = location;
+            int last = layers.Count - 1;
+            int[]? output = InputShapes.Keras(settings.Input);
+            for (int i = 0; i < layers.Count && output is not null; i++)
+            {
+                output = Walk(layers[i], (i + 1).ToString(CultureInfo.InvariantCulture), "x", output, depth: 0, foldSoftmax: i == last);
+            }
+
+            if (output is not null)
+            {
+                CheckOutput(output);
+            }
+        }
+
+        public List<DiagnosticInfo> Diagnostics { get; } = new();
+
+        public List<ModuleDecl> Modules { get; } = new();
+
+        public List<ForwardStep> Forward { get; } = new();
+
+        public List<SummaryRow> Rows { get; } = new();
+
+        public long KerasTrainable { get; private set; }
+
+        public long KerasNonTrainable { get; private set; }
+
+        /// <summary>PyTorch's second recurrent bias (bias_hh), held at zero and frozen: the module has it, Keras does not.</summary>
+        public long FrozenExtra { get; private set; }
+
+        private bool SoftmaxFolded { get; set; }
+
+        private void CheckOutput(int[] output)
+        {
+            LayerSpec last = _layers[_layers.Count - 1];
+            if (output.Length != 1 || output[0] != 10)
+            {
+                Report(DiagnosticDescriptors.ClassCountMismatch, last.Location, _name, Shape(output), InputShapes.DatasetLabel(_settings.Dataset), "10");
+            }
+            else if (!SoftmaxFolded)
+            {
+                Report(DiagnosticDescriptors.FinalNotSoftmax, last.Location, _name, last.Kind.ToString(), _settings.Loss == LossKind.MeanSquaredError ? "mean squared error" : "categorical cross-entropy");
+            }
+        }
+
+        private int[]? Walk(LayerSpec layer, string position, string variable, int[] shape, int depth, bool foldSoftmax)
+        {
+            switch (layer.Kind)
+            {
+                case LayerKind.Dense:
+                    {
+                        if (!Rank(layer, position, shape, 1, "a 1-D (features) input", "add Flatten() before it"))
+                        {
+                            return null;
+                        }
+
+                        if (layer.Units <= 0)
+                        {
+                            Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} (Dense)", $"units {layer.Units}", "a Dense layer needs at least 1 unit");
+                            return null;
+                        }
+
+                        string name = Next("dense");
+                        Module(name, ModuleKind.Linear, shape[0], layer.Units);
+                        Step(ForwardKind.Call, variable, name);
+                        Activate(layer.Activation, variable, foldSoftmax);
+                        return Row(name, "Dense", new[] { layer.Units }, ((long)shape[0] * layer.Units) + layer.Units, depth);
+                    }
+
+                case LayerKind.Activation:
+                    Activate(layer.Activation, variable, foldSoftmax);
+                    return Row(Next("activation"), "Activation", shape, 0, depth);
+
+                case LayerKind.Dropout:
+                    {
+                        if (layer.Rate < 0 || layer.Rate >= 1)
+                        {
+                            // The shape goes on unchanged: the layers after it are still checked.
+                            Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} (Dropout)", $"rate {Planner.Number(layer.Rate)}", "a dropout rate lies in [0, 1), e.g. 0.25");
+                            return shape;
+                        }
+
+                        string name = Next("dropout");
+                        Modules.Add(new ModuleDecl(name, ModuleKind.Dropout, default, layer.Rate));
+                        Step(ForwardKind.Call, variable, name);
+                        return Row(name, "Dropout", shape, 0, depth);
+                    }
+
+                case LayerKind.Flatten:
+                    // Keras flattens channels-last; permuting first keeps its feature order.
+                    Step(shape.Length == 3 ? ForwardKind.FlattenChannelsLast : ForwardKind.Flatten, variable, "");
+                    return Row(Next("flatten"), "Flatten", new[] { shape.Aggregate(1, (a, b) => a * b) }, 0, depth);
+
+                case LayerKind.BatchNormalization:
+                    return BatchNorm(layer, position, variable, shape, depth);
+
+                case LayerKind.Conv2D:
+                case LayerKind.MaxPool2D:
+                    return Spatial(layer, position, variable, shape, depth);
+
+                case LayerKind.SimpleRnn:
+                case LayerKind.Lstm:
+                case LayerKind.Gru:
+                    return Recurrent(layer, position, variable, shape, depth);
+
+                case LayerKind.Concatenate:
+                    return Concatenate(layer, position, variable, shape, depth);
+
+                case LayerKind.Sequence:
+                    {
+                        int[]? current = shape;
+                        for (int i = 0; i < layer.Children.Count && current is not null; i++)
+                        {
+                            current = Walk(layer.Children[i], $"{position}.{i + 1}", variable, current, depth, foldSoftmax: false);
+                        }
+
+                        return current;
+                    }
+
+                case LayerKind.Function:
+                    Step(ForwardKind.Function, variable, $"{layer.MethodOwner}.{layer.Method}");
+                    return Row(Next("lambda"), $"Lambda({layer.Method})", shape, 0, depth);
+
+                default:
+                    return null;
+            }
+        }
+
+        private int[]? BatchNorm(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            int rank = shape.Length;
+            int axis = layer.Axis < 0 ? rank + layer.Axis + 1 : layer.Axis;
+            if (axis < 1 || axis > rank)
+            {
+                Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} (BatchNormalization)", $"axis {layer.Axis}", $"the input {Shape(shape)} has axes 1..{rank} (or -1 for the last)");
+                return null;
+            }
+
+            // Keras axis (channels-last, 1-based after the batch) to the TorchSharp tensor's dimension.
+            int torchDim = rank == 3 ? (axis == 3 ? 1 : axis + 1) : rank == 2 ? axis : 1;
+            int features = shape[axis - 1];
+            string name = Next("batch_normalization");
+            Module(name, rank == 3 ? ModuleKind.BatchNorm2d : ModuleKind.BatchNorm1d, features);
+            if (rank == 2 && axis == 2)
+            {
+                torchDim = 2;
+            }
+
+            if (torchDim == 1)
+            {
+                Step(ForwardKind.Call, variable, name);
+            }
+            else
+            {
+                Step(ForwardKind.CallTransposed, variable, name, torchDim);
+            }
+
+            KerasNonTrainable += 2L * features;
+            KerasTrainable -= 2L * features;
+            return Row(name, "BatchNormalization", shape, 4L * features, depth);
+        }
+
+        private int[]? Spatial(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            bool conv = layer.Kind == LayerKind.Conv2D;
+            string type = conv ? "Conv2D" : "MaxPooling2D";
+            if (!Rank(layer, position, shape, 3, "a 3-D (height, width, channels) input", "use Input.Image, and keep Flatten, Dense and recurrent layers after it"))
+            {
+                return null;
+            }
+
+            bool same = layer.Padding == PaddingKind.Same;
+            int height = shape[0];
+            int width = shape[1];
+            if (layer.KernelHeight <= 0 || layer.KernelWidth <= 0 || layer.StrideHeight <= 0 || layer.StrideWidth <= 0 || (conv && layer.Units <= 0))
+            {
+                Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} ({type})",
+                    $"filters {layer.Units}, window {layer.KernelHeight}x{layer.KernelWidth}, stride {layer.StrideHeight}x{layer.StrideWidth}", "filters, window and stride must be at least 1");
+                return null;
+            }
+
+            if (!same && (layer.KernelHeight > height || layer.KernelWidth > width))
+            {
+                if (conv)
+                {
+                    Report(DiagnosticDescriptors.WindowTooLarge, layer.Location, _name, position, type, $"{layer.KernelHeight}x{layer.KernelWidth}", Shape(shape));
+                }
+                else
+                {
+                    // Keras reports a pool wider than its input as a negative (here: zero) output dimension.
+                    Report(DiagnosticDescriptors.SpatialZero, layer.Location, _name, position, type, Shape(new[] { Math.Max(0, height - layer.KernelHeight + 1), Math.Max(0, width - layer.KernelWidth + 1), shape[2] }));
+                }
+
+                return null;
+            }
+
+            int outH = same ? Ceil(height, layer.StrideHeight) : ((height - layer.KernelHeight) / layer.StrideHeight) + 1;
+            int outW = same ? Ceil(width, layer.StrideWidth) : ((width - layer.KernelWidth) / layer.StrideWidth) + 1;
+            int[] output = { outH, outW, conv ? layer.Units : shape[2] };
+            if (outH <= 0 || outW <= 0)
+            {
+                Report(DiagnosticDescriptors.SpatialZero, layer.Location, _name, position, type, Shape(output));
+                return null;
+            }
+
+            // Keras 'same' puts the odd pixel of padding at the bottom/right; PyTorch pads symmetrically, so
+            // asymmetric cases pad explicitly first.
+            int padH = same ? Math.Max(((outH - 1) * layer.StrideHeight) + layer.KernelHeight - height, 0) : 0;
+            int padW = same ? Math.Max(((outW - 1) * layer.StrideWidth) + layer.KernelWidth - width, 0) : 0;
+            int top = padH / 2;
+            int left = padW / 2;
+            bool symmetric = padH % 2 == 0 && padW % 2 == 0;
+            if (!symmetric)
+            {
+                Step(ForwardKind.Pad, variable, conv ? "" : "-inf", left, padW - left, top, padH - top);
+            }
+
+            if (conv)
+            {
+                string name = Next("conv2d");
+                Module(name, ModuleKind.Conv2d, shape[2], layer.Units, layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, symmetric ? top : 0, symmetric ? left : 0);
+                Step(ForwardKind.Call, variable, name);
+                Activate(layer.Activation, variable, fold: false);
+                return Row(name, type, output, ((long)layer.KernelHeight * layer.KernelWidth * shape[2] * layer.Units) + layer.Units, depth);
+            }
+
+            Step(ForwardKind.MaxPool, variable, "", layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, symmetric ? top : 0, symmetric ? left : 0);
+            return Row(Next("max_pooling2d"), type, output, 0, depth);
+        }
+
+        private int[]? Recurrent(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            string type = layer.Kind switch { LayerKind.Lstm => "LSTM", LayerKind.Gru => "GRU", _ => "SimpleRNN" };
+            if (!Rank(layer, position, shape, 2, "a 2-D (steps, features) input", "use Input.Sequence (28 steps of 28 pixels), and put Flatten or Dense after the recurrent layer"))
+            {
+                return null;
+            }
+
+            int features = shape[1];
+            int units = layer.Units;
+            if (units <= 0)
+            {
+                Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} ({type})", $"units {units}", "a recurrent layer needs at least 1 unit");
+                return null;
+            }
+
+            int gates = layer.Kind switch { LayerKind.Lstm => 4, LayerKind.Gru => 3, _ => 1 };
+            string name = Next(layer.Kind switch { LayerKind.Lstm => "lstm", LayerKind.Gru => "gru", _ => "simple_rnn" });
+
+            // Keras has one bias vector (GRU with reset_after has two, as PyTorch); PyTorch adds bias_hh. Held at zero
+            // and frozen, the sum equals Keras' bias.
+            bool kerasHasOneBias = layer.Kind != LayerKind.Gru;
+            ModuleKind kind = layer.Kind switch { LayerKind.Lstm => ModuleKind.Lstm, LayerKind.Gru => ModuleKind.Gru, _ => ModuleKind.SimpleRnn };
+            Module(name, kind, features, units, gates, kerasHasOneBias ? 1 : 0, layer.Activation == ActivationKind.Relu ? 1 : 0);
+            if (kerasHasOneBias)
+            {
+                FrozenExtra += (long)gates * units;
+            }
+
+            Step(ForwardKind.CallRecurrent, variable, name);
+            long parameters = (long)gates * (((long)features * units) + ((long)units * units) + ((kerasHasOneBias ? 1 : 2) * units));
+            return Row(name, type, new[] { units }, parameters, depth);
+        }
+
+        private int[]? Concatenate(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            if (!Rank(layer, position, shape, 3, "a 3-D (height, width, channels) input", "put Concatenate where Conv2D layers could run"))
+            {
+                return null;
+            }
+
+            var outputs = new List<int[]>();
+            var names = new List<string>();
+            for (int i = 0; i < layer.Children.Count; i++)
+            {
+                string branch = $"branch{++_branchVariables}";
+                names.Add(branch);
+                Step(ForwardKind.Branch, branch, variable);
+                int[]? output = Walk(layer.Children[i], $"{position}.{i + 1}", branch, shape, depth + 1, foldSoftmax: false);
+                if (output is null)
+                {
+                    return null;
+                }
+
+                outputs.Add(output);
+            }
+
+            for (int i = 1; i < outputs.Count; i++)
+            {
+                if (outputs[i].Length != 3 || outputs[i][0] != outputs[0][0] || outputs[i][1] != outputs[0][1])
+                {
+                    Report(DiagnosticDescriptors.ConcatMismatch, layer.Location, _name, position, (i + 1).ToString(CultureInfo.InvariantCulture), Shape(outputs[i]), Shape(outputs[0]));
+                    return null;
+                }
+            }
+
+            Forward.Add(new ForwardStep(ForwardKind.Concatenate, variable, "", default, EquatableArray.From(names)));
+            return Row(Next("concatenate"), "Concatenate", new[] { outputs[0][0], outputs[0][1], outputs.Sum(o => o[2]) }, 0, depth);
+        }
+
+        private void Activate(ActivationKind activation, string variable, bool fold)
+        {
+            switch (activation)
+            {
+                case ActivationKind.Relu:
+                    Step(ForwardKind.Relu, variable, "");
+                    break;
+                case ActivationKind.Sigmoid:
+                    Step(ForwardKind.Sigmoid, variable, "");
+                    break;
+                case ActivationKind.Tanh:
+                    Step(ForwardKind.Tanh, variable, "");
+                    break;
+                case ActivationKind.Softmax when fold:
+                    Step(ForwardKind.FoldedSoftmax, variable, "");
+                    SoftmaxFolded = true;
+                    break;
+                case ActivationKind.Softmax:
+                    Step(ForwardKind.Softmax, variable, "");
+                    break;
+            }
+        }
+
+        private void Module(string name, ModuleKind kind, params int[] arguments) => Modules.Add(new ModuleDecl(name, kind, EquatableArray.From(arguments), 0));
+
+        private void Step(ForwardKind kind, string variable, string target, params int[] arguments) =>
+            Forward.Add(new ForwardStep(kind, variable, target, EquatableArray.From(arguments), default));
+
+        private bool Rank(LayerSpec layer, string position, int[] shape, int rank, string needs, string fix)
+        {
+            if (shape.Length == rank)
+            {
+                return true;
+            }
+
+            Report(DiagnosticDescriptors.WrongRank, layer.Location, _name, position, layer.Kind.ToString(), needs, $"{Shape(shape)} (rank {shape.Length})", fix);
+            return false;
+        }
+
+        private int[] Row(string name, string type, int[] shape, long parameters, int depth)
+        {
+            KerasTrainable += parameters;
+            Rows.Add(new SummaryRow(name, type, Shape(shape), parameters, depth));
+            return shape;
+        }
+
+        private string Next(string baseName)
+        {
+            _counters.TryGetValue(baseName, out int count);
+            _counters[baseName] = count + 1;
+            return count == 0 ? baseName : $"{baseName}_{count}";
+        }
+
+        private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments) =>
+            Diagnostics.Add(Parser.Diagnostic(descriptor, location ?? _location, arguments));
+
+        private static int Ceil(int value, int divisor) => (value + divisor - 1) / divisor;
+
+        internal static string Shape(int[] shape) => "(None, " + string.Join(", ", shape) + ")";
+    }
+}

@@ -1,0 +1,175 @@
+using Experiments.Runtime.Configuration;
+using Experiments.Runtime.IO;
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Experiments.Runtime.Data;
+using Experiments.Runtime.Reports;
+using Experiments.Runtime.Snapshots;
+using Experiments.Runtime.Training;
+
+namespace Experiments.Runtime.Hosting;
+
+// The commands that read results and declarations: list, summary, report, diff, data.
+public static partial class ExperimentsCli
+{
+    private static Command ListCommand(IReadOnlyList<IExperiment> registry)
+    {
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var shardOption = new Option<string?>("--shard") { Description = "Only the experiments that `run --shard i/N` runs (with the declared seed)." };
+        var command = new Command("list", "List the registered experiments: name, dataset, parameters, fingerprint.") { json, shardOption };
+        command.SetAction(parse => Guard(() =>
+        {
+            IReadOnlyList<IExperiment> shown = registry;
+            if (parse.GetValue(shardOption) is { } shardText)
+            {
+                Shard shard = Shard.Parse(shardText, "--shard");
+                shown = registry.Where(e => shard.Contains(new WorkUnit(e.Info.Name, null))).ToList();
+            }
+
+            if (parse.GetValue(json))
+            {
+                var rows = shown.Select(e => new
+                {
+                    name = e.Info.Name, dataset = DatasetSpec.For(e.Info.Dataset).Key, parameters = e.Info.Parameters, fingerprint = e.Info.Fingerprint, description = e.Info.Description,
+                    sweep = e.Info.Sweep.Length > 0 ? e.Info.Sweep : null,
+                    sweep_parameters = e.Info.Sweep.Length > 0 ? e.Info.SweepParameters.ToDictionary(p => p.Name, p => p.Value) : null,
+                });
+                Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+                return Success;
+            }
+
+            // Fingerprint last: its column is right-aligned, like the parameter count before it, and all are 16 wide.
+            string[] header = ["name", "dataset", "parameters", "fingerprint"];
+            IEnumerable<string[]> table = shown.Select(e => new[]
+            {
+                e.Info.Name, DatasetSpec.For(e.Info.Dataset).Key, e.Info.Parameters.ToString("N0", CultureInfo.InvariantCulture), e.Info.Fingerprint,
+            });
+            Console.Write(TextTable.Render([header, .. table], leftAligned: 2));
+
+            // A sweep's points are listed together (registry order); what they vary, and how to run them all.
+            foreach (IGrouping<string, IExperiment> sweep in shown.Where(e => e.Info.Sweep.Length > 0).GroupBy(e => e.Info.Sweep))
+            {
+                IEnumerable<string> axes = sweep.First().Info.SweepParameters.Select((parameter, i) =>
+                    $"{parameter.Name} ({string.Join(", ", sweep.Select(e => e.Info.SweepParameters[i].Value).Distinct())})");
+                Console.WriteLine($"sweep {sweep.Key}: {sweep.Count()} points over {string.Join(" x ", axes)}; run them all with: run '{sweep.Key}@*'");
+            }
+
+            return Success;
+        }));
+        return command;
+    }
+
+    private static Command SummaryCommand(IReadOnlyList<IExperiment> registry)
+    {
+        var name = new Argument<string>("name") { Description = "The experiment's name." };
+        var command = new Command("summary", "Print an experiment's Keras-style summary.") { name };
+        command.SetAction(parse => Guard(() =>
+        {
+            IExperiment experiment = ExperimentSelector.Select(registry, [parse.GetValue(name)!]).Single();
+            Console.WriteLine(experiment.Info.Summary);
+            return Success;
+        }));
+        return command;
+    }
+
+    private static Command ReportCommand(IReadOnlyList<IExperiment> registry)
+    {
+        var folder = new Argument<string>("folder") { Description = "A results folder (one subfolder per experiment).", DefaultValueFactory = _ => "results" };
+        var command = new Command("report", "Write report.md and report.html comparing every experiment of a results folder.") { folder };
+        command.SetAction(parse => Guard(() =>
+        {
+            string path = parse.GetValue(folder)!;
+            IReadOnlyList<ResultsReport.Row> rows = ResultsReport.Load(path, registry, Profile.Full.Name);
+            (string markdown, string html, string text) = ResultsReport.Write(path, rows);
+            Console.Write(text.Split("\n## ")[0]);
+            Console.WriteLine($"Wrote {markdown} and {html}.");
+            return Success;
+        }));
+        return command;
+    }
+
+    private static Command DiffCommand(IReadOnlyList<IExperiment> registry)
+    {
+        var a = new Argument<string>("a") { Description = "A result folder, a folder of results, or a snapshot file (*.verified.txt)." };
+        var b = new Argument<string>("b") { Description = "The same kinds as A." };
+        var markdown = new Option<bool>("--md") { Description = "Print Markdown, ready to paste as a pull-request comment." };
+        var config = new Option<string?>("--config") { Description = "A configuration file whose experiments.NAME.tolerances override the declared ones." };
+        var command = new Command(
+            "diff",
+            "Metric deltas and confusion-matrix changes between two results; exit code 1 when a change exceeds the experiment's declared tolerances. "
+            + "Two multi-seed folders (with aggregate.json) are compared as distributions: difference of means with its 95% interval, probability of improvement, and a verdict; exit code 1 when a metric is worse beyond noise.")
+        {
+            a, b, markdown, config,
+        };
+        command.SetAction(parse => Guard(() =>
+        {
+            string left = parse.GetValue(a)!;
+            string right = parse.GetValue(b)!;
+            if (SeedAggregate.IsAggregateFolder(left) && SeedAggregate.IsAggregateFolder(right))
+            {
+                // Two multi-seed results: distributions, not single draws. Exit code 1 when a metric got worse beyond noise.
+                SeedAggregate before = SeedAggregate.Load(left);
+                SeedAggregate after = SeedAggregate.Load(right);
+                IReadOnlyList<SeedDiff.Row> rows = SeedDiff.Compare(before, after);
+                Console.Write(SeedDiff.Render(rows, left, right, before.Experiment, after.Experiment, parse.GetValue(markdown)));
+                return rows.Any(r => r.Comparison.Verdict == "worse") ? RunFailed : Success;
+            }
+
+            Configuration.ExperimentsConfig configuration = Configuration.ExperimentsConfig.Load(
+                parse.GetValue(config) ?? Configuration.ExperimentsConfig.Discover(ProjectDirectory()), []);
+            IReadOnlyList<DiffEntry> entries = ResultDiff.Compare(
+                ResultDiff.Load(left),
+                ResultDiff.Load(right),
+                DeclaredTolerances(registry, configuration));
+            Console.Write(ResultDiff.Render(entries, left, right, parse.GetValue(markdown)));
+            return entries.Any(e => e.Beyond.Count > 0) ? RunFailed : Success;
+        }));
+        return command;
+    }
+
+    private static Command DataCommand()
+    {
+        var dataset = new Argument<string[]>("datasets") { Description = "mnist, fashion-mnist (default: both).", Arity = ArgumentArity.ZeroOrMore };
+        var fetch = new Command("fetch", "Provision datasets into the user cache, verifying SHA-256.") { dataset };
+        fetch.SetAction(parse => Guard(() =>
+        {
+            foreach (DatasetSpec spec in Datasets(parse.GetValue(dataset)!))
+            {
+                IReadOnlyList<string> paths = new DatasetProvisioner().Provide(spec, Console.WriteLine);
+                Console.WriteLine($"{spec.DisplayName}: verified {string.Join(", ", paths)}");
+            }
+
+            return Success;
+        }));
+        var verify = new Command("verify", "Check the provisioned files' SHA-256 without fetching anything; exit code 3 if one is missing or wrong.") { dataset };
+        verify.SetAction(parse => Guard(() =>
+        {
+            bool allGood = true;
+            foreach (DatasetSpec spec in Datasets(parse.GetValue(dataset)!))
+            {
+                foreach ((string path, string status) in new DatasetProvisioner().Check(spec))
+                {
+                    Console.WriteLine($"{spec.DisplayName}: {path}: {status}");
+                    allGood &= status == "ok";
+                }
+            }
+
+            if (!allGood)
+            {
+                Console.Error.WriteLine("error: some dataset files are missing or wrong; `data fetch` provisions them again.");
+            }
+
+            return allGood ? Success : DataError;
+        }));
+        var command = new Command("data", "Provision and verify datasets.") { fetch, verify };
+        return command;
+    }
+
+    private static IEnumerable<DatasetSpec> Datasets(string[] keys)
+    {
+        DatasetSpec[] all = [DatasetSpec.Mnist, DatasetSpec.FashionMnist];
+        return keys.Length == 0 ? all : keys.Select(k => all.FirstOrDefault(s => s.Key == k)
+            ?? throw new UsageException($"Unknown dataset '{k}'. Known: {string.Join(", ", all.Select(s => s.Key))}."));
+    }
+}
