@@ -153,7 +153,7 @@ public sealed partial class ExperimentGenerator
             s.Line($"{indent}public const long ModuleBatchNormStatistics = {e.KerasNonTrainable};").Line();
             s.Line($"{indent}public {Runtime}.ExperimentInfo Info {{ get; }} = new(");
             s.Line($"{i1}{Literal(e.Name)},");
-            s.Line($"{i1}{Runtime}.Data.DatasetId.{settings.Dataset},");
+            s.Line($"{i1}global::Experiments.Dataset.{settings.Dataset},");
             s.Line($"{i1}{Literal(e.Fingerprint)},");
             s.Line($"{i1}Summary,");
             s.Line($"{i1}{Literal(settings.Description)},");
@@ -186,11 +186,11 @@ public sealed partial class ExperimentGenerator
             s.Line();
             s.Line($"{indent}public {Runtime}.Training.TrainingSettings Settings {{ get; }} = new(");
             s.Line($"{i1}inputShape: new[] {{ {string.Join(", ", InputShapes.Torch(settings.Input))} }},");
-            s.Line($"{i1}optimizer: {Optimizer(settings)},");
-            s.Line($"{i1}loss: {Runtime}.Training.LossKind.{settings.Loss},");
+            s.Line($"{i1}optimizer: {OptimizerExpression(settings)},");
+            s.Line($"{i1}loss: global::Experiments.Loss.{settings.Loss},");
             s.Line($"{i1}batchSize: {settings.BatchSize},");
             s.Line($"{i1}epochs: {settings.Epochs},");
-            s.Line($"{i1}validation: {Validation(settings)},");
+            s.Line($"{i1}validation: {ValidationExpression(settings)},");
             s.Line(settings.Tf32 ? $"{i1}seed: {settings.Seed}," : $"{i1}seed: {settings.Seed});");
             if (settings.Tf32)
             {
@@ -293,26 +293,26 @@ public sealed partial class ExperimentGenerator
             };
         }
 
-        private static string Optimizer(ExperimentSettings settings)
+        private static string OptimizerExpression(ExperimentSettings settings)
         {
             const string type = Runtime + ".Training.OptimizerSettings";
             string lr = settings.LearningRate > 0 ? $"learningRate: {Planner.Number(settings.LearningRate)}" : "";
             return settings.Optimizer switch
             {
-                OptimizerKind.Sgd => $"{type}.Sgd({lr}{(settings.Momentum > 0 ? $"{(lr.Length > 0 ? ", " : "")}momentum: {Planner.Number(settings.Momentum)}" : "")})",
-                OptimizerKind.Adam => $"{type}.Adam({lr})",
+                Optimizer.Sgd => $"{type}.Sgd({lr}{(settings.Momentum > 0 ? $"{(lr.Length > 0 ? ", " : "")}momentum: {Planner.Number(settings.Momentum)}" : "")})",
+                Optimizer.Adam => $"{type}.Adam({lr})",
                 _ => $"{type}.RmsProp({lr})",
             };
         }
 
-        private static string Validation(ExperimentSettings settings)
+        private static string ValidationExpression(ExperimentSettings settings)
         {
             const string type = Runtime + ".Data.ValidationSpec";
             return settings.Validation switch
             {
-                ValidationKind.TestSet => $"{type}.TestSet",
-                ValidationKind.KerasTail => $"{type}.KerasTail({Planner.Number(settings.ValidationFraction)})",
-                ValidationKind.Seeded => $"{type}.Seeded({Planner.Number(settings.ValidationFraction)})",
+                Validation.TestSet => $"{type}.TestSet",
+                Validation.KerasTail => $"{type}.KerasTail({Planner.Number(settings.ValidationFraction)})",
+                Validation.Seeded => $"{type}.Seeded({Planner.Number(settings.ValidationFraction)})",
                 _ => $"{type}.None",
             };
         }

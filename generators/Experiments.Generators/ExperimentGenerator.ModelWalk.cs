@@ -69,7 +69,7 @@ public sealed partial class ExperimentGenerator
             }
             else if (!SoftmaxFolded)
             {
-                Report(DiagnosticDescriptors.FinalNotSoftmax, last.Location, _name, last.Kind.ToString(), _settings.Loss == LossKind.MeanSquaredError ? "mean squared error" : "categorical cross-entropy");
+                Report(DiagnosticDescriptors.FinalNotSoftmax, last.Location, _name, last.Kind.ToString(), _settings.Loss == Loss.MeanSquaredError ? "mean squared error" : "categorical cross-entropy");
             }
         }
 
@@ -199,7 +199,7 @@ public sealed partial class ExperimentGenerator
                 return null;
             }
 
-            bool same = layer.Padding == PaddingKind.Same;
+            bool same = layer.Padding == Padding.Same;
             int height = shape[0];
             int width = shape[1];
             if (layer.KernelHeight <= 0 || layer.KernelWidth <= 0 || layer.StrideHeight <= 0 || layer.StrideWidth <= 0 || (conv && layer.Units <= 0))
@@ -281,7 +281,7 @@ public sealed partial class ExperimentGenerator
             // and frozen, the sum equals Keras' bias.
             bool kerasHasOneBias = layer.Kind != LayerKind.Gru;
             ModuleKind kind = layer.Kind switch { LayerKind.Lstm => ModuleKind.Lstm, LayerKind.Gru => ModuleKind.Gru, _ => ModuleKind.SimpleRnn };
-            Module(name, kind, features, units, gates, kerasHasOneBias ? 1 : 0, layer.Activation == ActivationKind.Relu ? 1 : 0);
+            Module(name, kind, features, units, gates, kerasHasOneBias ? 1 : 0, layer.Activation == Activation.Relu ? 1 : 0);
             if (kerasHasOneBias)
             {
                 FrozenExtra += (long)gates * units;
@@ -328,24 +328,24 @@ public sealed partial class ExperimentGenerator
             return Row(Next("concatenate"), "Concatenate", new[] { outputs[0][0], outputs[0][1], outputs.Sum(o => o[2]) }, 0, depth);
         }
 
-        private void Activate(ActivationKind activation, string variable, bool fold)
+        private void Activate(Activation activation, string variable, bool fold)
         {
             switch (activation)
             {
-                case ActivationKind.Relu:
+                case Activation.Relu:
                     Step(ForwardKind.Relu, variable, "");
                     break;
-                case ActivationKind.Sigmoid:
+                case Activation.Sigmoid:
                     Step(ForwardKind.Sigmoid, variable, "");
                     break;
-                case ActivationKind.Tanh:
+                case Activation.Tanh:
                     Step(ForwardKind.Tanh, variable, "");
                     break;
-                case ActivationKind.Softmax when fold:
+                case Activation.Softmax when fold:
                     Step(ForwardKind.FoldedSoftmax, variable, "");
                     SoftmaxFolded = true;
                     break;
-                case ActivationKind.Softmax:
+                case Activation.Softmax:
                     Step(ForwardKind.Softmax, variable, "");
                     break;
             }

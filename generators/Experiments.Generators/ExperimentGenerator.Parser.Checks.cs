@@ -15,7 +15,7 @@ public sealed partial class ExperimentGenerator
         private const string ReportedAttributeName = "Experiments.ReportedAttribute";
 
         /// <summary>The final metrics a seed distribution is compared on (as SeedToleranceAttribute accepts them).</summary>
-        private static readonly string[] FinalMetrics = { "TestAccuracy", "TestLoss", "TrainAccuracy", "TrainLoss" };
+        private static readonly Metric[] FinalMetrics = { Metric.TestAccuracy, Metric.TestLoss, Metric.TrainAccuracy, Metric.TrainLoss };
 
         /// <summary>
         /// The class's [Tolerance], [SeedTolerance] and [Reported] attributes, checked as their constructors and setters
@@ -38,7 +38,7 @@ public sealed partial class ExperimentGenerator
                 Dictionary<string, TypedConstant> arguments = Arguments(attribute);
                 Dictionary<string, TypedConstant> named = attribute.NamedArguments.ToDictionary(a => a.Key, a => a.Value, System.StringComparer.Ordinal);
                 void OutOfRange(string what, string value, string fix) => diagnostics.Add(Diagnostic(DiagnosticDescriptors.OutOfRange, location, experiment, what, value, fix));
-                string? Metric(string attributeLabel)
+                Metric? DeclaredMetric(string attributeLabel)
                 {
                     if (!arguments.TryGetValue("metric", out TypedConstant metric))
                     {
@@ -51,14 +51,14 @@ public sealed partial class ExperimentGenerator
                         return null;
                     }
 
-                    return MemberName(metric.Type!, metric.Value);
+                    return System.Enum.TryParse(MemberName(metric.Type!, metric.Value), out Metric parsed) ? parsed : null;
                 }
 
                 if (name == ToleranceAttributeName)
                 {
-                    string? metric = Metric("[Tolerance]");
+                    Metric? declared = DeclaredMetric("[Tolerance]");
                     double absolute = arguments.TryGetValue("absolute", out TypedConstant a) ? System.Convert.ToDouble(a.Value, CultureInfo.InvariantCulture) : 0;
-                    if (metric is null)
+                    if (declared is not { } metric)
                     {
                         continue;
                     }
@@ -78,14 +78,14 @@ public sealed partial class ExperimentGenerator
                 }
                 else if (name == SeedToleranceAttributeName)
                 {
-                    string? metric = Metric("[SeedTolerance]");
-                    if (metric is null)
+                    Metric? declared = DeclaredMetric("[SeedTolerance]");
+                    if (declared is not { } metric)
                     {
                         continue;
                     }
 
                     double? level = named.TryGetValue("Level", out TypedConstant l) ? System.Convert.ToDouble(l.Value, CultureInfo.InvariantCulture) : null;
-                    string? direction = null;
+                    Direction? direction = null;
                     if (named.TryGetValue("Direction", out TypedConstant d))
                     {
                         if (EnumProblem(d.Type, d.Value) is { } allowed)
@@ -94,7 +94,7 @@ public sealed partial class ExperimentGenerator
                             continue;
                         }
 
-                        direction = MemberName(d.Type!, d.Value);
+                        direction = System.Enum.TryParse(MemberName(d.Type!, d.Value), out Direction parsed) ? parsed : null;
                     }
 
                     bool? onlyWorse = named.TryGetValue("OnlyWorseFails", out TypedConstant o) && o.Value is bool b ? b : null;

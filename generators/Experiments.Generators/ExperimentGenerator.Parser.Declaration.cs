@@ -308,9 +308,9 @@ public sealed partial class ExperimentGenerator
 
                 int Int(string key, int fallback = 0) => values.TryGetValue(key, out object? v) && v is int n ? n : fallback;
                 double Double(string key) => values.TryGetValue(key, out object? v) && v is double x ? x : 0.0;
-                ActivationKind Activation(ActivationKind fallback) =>
-                    values.TryGetValue("Activation", out object? v) && v is string member && System.Enum.TryParse(member, out ActivationKind a) ? a : fallback;
-                PaddingKind Padding() => values.TryGetValue("Padding", out object? v) && v is string member && System.Enum.TryParse(member, out PaddingKind p) ? p : PaddingKind.Valid;
+                Activation ActivationOr(Activation fallback) =>
+                    values.TryGetValue("Activation", out object? v) && v is string member && System.Enum.TryParse(member, out Activation a) ? a : fallback;
+                Padding PaddingOrValid() => values.TryGetValue("Padding", out object? v) && v is string member && System.Enum.TryParse(member, out Padding p) ? p : Padding.Valid;
 
                 int kernel = Int("Kernel");
                 int stride = Int("Stride", kind == LayerKind.MaxPool2D ? 0 : 1);
@@ -328,12 +328,12 @@ public sealed partial class ExperimentGenerator
 
                 return kind switch
                 {
-                    LayerKind.MaxPool2D => new LayerSpec(kind, 0, pool, pool, stride == 0 ? pool : stride, stride == 0 ? pool : stride, Padding(), ActivationKind.None, 0, 0, "", "", default, location),
+                    LayerKind.MaxPool2D => new LayerSpec(kind, 0, pool, pool, stride == 0 ? pool : stride, stride == 0 ? pool : stride, PaddingOrValid(), Activation.None, 0, 0, "", "", default, location),
                     LayerKind.Conv2D => new LayerSpec(
                         kind, Int("Filters"), kernel, Int("KernelWidth") == 0 ? kernel : Int("KernelWidth"), stride, Int("StrideWidth") == 0 ? stride : Int("StrideWidth"),
-                        Padding(), Activation(ActivationKind.None), 0, 0, "", "", default, location),
-                    LayerKind.SimpleRnn => new LayerSpec(kind, Int("Units"), 0, 0, 0, 0, PaddingKind.Valid, Activation(ActivationKind.Tanh), 0, 0, "", "", default, location),
-                    _ => new LayerSpec(kind, Int("Units"), 0, 0, 0, 0, PaddingKind.Valid, Activation(ActivationKind.None), Double("Rate"), Int("Axis", -1), method, methodOwner, EquatableArray.From(children), location),
+                        PaddingOrValid(), ActivationOr(Activation.None), 0, 0, "", "", default, location),
+                    LayerKind.SimpleRnn => new LayerSpec(kind, Int("Units"), 0, 0, 0, 0, Padding.Valid, ActivationOr(Activation.Tanh), 0, 0, "", "", default, location),
+                    _ => new LayerSpec(kind, Int("Units"), 0, 0, 0, 0, Padding.Valid, ActivationOr(Activation.None), Double("Rate"), Int("Axis", -1), method, methodOwner, EquatableArray.From(children), location),
                 };
             }
 

@@ -28,11 +28,12 @@ public sealed partial class ExperimentGenerator
             updated = settings;
             object? raw = value.Value;
             string? member = value.Type?.TypeKind == TypeKind.Enum ? MemberName(value.Type, raw) : null;
-            string? Enum<T>(string enumName, System.Func<T, ExperimentSettings> set, out ExperimentSettings result)
+            string? Enum<T>(System.Func<T, ExperimentSettings> set, out ExperimentSettings result)
                 where T : struct
             {
                 result = settings;
-                if (value.Type?.ToDisplayString() != $"Experiments.{enumName}" || member is null || !System.Enum.TryParse(member, out T kind))
+                string enumName = typeof(T).Name;
+                if (value.Type?.ToDisplayString() != typeof(T).FullName || member is null || !System.Enum.TryParse(member, out T kind))
                 {
                     return $"{property} takes a {enumName} value such as {enumName}.{System.Enum.GetNames(typeof(T))[0]}, not {Describe(value)}";
                 }
@@ -67,11 +68,11 @@ public sealed partial class ExperimentGenerator
 
             switch (property)
             {
-                case "Dataset": return Enum<DatasetKind>("Dataset", v => settings with { Dataset = v }, out updated);
-                case "Input": return Enum<InputKind>("Input", v => settings with { Input = v }, out updated);
-                case "Optimizer": return Enum<OptimizerKind>("Optimizer", v => settings with { Optimizer = v }, out updated);
-                case "Loss": return Enum<LossKind>("Loss", v => settings with { Loss = v }, out updated);
-                case "Validation": return Enum<ValidationKind>("Validation", v => settings with { Validation = v }, out updated);
+                case "Dataset": return Enum<Dataset>(v => settings with { Dataset = v }, out updated);
+                case "Input": return Enum<Input>(v => settings with { Input = v }, out updated);
+                case "Optimizer": return Enum<Optimizer>(v => settings with { Optimizer = v }, out updated);
+                case "Loss": return Enum<Loss>(v => settings with { Loss = v }, out updated);
+                case "Validation": return Enum<Validation>(v => settings with { Validation = v }, out updated);
                 case "LearningRate": return Number(v => settings with { LearningRate = v }, out updated);
                 case "Momentum": return Number(v => settings with { Momentum = v }, out updated);
                 case "ValidationFraction": return Number(v => settings with { ValidationFraction = v }, out updated);

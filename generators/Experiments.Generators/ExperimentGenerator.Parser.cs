@@ -26,7 +26,7 @@ public sealed partial class ExperimentGenerator
         private static readonly Regex NamePattern = new("^[a-z0-9]+(-[a-z0-9]+)*$");
 
         private static readonly ExperimentSettings Defaults = new(
-            DatasetKind.Mnist, InputKind.Flat, OptimizerKind.RmsProp, 0.0, 0.0, LossKind.CategoricalCrossEntropy, 32, 1, ValidationKind.None, 0.0, 0, false, "");
+            Dataset.Mnist, Input.Flat, Optimizer.RmsProp, 0.0, 0.0, Loss.CategoricalCrossEntropy, 32, 1, Validation.None, 0.0, 0, false, "");
 
         public static ExperimentSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {

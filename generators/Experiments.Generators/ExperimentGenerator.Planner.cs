@@ -102,7 +102,7 @@ public sealed partial class ExperimentGenerator
             Range(settings.Epochs <= 0, "Epochs", settings.Epochs.ToString(CultureInfo.InvariantCulture), "use at least 1");
             Range(settings.Seeds <= 0, "Seeds", settings.Seeds.ToString(CultureInfo.InvariantCulture), "use at least 1 (1 runs the declared Seed once)");
             Range(settings.Momentum < 0 || settings.Momentum >= 1, "Momentum", Number(settings.Momentum), "momentum lies in [0, 1)");
-            bool needsFraction = settings.Validation is ValidationKind.KerasTail or ValidationKind.Seeded;
+            bool needsFraction = settings.Validation is Validation.KerasTail or Validation.Seeded;
             Range(needsFraction && (settings.ValidationFraction <= 0 || settings.ValidationFraction >= 1), "ValidationFraction", Number(settings.ValidationFraction), "a validation fraction lies strictly between 0 and 1, e.g. 0.2");
             Range(!needsFraction && settings.ValidationFraction != 0, "ValidationFraction", Number(settings.ValidationFraction), "a fraction needs Validation = Validation.KerasTail or Validation.Seeded");
             return problems;

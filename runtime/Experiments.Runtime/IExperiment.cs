@@ -17,7 +17,7 @@ public interface IExperiment
     /// <summary>
     /// A fresh model with its initial weights drawn from torch's global generator (the runtime seeds it first).
     /// It maps a batch shaped [N, ..Settings.InputShape] to class logits [N, classes]; the final softmax is part of
-    /// the loss (<see cref="LossKind"/>), where it is the same mathematics and numerically stabler.
+    /// the loss (<see cref="Loss"/>), where it is the same mathematics and numerically stabler.
     /// </summary>
     nn.Module<Tensor, Tensor> CreateModel();
 }
@@ -27,7 +27,7 @@ public interface IExperiment
 /// <param name="Fingerprint">A hash of the declaration: any change to model or settings changes it.</param>
 /// <param name="Summary">The Keras-style summary table.</param>
 /// <param name="Parameters">Keras' total parameter count (trainable and not), as the summary prints it.</param>
-public sealed record ExperimentInfo(string Name, Data.DatasetId Dataset, string Fingerprint, string Summary, string Description = "", long Parameters = 0)
+public sealed record ExperimentInfo(string Name, Dataset Dataset, string Fingerprint, string Summary, string Description = "", long Parameters = 0)
 {
     /// <summary>The sweep this experiment is a point of (its declaration's name), or "" when it is none.</summary>
     public string Sweep { get; init; } = "";

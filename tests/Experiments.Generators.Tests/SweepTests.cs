@@ -31,7 +31,7 @@ public sealed class SweepTests
         IExperiment point = registry.Single(e => e.Info.Name == "mlp@learning_rate=0.1,optimizer=rms_prop");
         Assert.Equal("mlp", point.Info.Sweep);
         Assert.Equal([new SweepParameter("learning_rate", "0.1"), new SweepParameter("optimizer", "rms_prop")], point.Info.SweepParameters);
-        Assert.Equal(Experiments.Runtime.Training.OptimizerKind.RmsProp, point.Settings.Optimizer.Kind);
+        Assert.Equal(Experiments.Optimizer.RmsProp, point.Settings.Optimizer.Kind);
         Assert.Equal(0.1, point.Settings.Optimizer.LearningRate);
 
         // Every point has its own fingerprint, and each is stable: the same declaration gives the same ones.

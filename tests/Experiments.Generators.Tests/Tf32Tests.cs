@@ -21,7 +21,7 @@ public sealed class Tf32Tests
         Assert.Empty(generator);
         Assert.Empty(compiler);
         string source = sources.Single(s => s.HintName == "Tf.Tf.g.cs").SourceText.ToString();
-        Match fingerprint = Regex.Match(source, @"DatasetId\.Mnist,\s*""([0-9a-f]+)""");
+        Match fingerprint = Regex.Match(source, @"Dataset\.Mnist,\s*""([0-9a-f]+)""");
         Assert.True(fingerprint.Success, source);
         return (source, fingerprint.Groups[1].Value);
     }

@@ -6,9 +6,9 @@ using static TorchSharp.torch;
 namespace Experiments.Runtime.Tests;
 
 /// <summary>A hand-written model meeting the runtime's contract, as generated models will.</summary>
-internal sealed class TinyCnn(OptimizerSettings optimizer, ValidationSpec validation, LossKind loss = LossKind.CategoricalCrossEntropy) : IExperiment
+internal sealed class TinyCnn(OptimizerSettings optimizer, ValidationSpec validation, Loss loss = Loss.CategoricalCrossEntropy) : IExperiment
 {
-    public ExperimentInfo Info { get; } = new("tiny-cnn", DatasetId.Mnist, "test", "conv 4x3x3, pool 2, dense 10");
+    public ExperimentInfo Info { get; } = new("tiny-cnn", Dataset.Mnist, "test", "conv 4x3x3, pool 2, dense 10");
 
     public TrainingSettings Settings { get; } = new([1, 28, 28], optimizer, loss, batchSize: 64, epochs: 2, validation, seed: 11);
 

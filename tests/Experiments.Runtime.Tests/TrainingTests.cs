@@ -44,7 +44,7 @@ public sealed class TrainingTests
     [Fact]
     public void Metrics_json_has_the_documented_fields()
     {
-        var experiment = new TinyCnn(OptimizerSettings.RmsProp(), ValidationSpec.TestSet, LossKind.MeanSquaredError);
+        var experiment = new TinyCnn(OptimizerSettings.RmsProp(), ValidationSpec.TestSet, Loss.MeanSquaredError);
         ExperimentResult result = ExperimentRunner.Run(experiment, Small with { MaxEpochs = 1 });
         using JsonDocument json = JsonDocument.Parse(MetricsJson.Metrics(result));
         JsonElement root = json.RootElement;

@@ -1,10 +1,10 @@
 namespace Experiments.Generators.Models;
 
-/// <summary>A [Tolerance(Metric, absolute)] as written: the metric's member name and the absolute tolerance.</summary>
-public sealed record ToleranceSpec(string Metric, double Absolute);
+/// <summary>A [Tolerance(Metric, absolute)] as written: the metric and the absolute tolerance.</summary>
+public sealed record ToleranceSpec(Metric Metric, double Absolute);
 
 /// <summary>A [SeedTolerance(Metric)] as written; a null property was not set, so the attribute's default applies.</summary>
-public sealed record SeedToleranceSpec(string Metric, double? Level, string? Direction, bool? OnlyWorseFails);
+public sealed record SeedToleranceSpec(Metric Metric, double? Level, Direction? Direction, bool? OnlyWorseFails);
 
 /// <summary>A [Reported(testAccuracy)] as written; a null property was not set, so the attribute's default applies.</summary>
 public sealed record ReportedSpec(double TestAccuracy, double? Margin, bool? Completed, string? Source);

@@ -1,19 +1,12 @@
 namespace Experiments.Runtime.Data;
 
-/// <summary>The datasets the framework knows. Experiments name one of these.</summary>
-public enum DatasetId
-{
-    Mnist,
-    FashionMnist,
-}
-
 /// <summary>One IDX file of a dataset, pinned by the SHA-256 of its uncompressed bytes.</summary>
 /// <remarks>Pinning the raw bytes lets one hash verify a raw copy, a gzip copy and a download alike.</remarks>
 public sealed record DatasetFile(string Name, string Sha256, int Rank);
 
 /// <summary>Where a dataset comes from and how its files are verified.</summary>
 public sealed record DatasetSpec(
-    DatasetId Id,
+    Dataset Id,
     string Key,
     string DisplayName,
     IReadOnlyList<string> ClassNames,
@@ -29,7 +22,7 @@ public sealed record DatasetSpec(
     public IReadOnlyList<DatasetFile> Files => [TrainImages, TrainLabels, TestImages, TestLabels];
 
     public static DatasetSpec Mnist { get; } = new(
-        DatasetId.Mnist,
+        Dataset.Mnist,
         "mnist",
         "MNIST",
         ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
@@ -43,7 +36,7 @@ public sealed record DatasetSpec(
         Mirrors: ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"]);
 
     public static DatasetSpec FashionMnist { get; } = new(
-        DatasetId.FashionMnist,
+        Dataset.FashionMnist,
         "fashion-mnist",
         "Fashion-MNIST",
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
@@ -56,10 +49,10 @@ public sealed record DatasetSpec(
         NpmPackage: null,
         Mirrors: ["https://storage.googleapis.com/tensorflow/tf-keras-datasets/", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]);
 
-    public static DatasetSpec For(DatasetId id) => id switch
+    public static DatasetSpec For(Dataset id) => id switch
     {
-        DatasetId.Mnist => Mnist,
-        DatasetId.FashionMnist => FashionMnist,
+        Dataset.Mnist => Mnist,
+        Dataset.FashionMnist => FashionMnist,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Unknown dataset."),
     };
 }

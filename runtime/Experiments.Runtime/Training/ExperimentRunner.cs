@@ -298,7 +298,7 @@ public static class ExperimentRunner
 
     private sealed record Evaluated(Evaluation Evaluation, int[] Predictions);
 
-    private static Evaluated Evaluate(nn.Module<Tensor, Tensor> model, DeviceData data, LossKind lossKind, int batchSize)
+    private static Evaluated Evaluate(nn.Module<Tensor, Tensor> model, DeviceData data, Loss lossKind, int batchSize)
     {
         model.eval();
         using var noGrad = torch.no_grad();

@@ -44,9 +44,9 @@ public abstract class KerasOptimizer : IDisposable
     /// <summary>An optimizer over <paramref name="layout"/>'s parameters; the layout then belongs to it.</summary>
     public static KerasOptimizer Create(OptimizerSettings settings, ParameterLayout layout) => settings.Kind switch
     {
-        OptimizerKind.Sgd => new KerasSgd(layout, settings),
-        OptimizerKind.Adam => new KerasAdam(layout, settings),
-        OptimizerKind.RmsProp => new KerasRmsProp(layout, settings),
+        Optimizer.Sgd => new KerasSgd(layout, settings),
+        Optimizer.Adam => new KerasAdam(layout, settings),
+        Optimizer.RmsProp => new KerasRmsProp(layout, settings),
         _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Kind, "Unknown optimizer."),
     };
 

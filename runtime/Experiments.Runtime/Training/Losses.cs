@@ -3,22 +3,22 @@ using static TorchSharp.torch;
 
 namespace Experiments.Runtime.Training;
 
-/// <summary>The losses of <see cref="LossKind"/>, from logits.</summary>
+/// <summary>The losses of <see cref="Loss"/>, from logits.</summary>
 public static class Losses
 {
     /// <summary>The mean loss over a batch, as Keras reports it.</summary>
-    public static Tensor Mean(LossKind kind, Tensor logits, Tensor targets) => kind switch
+    public static Tensor Mean(Loss kind, Tensor logits, Tensor targets) => kind switch
     {
-        LossKind.CategoricalCrossEntropy => nn.functional.cross_entropy(logits, targets),
-        LossKind.MeanSquaredError => nn.functional.mse_loss(nn.functional.softmax(logits, 1), OneHot(targets, logits.shape[1])),
+        Loss.CategoricalCrossEntropy => nn.functional.cross_entropy(logits, targets),
+        Loss.MeanSquaredError => nn.functional.mse_loss(nn.functional.softmax(logits, 1), OneHot(targets, logits.shape[1])),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss."),
     };
 
     /// <summary>The sum over the batch of each example's loss (Keras' per-example MSE is a mean over classes).</summary>
-    public static Tensor Sum(LossKind kind, Tensor logits, Tensor targets) => kind switch
+    public static Tensor Sum(Loss kind, Tensor logits, Tensor targets) => kind switch
     {
-        LossKind.CategoricalCrossEntropy => nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.Sum),
-        LossKind.MeanSquaredError => nn.functional.mse_loss(nn.functional.softmax(logits, 1), OneHot(targets, logits.shape[1]), nn.Reduction.Sum) / logits.shape[1],
+        Loss.CategoricalCrossEntropy => nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.Sum),
+        Loss.MeanSquaredError => nn.functional.mse_loss(nn.functional.softmax(logits, 1), OneHot(targets, logits.shape[1]), nn.Reduction.Sum) / logits.shape[1],
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss."),
     };
 

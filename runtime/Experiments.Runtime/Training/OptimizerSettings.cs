@@ -2,17 +2,10 @@ using System.Globalization;
 
 namespace Experiments.Runtime.Training;
 
-public enum OptimizerKind
-{
-    Sgd,
-    Adam,
-    RmsProp,
-}
-
 /// <summary>An optimizer and its arguments, with Keras' defaults.</summary>
 public sealed record OptimizerSettings
 {
-    private OptimizerSettings(OptimizerKind kind, double learningRate, double momentum, bool nesterov, double beta1, double beta2, double rho, double epsilon)
+    private OptimizerSettings(Optimizer kind, double learningRate, double momentum, bool nesterov, double beta1, double beta2, double rho, double epsilon)
     {
         if (!(learningRate > 0) || !double.IsFinite(learningRate))
         {
@@ -37,7 +30,7 @@ public sealed record OptimizerSettings
         (Kind, LearningRate, Momentum, Nesterov, Beta1, Beta2, Rho, Epsilon) = (kind, learningRate, momentum, nesterov, beta1, beta2, rho, epsilon);
     }
 
-    public OptimizerKind Kind { get; }
+    public Optimizer Kind { get; }
 
     public double LearningRate { get; }
 
@@ -55,23 +48,23 @@ public sealed record OptimizerSettings
 
     /// <summary>Keras SGD: learning_rate 0.01, momentum 0.</summary>
     public static OptimizerSettings Sgd(double learningRate = 0.01, double momentum = 0, bool nesterov = false) =>
-        new(OptimizerKind.Sgd, learningRate, momentum, nesterov, 0.9, 0.999, 0.9, 1e-7);
+        new(Optimizer.Sgd, learningRate, momentum, nesterov, 0.9, 0.999, 0.9, 1e-7);
 
     /// <summary>Keras Adam: learning_rate 1e-3, beta_1 0.9, beta_2 0.999, epsilon 1e-7.</summary>
     public static OptimizerSettings Adam(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7) =>
-        new(OptimizerKind.Adam, learningRate, 0, false, beta1, beta2, 0.9, epsilon);
+        new(Optimizer.Adam, learningRate, 0, false, beta1, beta2, 0.9, epsilon);
 
     /// <summary>Keras RMSprop (Keras' default optimizer): learning_rate 1e-3, rho 0.9, epsilon 1e-7.</summary>
     public static OptimizerSettings RmsProp(double learningRate = 1e-3, double rho = 0.9, double epsilon = 1e-7) =>
-        new(OptimizerKind.RmsProp, learningRate, 0, false, 0.9, 0.999, rho, epsilon);
+        new(Optimizer.RmsProp, learningRate, 0, false, 0.9, 0.999, rho, epsilon);
 
     /// <summary>The same optimizer with another learning rate (a configuration override).</summary>
     public OptimizerSettings WithLearningRate(double learningRate) => new(Kind, learningRate, Momentum, Nesterov, Beta1, Beta2, Rho, Epsilon);
 
     public override string ToString() => Kind switch
     {
-        OptimizerKind.Sgd => string.Create(CultureInfo.InvariantCulture, $"SGD(lr={LearningRate:R}, momentum={Momentum:R}{(Nesterov ? ", nesterov" : "")})"),
-        OptimizerKind.Adam => string.Create(CultureInfo.InvariantCulture, $"Adam(lr={LearningRate:R}, beta1={Beta1:R}, beta2={Beta2:R}, epsilon={Epsilon:R})"),
+        Optimizer.Sgd => string.Create(CultureInfo.InvariantCulture, $"SGD(lr={LearningRate:R}, momentum={Momentum:R}{(Nesterov ? ", nesterov" : "")})"),
+        Optimizer.Adam => string.Create(CultureInfo.InvariantCulture, $"Adam(lr={LearningRate:R}, beta1={Beta1:R}, beta2={Beta2:R}, epsilon={Epsilon:R})"),
         _ => string.Create(CultureInfo.InvariantCulture, $"RMSprop(lr={LearningRate:R}, rho={Rho:R}, epsilon={Epsilon:R})"),
     };
 }

@@ -3,22 +3,13 @@ using Experiments.Runtime.Data;
 
 namespace Experiments.Runtime.Training;
 
-public enum LossKind
-{
-    /// <summary>Keras categorical_crossentropy on softmax outputs, computed from logits (log-softmax) for stability.</summary>
-    CategoricalCrossEntropy,
-
-    /// <summary>Keras mean_squared_error between softmax probabilities and one-hot labels (seed 002, model 4).</summary>
-    MeanSquaredError,
-}
-
 /// <summary>Training settings of an experiment, with Keras' meaning for every field.</summary>
 public sealed record TrainingSettings
 {
     public TrainingSettings(
         IReadOnlyList<int> inputShape,
         OptimizerSettings optimizer,
-        LossKind loss,
+        Loss loss,
         int batchSize,
         int epochs,
         ValidationSpec validation,
@@ -47,7 +38,7 @@ public sealed record TrainingSettings
 
     public OptimizerSettings Optimizer { get; }
 
-    public LossKind Loss { get; }
+    public Loss Loss { get; }
 
     public int BatchSize { get; }
 

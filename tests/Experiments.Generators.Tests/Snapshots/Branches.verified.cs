@@ -38,7 +38,7 @@ partial class Branches : global::Experiments.Runtime.IExperiment
 
     public global::Experiments.Runtime.ExperimentInfo Info { get; } = new(
         "branches",
-        global::Experiments.Runtime.Data.DatasetId.Mnist,
+        global::Experiments.Dataset.Mnist,
         "e60761e283ccaa49",
         Summary,
         "",
@@ -47,7 +47,7 @@ partial class Branches : global::Experiments.Runtime.IExperiment
     public global::Experiments.Runtime.Training.TrainingSettings Settings { get; } = new(
         inputShape: new[] { 1, 28, 28 },
         optimizer: global::Experiments.Runtime.Training.OptimizerSettings.Adam(learningRate: 0.05),
-        loss: global::Experiments.Runtime.Training.LossKind.CategoricalCrossEntropy,
+        loss: global::Experiments.Loss.CategoricalCrossEntropy,
         batchSize: 32,
         epochs: 1,
         validation: global::Experiments.Runtime.Data.ValidationSpec.KerasTail(0.2),

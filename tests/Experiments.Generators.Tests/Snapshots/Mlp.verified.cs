@@ -33,7 +33,7 @@ partial class Mlp : global::Experiments.Runtime.IExperiment
 
     public global::Experiments.Runtime.ExperimentInfo Info { get; } = new(
         "mnist-mlp",
-        global::Experiments.Runtime.Data.DatasetId.Mnist,
+        global::Experiments.Dataset.Mnist,
         "46015a20fdd7dfcf",
         Summary,
         "",
@@ -42,7 +42,7 @@ partial class Mlp : global::Experiments.Runtime.IExperiment
     public global::Experiments.Runtime.Training.TrainingSettings Settings { get; } = new(
         inputShape: new[] { 784 },
         optimizer: global::Experiments.Runtime.Training.OptimizerSettings.Sgd(momentum: 0.9),
-        loss: global::Experiments.Runtime.Training.LossKind.CategoricalCrossEntropy,
+        loss: global::Experiments.Loss.CategoricalCrossEntropy,
         batchSize: 128,
         epochs: 3,
         validation: global::Experiments.Runtime.Data.ValidationSpec.None,

@@ -31,7 +31,7 @@ partial class Recurrent : global::Experiments.Runtime.IExperiment
 
     public global::Experiments.Runtime.ExperimentInfo Info { get; } = new(
         "fashion-rnns",
-        global::Experiments.Runtime.Data.DatasetId.FashionMnist,
+        global::Experiments.Dataset.FashionMnist,
         "ad84a9b9fd019995",
         Summary,
         "",
@@ -40,7 +40,7 @@ partial class Recurrent : global::Experiments.Runtime.IExperiment
     public global::Experiments.Runtime.Training.TrainingSettings Settings { get; } = new(
         inputShape: new[] { 28, 28 },
         optimizer: global::Experiments.Runtime.Training.OptimizerSettings.RmsProp(),
-        loss: global::Experiments.Runtime.Training.LossKind.MeanSquaredError,
+        loss: global::Experiments.Loss.MeanSquaredError,
         batchSize: 32,
         epochs: 1,
         validation: global::Experiments.Runtime.Data.ValidationSpec.TestSet,
