@@ -76,6 +76,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor DeclaredTwice = Create(
         "EXP0021", "Check declared twice for one metric", "Experiment '{0}': {1} is declared more than once; {2}");
 
+    public static readonly DiagnosticDescriptor BadTrainingControl = Create(
+        "EXP0022", "Training control cannot work with this declaration", "Experiment '{0}': {1}; {2}");
+
     private static DiagnosticDescriptor Create(string id, string title, string message) => new(
         id,
         title,

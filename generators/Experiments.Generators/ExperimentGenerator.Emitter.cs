@@ -109,7 +109,7 @@ public sealed partial class ExperimentGenerator
             if (!model.IsSweep)
             {
                 s.Line($"partial class {model.ClassName} : {Runtime}.IExperiment").Line("{");
-                Body(s, model.Experiments[0], model.Checks, "    ", sweep: null);
+                Body(s, model.Experiments[0], model.Checks, model.Controls, "    ", sweep: null);
                 s.Line("}");
                 return s.ToString();
             }
@@ -125,7 +125,7 @@ public sealed partial class ExperimentGenerator
 
                 s.Line($"    /// <summary>{model.Experiments[i].Name}</summary>");
                 s.Line($"    public sealed class {PointClass(i)} : {Runtime}.IExperiment").Line("    {");
-                Body(s, model.Experiments[i], model.Checks, "        ", sweep: model.Name);
+                Body(s, model.Experiments[i], model.Checks, model.Controls, "        ", sweep: model.Name);
                 s.Line("    }");
             }
 
@@ -133,7 +133,7 @@ public sealed partial class ExperimentGenerator
             return s.ToString();
         }
 
-        private static void Body(Code s, PlannedExperiment e, DeclaredChecks checks, string indent, string? sweep)
+        private static void Body(Code s, PlannedExperiment e, DeclaredChecks checks, TrainingControlsSpec controls, string indent, string? sweep)
         {
             ExperimentSettings settings = e.Settings;
             string i1 = indent + "    ";
@@ -191,10 +191,17 @@ public sealed partial class ExperimentGenerator
             s.Line($"{i1}batchSize: {settings.BatchSize},");
             s.Line($"{i1}epochs: {settings.Epochs},");
             s.Line($"{i1}validation: {ValidationExpression(settings)},");
-            s.Line(settings.Tf32 ? $"{i1}seed: {settings.Seed}," : $"{i1}seed: {settings.Seed});");
+            s.Line(settings.Tf32 ? $"{i1}seed: {settings.Seed}," : $"{i1}seed: {settings.Seed}){(controls.IsEmpty ? ";" : "")}");
             if (settings.Tf32)
             {
-                s.Line($"{i1}tf32: true);");
+                s.Line($"{i1}tf32: true){(controls.IsEmpty ? ";" : "")}");
+            }
+
+            if (!controls.IsEmpty)
+            {
+                s.Line($"{indent}{{");
+                ControlInitializers(controls).ToList().ForEach(line => s.Line(i1 + line));
+                s.Line($"{indent}}};");
             }
 
             s.Line();
@@ -291,6 +298,35 @@ public sealed partial class ExperimentGenerator
                 ForwardKind.Concatenate => $"{v} = torch.cat(new[] {{ {string.Join(", ", step.Branches)} }}, 1);",
                 _ => $"{v} = {step.Target}({v});",
             };
+        }
+
+        /// <summary>The TrainingSettings initializers of the declared controls, every argument written out.</summary>
+        private static IEnumerable<string> ControlInitializers(TrainingControlsSpec controls)
+        {
+            const string Training = Runtime + ".Training";
+            if (controls.Schedule is { } c)
+            {
+                string factory = c.Kind switch
+                {
+                    Schedule.Exponential => $"Exponential(decayRate: {Planner.Number(c.DecayRate)}, decaySteps: {c.DecaySteps}, staircase: {(c.Staircase ? "true" : "false")})",
+                    Schedule.Step => $"Step(stepEpochs: {c.StepEpochs}, gamma: {Planner.Number(c.Gamma)})",
+                    Schedule.Cosine => $"Cosine(warmupEpochs: {c.WarmupEpochs}, alpha: {Planner.Number(c.Alpha)})",
+                    _ => $"Piecewise(new int[] {{ {string.Join(", ", c.Boundaries)} }}, new double[] {{ {string.Join(", ", c.Values.Select(Planner.Number))} }})",
+                };
+                yield return $"Schedule = {Training}.LearningRateSchedule.{factory},";
+            }
+
+            if (controls.Plateau is { } p)
+            {
+                yield return $"Plateau = new {Training}.PlateauSettings(global::Experiments.Metric.{p.Monitor}, factor: {Planner.Number(p.Factor)}, patience: {p.Patience}, " +
+                    $"minDelta: {Planner.Number(p.MinDelta)}, cooldown: {p.Cooldown}, minLearningRate: {Planner.Number(p.MinLearningRate)}),";
+            }
+
+            if (controls.EarlyStopping is { } e)
+            {
+                yield return $"EarlyStopping = new {Training}.EarlyStoppingSettings(global::Experiments.Metric.{e.Monitor}, patience: {e.Patience}, " +
+                    $"minDelta: {Planner.Number(e.MinDelta)}, restoreBestWeights: {(e.RestoreBestWeights ? "true" : "false")}, startFromEpoch: {e.StartFromEpoch}),";
+            }
         }
 
         private static string OptimizerExpression(ExperimentSettings settings)

@@ -79,6 +79,7 @@ public sealed partial class ExperimentGenerator
             ExperimentSettings settings = declaration?.Settings ?? Defaults;
             List<SweepPoint> points = diagnostics.Count == 0 ? Sweeps(type, name, settings, classLocation, diagnostics) : new List<SweepPoint>();
             DeclaredChecks checks = Checks(type, label, classLocation, diagnostics);
+            TrainingControlsSpec controls = Controls(type, label, classLocation, diagnostics);
             return new ExperimentSpec(
                 type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
                 type.Name,
@@ -90,6 +91,7 @@ public sealed partial class ExperimentGenerator
                 classLocation)
             {
                 Checks = checks,
+                Controls = controls,
             };
         }
 

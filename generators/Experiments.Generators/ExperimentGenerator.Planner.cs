@@ -33,6 +33,7 @@ public sealed partial class ExperimentGenerator
             new(spec.Namespace, spec.ClassName, spec.Name, spec.IsSweep, EquatableArray.From(diagnostics.Count == 0 ? experiments : new List<PlannedExperiment>()), EquatableArray.From(diagnostics), spec.Location)
             {
                 Checks = spec.Checks,
+                Controls = spec.Controls,
             };
 
         private static ExperimentModel PlanDeclaration(ExperimentSpec spec)
@@ -57,6 +58,7 @@ public sealed partial class ExperimentGenerator
             foreach (SweepPoint point in points)
             {
                 Add(CheckSettings(point.Name, point.Settings, spec.Location));
+                Add(CheckControls(point.Name, point.Settings, spec.Controls, spec.Location));
                 var walk = new ModelWalk(point.Name, point.Settings, spec.Layers, spec.Location);
                 Add(walk.Diagnostics);
                 if (diagnostics.Count > 0)
@@ -66,7 +68,7 @@ public sealed partial class ExperimentGenerator
 
                 experiments.Add(new PlannedExperiment(
                     point.Name,
-                    Fingerprint(point.Name, point.Settings, spec.Layers),
+                    Fingerprint(point.Name, point.Settings, spec.Layers, spec.Controls),
                     Summary(point.Name, walk),
                     point.Settings,
                     point.Parameters,
@@ -84,7 +86,34 @@ public sealed partial class ExperimentGenerator
         private static readonly DiagnosticDescriptor[] PlanDespite =
         {
             DiagnosticDescriptors.NotPartial, DiagnosticDescriptors.BadFunction, DiagnosticDescriptors.OutOfRange, DiagnosticDescriptors.BadName, DiagnosticDescriptors.DeclaredTwice,
+            DiagnosticDescriptors.BadTrainingControl,
         };
+
+        /// <summary>What a control needs of the settings: validation data to monitor, epochs after a warmup or a start.</summary>
+        private static List<DiagnosticInfo> CheckControls(string name, ExperimentSettings settings, TrainingControlsSpec controls, LocationInfo? location)
+        {
+            var problems = new List<DiagnosticInfo>();
+            void Needs(bool bad, string what, string fix)
+            {
+                if (bad)
+                {
+                    problems.Add(Parser.Diagnostic(DiagnosticDescriptors.BadTrainingControl, location, name, what, fix));
+                }
+            }
+
+            bool validation = settings.Validation != Validation.None;
+            foreach ((string control, Metric? monitor) in new[] { ("[ReduceLearningRateOnPlateau]", controls.Plateau?.Monitor), ("[EarlyStopping]", controls.EarlyStopping?.Monitor) })
+            {
+                Needs(monitor is Metric.ValidationLoss or Metric.ValidationAccuracy && !validation, $"{control} monitors Metric.{monitor} but the experiment has no validation data",
+                    "declare Validation = Validation.Seeded with a ValidationFraction (or Validation.TestSet), or monitor Metric.EpochLoss");
+            }
+
+            Needs(controls.Schedule is { Kind: Schedule.Cosine, WarmupEpochs: var warmup } && warmup >= settings.Epochs, $"[LearningRateSchedule] warms up for {controls.Schedule?.WarmupEpochs} of {settings.Epochs} epochs",
+                "use fewer warmup epochs than the run has");
+            Needs(controls.EarlyStopping is { StartFromEpoch: var start } && start >= settings.Epochs, $"[EarlyStopping] starts at epoch {controls.EarlyStopping?.StartFromEpoch} of {settings.Epochs}",
+                "use a StartFromEpoch below the run's epochs");
+            return problems;
+        }
 
         private static List<DiagnosticInfo> CheckSettings(string name, ExperimentSettings settings, LocationInfo? location)
         {
@@ -141,7 +170,7 @@ public sealed partial class ExperimentGenerator
         /// their numbers, as they always have (changing the text would change every approved fingerprint). A Function
         /// enters by its method name only: code is not part of the declaration's fingerprint.
         /// </summary>
-        internal static string Fingerprint(string name, ExperimentSettings settings, EquatableArray<LayerSpec> layers)
+        internal static string Fingerprint(string name, ExperimentSettings settings, EquatableArray<LayerSpec> layers, TrainingControlsSpec? controls = null)
         {
             var canonical = new StringBuilder();
             canonical.Append(string.Join("|", name, (int)settings.Dataset, (int)settings.Input, (int)settings.Optimizer, Number(settings.LearningRate), Number(settings.Momentum),
@@ -151,6 +180,22 @@ public sealed partial class ExperimentGenerator
             if (settings.Tf32)
             {
                 canonical.Append("|tf32");
+            }
+
+            if (controls?.Schedule is { } s)
+            {
+                canonical.Append("|schedule:").Append(string.Join(",", (int)s.Kind, Number(s.DecayRate), s.DecaySteps, s.Staircase, s.StepEpochs, Number(s.Gamma), s.WarmupEpochs, Number(s.Alpha),
+                    string.Join(" ", s.Boundaries), string.Join(" ", s.Values.Select(Number))));
+            }
+
+            if (controls?.Plateau is { } p)
+            {
+                canonical.Append("|plateau:").Append(string.Join(",", (int)p.Monitor, Number(p.Factor), p.Patience, Number(p.MinDelta), p.Cooldown, Number(p.MinLearningRate)));
+            }
+
+            if (controls?.EarlyStopping is { } e)
+            {
+                canonical.Append("|early_stopping:").Append(string.Join(",", (int)e.Monitor, e.Patience, Number(e.MinDelta), e.RestoreBestWeights, e.StartFromEpoch));
             }
 
             foreach (LayerSpec layer in layers)

@@ -100,6 +100,9 @@ public sealed record ExperimentModel(
     /// <summary>Its [Tolerance], [SeedTolerance] and [Reported] attributes, emitted into every experiment's ExperimentInfo.</summary>
     public DeclaredChecks Checks { get; init; } = DeclaredChecks.None;
 
+    /// <summary>Its schedule, plateau and early stopping, emitted into every experiment's TrainingSettings.</summary>
+    public TrainingControlsSpec Controls { get; init; } = TrainingControlsSpec.None;
+
     public string FullName => Namespace.Length > 0 ? $"global::{Namespace}.{ClassName}" : $"global::{ClassName}";
 
     public string HintName => Namespace.Length > 0 ? $"{Namespace}.{ClassName}" : ClassName;

@@ -74,4 +74,7 @@ public sealed record ExperimentSpec(
 
     /// <summary>Its [Tolerance], [SeedTolerance] and [Reported] attributes, for every experiment it declares.</summary>
     public DeclaredChecks Checks { get; init; } = DeclaredChecks.None;
+
+    /// <summary>Its schedule, plateau and early stopping, for every experiment it declares.</summary>
+    public TrainingControlsSpec Controls { get; init; } = TrainingControlsSpec.None;
 }

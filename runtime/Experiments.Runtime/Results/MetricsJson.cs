@@ -29,6 +29,15 @@ public static class MetricsJson
                 writer.WriteEndObject();
             }
 
+            if (result.EarlyStopping is { } stopping)
+            {
+                writer.WriteStartObject("early_stopping");
+                WriteOptional(writer, "stopped_after_epoch", stopping.StoppedAfterEpoch);
+                WriteOptional(writer, "restored_epoch", stopping.RestoredEpoch);
+                WriteDouble(writer, "best", stopping.Best);
+                writer.WriteEndObject();
+            }
+
             WriteEvaluation(writer, "train", result.Train);
             WriteEvaluation(writer, "test", result.Test);
             writer.WriteStartArray("history");
@@ -40,6 +49,11 @@ public static class MetricsJson
                 WriteDouble(writer, "accuracy", epoch.Accuracy);
                 WriteOptional(writer, "val_loss", epoch.ValidationLoss);
                 WriteOptional(writer, "val_accuracy", epoch.ValidationAccuracy);
+                if (epoch.LearningRate is { } rate)
+                {
+                    WriteDouble(writer, "learning_rate", rate);
+                }
+
                 writer.WriteEndObject();
             }
 

@@ -85,6 +85,12 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
                 $"diverged: approved {approved.Diverged ?? "no"}, received {received.Diverged ?? "no"}"));
         }
 
+        if (approved.EarlyStopping != received.EarlyStopping)
+        {
+            differences.Add(new Difference(DifferenceKind.Shape, "early_stopping", approved.EarlyStopping ?? "(none)", received.EarlyStopping ?? "(none)",
+                $"early_stopping: approved {approved.EarlyStopping ?? "(none)"}, received {received.EarlyStopping ?? "(none)"}"));
+        }
+
         ParameterDifference(differences, approved.Parameters, received.Parameters);
 
         check.Value("final.test_accuracy", Metric.TestAccuracy, approved.TestAccuracy, received.TestAccuracy, envelope?.Range(Metric.TestAccuracy, approved.TestAccuracy));
@@ -106,6 +112,13 @@ public sealed record SnapshotComparison(ComparisonMode Mode, string ModeReason, 
                 check.Value($"{at} accuracy", Metric.EpochAccuracy, a.Accuracy, r.Accuracy, envelope?.Range(a.Epoch, Metric.EpochAccuracy, a.Accuracy));
                 check.Optional($"{at} val_loss", Metric.ValidationLoss, a.ValidationLoss, r.ValidationLoss, a.Epoch);
                 check.Optional($"{at} val_accuracy", Metric.ValidationAccuracy, a.ValidationAccuracy, r.ValidationAccuracy, a.Epoch);
+                if (a.LearningRate != r.LearningRate)
+                {
+                    // The rate is the schedule's or the plateau's decision, not a measurement: it must be equal everywhere.
+                    string approvedRate = a.LearningRate is { } x ? SnapshotDocument.Number(x) : "(none)";
+                    string receivedRate = r.LearningRate is { } y ? SnapshotDocument.Number(y) : "(none)";
+                    differences.Add(new Difference(DifferenceKind.Shape, $"{at} learning_rate", approvedRate, receivedRate, $"{at} learning_rate: approved {approvedRate}, received {receivedRate}"));
+                }
             }
         }
 

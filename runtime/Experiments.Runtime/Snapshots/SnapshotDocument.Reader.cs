@@ -26,6 +26,7 @@ public sealed partial record SnapshotDocument
             Environment = reader.Strings(environment, EnvironmentKeys(k => environment.Children.ContainsKey(new YamlScalarNode(k)))),
             Parameters = long.Parse(reader.Text(root, "parameters"), CultureInfo.InvariantCulture),
             Diverged = root.Children.ContainsKey(new YamlScalarNode("diverged")) ? reader.Text(root, "diverged") : null,
+            EarlyStopping = root.Children.ContainsKey(new YamlScalarNode("early_stopping")) ? reader.Text(root, "early_stopping") : null,
             TestAccuracy = reader.Double(final, "test_accuracy"),
             TestLoss = reader.Double(final, "test_loss"),
             TrainAccuracy = reader.Double(final, "train_accuracy"),
@@ -84,11 +85,14 @@ public sealed partial record SnapshotDocument
         {
             int line = (int)Node(map, "history").Start.Line;
             var epochs = new List<SnapshotEpoch>();
-            foreach ((string[] cells, int offset) in Rows(Text(map, "history")).Skip(1))
+            List<(string[] Cells, int Offset)> rows = Rows(Text(map, "history")).ToList();
+            bool rates = rows.Count > 0 && rows[0].Cells.Length == 6 && rows[0].Cells[5] == "learning_rate";
+            int columns = rates ? 6 : 5;
+            foreach ((string[] cells, int offset) in rows.Skip(1))
             {
-                if (cells.Length != 5)
+                if (cells.Length != columns)
                 {
-                    throw new SnapshotFormatException(path, line + offset, "a history row needs 5 columns: epoch, loss, accuracy, val_loss, val_accuracy");
+                    throw new SnapshotFormatException(path, line + offset, $"a history row needs {columns} columns: epoch, loss, accuracy, val_loss, val_accuracy{(rates ? ", learning_rate" : "")}");
                 }
 
                 epochs.Add(new SnapshotEpoch(
@@ -96,7 +100,10 @@ public sealed partial record SnapshotDocument
                     ParseDouble(cells[1], line + offset, "loss"),
                     ParseDouble(cells[2], line + offset, "accuracy"),
                     cells[3] == "-" ? null : ParseDouble(cells[3], line + offset, "val_loss"),
-                    cells[4] == "-" ? null : ParseDouble(cells[4], line + offset, "val_accuracy")));
+                    cells[4] == "-" ? null : ParseDouble(cells[4], line + offset, "val_accuracy"))
+                {
+                    LearningRate = rates && cells[5] != "-" ? ParseDouble(cells[5], line + offset, "learning_rate") : null,
+                });
             }
 
             return epochs;

@@ -24,6 +24,11 @@ public sealed partial record SnapshotDocument
             root.Add("diverged", Diverged);
         }
 
+        if (EarlyStopping is not null)
+        {
+            root.Add("early_stopping", EarlyStopping);
+        }
+
         foreach ((string key, YamlNode value) in new (string, YamlNode)[]
         {
             (
@@ -65,12 +70,15 @@ public sealed partial record SnapshotDocument
 
     private string HistoryTable()
     {
-        string[] header = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"];
-        IEnumerable<string[]> rows = History.Select(e => new[]
-        {
+        // The learning_rate column exists only where a schedule or plateau moves the rate, so that other snapshots read as before.
+        bool rates = History.Any(e => e.LearningRate is not null);
+        string[] header = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", .. rates ? new[] { "learning_rate" } : []];
+        IEnumerable<string[]> rows = History.Select(e => (string[])
+        [
             Invariant(e.Epoch), Number(e.Loss), Number(e.Accuracy),
             e.ValidationLoss is { } vl ? Number(vl) : "-", e.ValidationAccuracy is { } va ? Number(va) : "-",
-        });
+            .. rates ? new[] { e.LearningRate is { } lr ? Number(lr) : "-" } : [],
+        ]);
         return TextTable.Render([header, .. rows], leftAligned: 0);
     }
 

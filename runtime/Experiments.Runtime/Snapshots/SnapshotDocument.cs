@@ -42,6 +42,12 @@ public sealed partial record SnapshotDocument
     /// <summary>"epoch E, batch B" when the run diverged and recorded it as its result; null otherwise (and then not written).</summary>
     public string? Diverged { get; init; }
 
+    /// <summary>
+    /// What early stopping decided ("stopped after epoch 7, weights of epoch 4 restored"); null when the run declares
+    /// none (and then not written). Compared exactly: the epochs are decisions, not measurements.
+    /// </summary>
+    public string? EarlyStopping { get; init; }
+
     public required double TrainAccuracy { get; init; }
 
     public required double TrainLoss { get; init; }
@@ -77,11 +83,12 @@ public sealed partial record SnapshotDocument
             Environment = id.Environment.Fields().ToDictionary(f => f.Key, f => f.Text!),
             Parameters = result.Parameters,
             Diverged = result.Diverged is { } d ? $"epoch {d.Epoch}, batch {d.Batch}" : null,
+            EarlyStopping = result.EarlyStopping?.ToString(),
             TrainAccuracy = result.Train.Accuracy,
             TrainLoss = result.Train.Loss,
             TestAccuracy = result.Test.Accuracy,
             TestLoss = result.Test.Loss,
-            History = result.History.Select(e => new SnapshotEpoch(e.Epoch, e.Loss, e.Accuracy, e.ValidationLoss, e.ValidationAccuracy)).ToList(),
+            History = result.History.Select(e => new SnapshotEpoch(e.Epoch, e.Loss, e.Accuracy, e.ValidationLoss, e.ValidationAccuracy) { LearningRate = e.LearningRate }).ToList(),
             TrainConfusion = result.TrainConfusion,
             TestConfusion = result.TestConfusion,
             Summary = id.Summary is { } summary ? summary.TrimEnd('\n') + "\n" : null,
@@ -90,4 +97,8 @@ public sealed partial record SnapshotDocument
 }
 
 /// <summary>One row of a snapshot's history table.</summary>
-public sealed record SnapshotEpoch(int Epoch, double Loss, double Accuracy, double? ValidationLoss, double? ValidationAccuracy);
+public sealed record SnapshotEpoch(int Epoch, double Loss, double Accuracy, double? ValidationLoss, double? ValidationAccuracy)
+{
+    /// <summary>The rate of the epoch's last step, where a schedule or plateau moves it (the table's learning_rate column).</summary>
+    public double? LearningRate { get; init; }
+}

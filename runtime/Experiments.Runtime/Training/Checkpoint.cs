@@ -12,7 +12,8 @@ namespace Experiments.Runtime.Training;
 /// <param name="NextBatch">First batch of <see cref="Epoch"/> still to train.</param>
 /// <param name="LossSum">Running sum of batch losses times batch sizes in the epoch so far.</param>
 /// <param name="Correct">Running count of correct training predictions in the epoch so far.</param>
-public sealed record CheckpointState(string Key, int Epoch, int NextBatch, double LossSum, long Correct, long Iterations, IReadOnlyList<EpochMetrics> History, bool Interrupted);
+/// <param name="Controls">The plateau's and early stopping's state after the last completed epoch; null when the run declares neither.</param>
+public sealed record CheckpointState(string Key, int Epoch, int NextBatch, double LossSum, long Correct, long Iterations, IReadOnlyList<EpochMetrics> History, bool Interrupted, ControlsState? Controls = null);
 
 /// <summary>A resume found a checkpoint of another run; the message says which field differs and what to do.</summary>
 public sealed class CheckpointMismatchException(string message) : Exception(message);
@@ -22,7 +23,7 @@ public sealed class RunInterruptedException(string message) : Exception(message)
 
 /// <summary>
 /// One file per run: model state (parameters and BatchNorm statistics), optimizer state, torch's generator state,
-/// position in the epoch and the history so far. Written to a temporary file and renamed over the previous one, so a
+/// position in the epoch, the history so far, and the training controls' state with the best weights kept so far. Written to a temporary file and renamed over the previous one, so a
 /// kill at any moment leaves the previous complete checkpoint. The framework's own shuffles and splits need no state:
 /// they are derived from the seed and the epoch number.
 /// </summary>
@@ -31,7 +32,7 @@ public static class Checkpoint
     private const string Magic = "EXPERIMENTS-CHECKPOINT";
     private const int Version = 1;
 
-    public static void Save(string path, CheckpointState state, nn.Module model, KerasOptimizer optimizer)
+    public static void Save(string path, CheckpointState state, nn.Module model, KerasOptimizer optimizer, TrainingControls? controls = null)
     {
         AtomicFile.Write(path, file =>
         {
@@ -48,6 +49,7 @@ public static class Checkpoint
 
             using Tensor rng = torch.get_rng_state();
             rng.Save(writer);
+            controls?.Save(writer);
             writer.Flush();
         });
     }
@@ -61,7 +63,7 @@ public static class Checkpoint
     }
 
     /// <summary>Loads a checkpoint into the model and optimizer and sets torch's generator; refuses one of another run.</summary>
-    public static CheckpointState Load(string path, string expectedKey, nn.Module model, KerasOptimizer optimizer)
+    public static CheckpointState Load(string path, string expectedKey, nn.Module model, KerasOptimizer optimizer, TrainingControls? controls = null)
     {
         using var file = File.OpenRead(path);
         using var reader = new BinaryReader(file, Encoding.UTF8);
@@ -88,6 +90,11 @@ public static class Checkpoint
         optimizer.RestoreIterations(state.Iterations);
         using Tensor rng = TensorExtensionMethods.Load(reader);
         torch.set_rng_state(rng);
+        if (state.Controls is { } controlsState)
+        {
+            (controls ?? throw new CheckpointMismatchException($"{path} holds training controls this run does not declare.")).Load(controlsState, reader, model);
+        }
+
         return state;
     }
 

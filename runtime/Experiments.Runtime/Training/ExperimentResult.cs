@@ -5,6 +5,9 @@ public sealed record EpochMetrics(int Epoch, double Loss, double Accuracy, doubl
 {
     /// <summary>Seconds of the training pass alone (the rest of <see cref="Seconds"/> is validation).</summary>
     public double TrainSeconds { get; init; }
+
+    /// <summary>The learning rate of the epoch's last step; recorded (and shown as learning_rate) only when a schedule or plateau moves it.</summary>
+    public double? LearningRate { get; init; }
 }
 
 /// <summary>Loss and accuracy of the final model on one set (training mode off: no dropout, moving BatchNorm statistics).</summary>
@@ -25,7 +28,11 @@ public sealed record ExperimentResult(
     ConfusionMatrix TestConfusion,
     IReadOnlyList<Misclassified> Misclassified,
     Training.Divergence? Diverged = null,
-    string WeightsSha256 = "");
+    string WeightsSha256 = "")
+{
+    /// <summary>Where early stopping ended the run and whose weights were kept; null when the run declares none.</summary>
+    public EarlyStoppingOutcome? EarlyStopping { get; init; }
+}
 
 /// <summary>A result and the test examples its metrics refer to (after any subset): the images stay out of the result, which is data about them.</summary>
 public sealed record TrainedRun(ExperimentResult Result, Data.ImageSet TestImages);

@@ -48,6 +48,7 @@ public static class ExperimentRunner
             ParameterLayout.Create(options.ParameterLayout, model.parameters(), device.type == DeviceType.CUDA ? RecurrentParameters(model) : null));
 
         int epochs = Math.Min(settings.Epochs, options.MaxEpochs ?? int.MaxValue);
+        using var controls = new TrainingControls(settings, (train.Count + settings.BatchSize - 1) / settings.BatchSize);
         var history = new List<EpochMetrics>(epochs);
         // What LibTorch this is, read from the loaded libraries once: the identity and the checkpoint key both name it.
         string libTorch = LoadedLibraries.Describe(TorchRuntime.LibTorchPackage, cuda: device.type == DeviceType.CUDA);
@@ -58,7 +59,7 @@ public static class ExperimentRunner
         int firstEpoch = 0;
         if (options.CheckpointPath is { } resumeFrom && options.Resume && File.Exists(resumeFrom))
         {
-            CheckpointState state = Checkpoint.Load(resumeFrom, resumeKey, model, optimizer);
+            CheckpointState state = Checkpoint.Load(resumeFrom, resumeKey, model, optimizer, controls);
             history.AddRange(state.History);
             firstEpoch = state.Epoch;
             position = new EpochPosition(state.NextBatch, state.LossSum, state.Correct);
@@ -67,10 +68,10 @@ public static class ExperimentRunner
 
         bool settled = false; // statistics re-estimated for the current weights (no optimizer step since)
         Divergence? divergence = null;
-        for (int epoch = firstEpoch; epoch < epochs && divergence is null; epoch++)
+        for (int epoch = firstEpoch; epoch < epochs && divergence is null && !controls.Stopped; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            EpochOutcome outcome = TrainEpoch(model, optimizer, trainData, plan.EpochOrder(epoch), settings, epoch, device, onBatch, position, options.Stop);
+            EpochOutcome outcome = TrainEpoch(model, optimizer, controls, trainData, plan.EpochOrder(epoch), settings, epoch, device, onBatch, position, options.Stop);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             position = new EpochPosition(0, 0, 0);
             if (outcome.Diverged is { } diverged)
@@ -87,7 +88,7 @@ public static class ExperimentRunner
             {
                 if (options.CheckpointPath is { } checkpointPath)
                 {
-                    Checkpoint.Save(checkpointPath, new CheckpointState(resumeKey, epoch, stopped.NextBatch, stopped.LossSum, stopped.Correct, optimizer.Iterations, history, Interrupted: true), model, optimizer);
+                    Checkpoint.Save(checkpointPath, new CheckpointState(resumeKey, epoch, stopped.NextBatch, stopped.LossSum, stopped.Correct, optimizer.Iterations, history, Interrupted: true, controls.State), model, optimizer, controls);
                 }
 
                 throw new RunInterruptedException(
@@ -105,8 +106,14 @@ public static class ExperimentRunner
             var metrics = new EpochMetrics(epoch + 1, outcome.Loss, outcome.Accuracy, val?.Evaluation.Loss, val?.Evaluation.Accuracy, clock.Elapsed.TotalSeconds)
             {
                 TrainSeconds = trainSeconds,
+                LearningRate = controls.VariesRate ? optimizer.LearningRate : null,
             };
             history.Add(metrics);
+            controls.EpochEnd(metrics, model);
+            if (controls.Stopped)
+            {
+                log?.Invoke($"{experiment.Info.Name}: early stopping after epoch {metrics.Epoch} ({settings.EarlyStopping})");
+            }
 
             // Every tensor op leaves a small managed wrapper (disposed, but its memory is reclaimed only by a collection):
             // about 1.6 MB per epoch for seed 003's MLP. Collecting once per epoch (a few milliseconds) keeps the resident
@@ -115,10 +122,13 @@ public static class ExperimentRunner
             onEpoch?.Invoke(metrics);
             if (divergence is null && options.CheckpointPath is { } path)
             {
-                Checkpoint.Save(path, new CheckpointState(resumeKey, epoch + 1, 0, 0, 0, optimizer.Iterations, history, Interrupted: false), model, optimizer);
+                Checkpoint.Save(path, new CheckpointState(resumeKey, epoch + 1, 0, 0, 0, optimizer.Iterations, history, Interrupted: false, controls.State), model, optimizer, controls);
             }
         }
 
+        // Best weights (when declared) replace the last epoch's however the run ended; they were kept after that
+        // epoch's statistics were settled, so settling again below is needed exactly when it was before.
+        EarlyStoppingOutcome? stopping = controls.Finish(model);
         if (settle && !settled)
         {
             BatchNormStatistics.Settle(model, trainData, options.EvaluationBatchSize);
@@ -146,7 +156,10 @@ public static class ExperimentRunner
             ConfusionMatrix.From(spec.ClassNames, test.Labels, testEval.Predictions),
             misclassified,
             divergence,
-            WeightsHash(model));
+            WeightsHash(model))
+        {
+            EarlyStopping = stopping,
+        };
         return new TrainedRun(result, test);
     }
 
@@ -156,7 +169,7 @@ public static class ExperimentRunner
     private sealed record EpochOutcome(double Loss, double Accuracy, int Batches, EpochPosition? StoppedAt, Divergence? Diverged);
 
     private static EpochOutcome TrainEpoch(
-        nn.Module<Tensor, Tensor> model, KerasOptimizer optimizer, DeviceData data, int[] order, TrainingSettings settings, int epoch, Device device,
+        nn.Module<Tensor, Tensor> model, KerasOptimizer optimizer, TrainingControls controls, DeviceData data, int[] order, TrainingSettings settings, int epoch, Device device,
         Action<int, int, int>? onBatch, EpochPosition start, CancellationToken stop)
     {
         model.train();
@@ -187,6 +200,7 @@ public static class ExperimentRunner
             Tensor targets = data.Targets.index_select(0, index);
             Tensor logits = model.call(inputs);
             Tensor loss = Losses.Mean(settings.Loss, logits, targets);
+            optimizer.LearningRate = controls.RateAt(epoch, optimizer.Iterations);
             optimizer.ZeroGrad();
             loss.backward();
             optimizer.Step();

@@ -20,6 +20,7 @@ public abstract class KerasOptimizer : IDisposable
     {
         Layout = layout;
         Settings = settings;
+        LearningRate = settings.LearningRate;
     }
 
     /// <summary>The trainable parameters, as the segments each update step works on.</summary>
@@ -28,6 +29,13 @@ public abstract class KerasOptimizer : IDisposable
     public IReadOnlyList<TorchSharp.Modules.Parameter> Parameters => Layout.Parameters;
 
     public OptimizerSettings Settings { get; }
+
+    /// <summary>The rate the next step uses: the declared one unless a schedule or plateau sets another.</summary>
+    public double LearningRate
+    {
+        get;
+        set => field = value >= 0 && double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be a finite number of 0 or more.");
+    }
 
     /// <summary>Steps taken so far (Keras' optimizer.iterations).</summary>
     public long Iterations { get; protected set; }
@@ -114,7 +122,7 @@ internal sealed class KerasSgd : KerasOptimizer
 
     protected override void Update(int index, Tensor parameter, Tensor gradient)
     {
-        double lr = Settings.LearningRate;
+        double lr = LearningRate;
         double mu = Settings.Momentum;
         if (mu == 0)
         {
@@ -153,7 +161,7 @@ internal sealed class KerasAdam : KerasOptimizer
     {
         double b1 = Settings.Beta1;
         double b2 = Settings.Beta2;
-        double step = Settings.LearningRate * Math.Sqrt(1 - Math.Pow(b2, Iterations)) / (1 - Math.Pow(b1, Iterations));
+        double step = LearningRate * Math.Sqrt(1 - Math.Pow(b2, Iterations)) / (1 - Math.Pow(b1, Iterations));
         Tensor m = _m[index].mul_(b1).add_(gradient, alpha: 1 - b1);
         Tensor v = _v[index].mul_(b2).addcmul_(gradient, gradient, value: 1 - b2);
         parameter.addcdiv_(m, v.sqrt().add_(Settings.Epsilon), value: -step);
@@ -180,7 +188,7 @@ internal sealed class KerasRmsProp : KerasOptimizer
     {
         double rho = Settings.Rho;
         Tensor a = _meanSquare[index].mul_(rho).addcmul_(gradient, gradient, value: 1 - rho);
-        parameter.addcdiv_(gradient, a.sqrt().add_(Settings.Epsilon), value: -Settings.LearningRate);
+        parameter.addcdiv_(gradient, a.sqrt().add_(Settings.Epsilon), value: -LearningRate);
     }
 
     protected override void Dispose(bool disposing) => DisposeAll(_meanSquare);

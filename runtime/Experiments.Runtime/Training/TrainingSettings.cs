@@ -57,6 +57,31 @@ public sealed record TrainingSettings
     /// </summary>
     public bool Tf32 { get; }
 
+    /// <summary>A learning-rate schedule; null keeps the optimizer's rate (or the plateau's). Not together with <see cref="Plateau"/>.</summary>
+    public LearningRateSchedule? Schedule
+    {
+        get => _schedule;
+        init => _schedule = OneRateControl(value, _plateau);
+    }
+
+    /// <summary>Keras ReduceLROnPlateau; null: none. Not together with <see cref="Schedule"/>.</summary>
+    public PlateauSettings? Plateau
+    {
+        get => _plateau;
+        init => _plateau = OneRateControl(value, _schedule);
+    }
+
+    /// <summary>Keras EarlyStopping; null: every epoch is trained.</summary>
+    public EarlyStoppingSettings? EarlyStopping { get; init; }
+
+    private readonly LearningRateSchedule? _schedule;
+    private readonly PlateauSettings? _plateau;
+
+    private static T? OneRateControl<T>(T? value, object? other)
+        where T : class =>
+        value is null || other is null ? value
+        : throw new ArgumentException("A learning-rate schedule and ReduceLearningRateOnPlateau both set the learning rate; declare one of them.");
+
     /// <summary>These settings with configuration overrides applied (null keeps the declared value); validated like a declaration.</summary>
     public TrainingSettings With(int? epochs = null, int? batchSize = null, double? learningRate = null, long? seed = null) => new(
         InputShape,
@@ -67,9 +92,20 @@ public sealed record TrainingSettings
         Validation,
         seed ?? Seed,
         InputScale,
-        Tf32);
+        Tf32)
+    {
+        Schedule = Schedule,
+        Plateau = Plateau,
+        EarlyStopping = EarlyStopping,
+    };
 
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"input [{string.Join(", ", InputShape)}] {(InputScale == 1f / 255f ? "/255" : $"x{InputScale:R}")}, {Optimizer}, {Loss}, batch {BatchSize}, {Epochs} epochs, validation {Validation}, seed {Seed}{(Tf32 ? ", tf32" : "")}");
+        $"input [{string.Join(", ", InputShape)}] {(InputScale == 1f / 255f ? "/255" : $"x{InputScale:R}")}, {Optimizer}, {Loss}, batch {BatchSize}, {Epochs} epochs, validation {Validation}, seed {Seed}{(Tf32 ? ", tf32" : "")}{Controls()}");
+
+    // Appended only when declared, so that the settings of runs without them read as they always have.
+    private string Controls() => string.Concat(
+        Schedule is { } schedule ? $", schedule {schedule}" : "",
+        Plateau is { } plateau ? $", {plateau}" : "",
+        EarlyStopping is { } stopping ? $", {stopping}" : "");
 }
