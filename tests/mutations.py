@@ -118,6 +118,18 @@ MUTATIONS = {
         "if (checks.Reported is { } r)",
         "if (checks.Reported is { } r && r.TestAccuracy < 0)",
         GENERATOR_TESTS, "FullyQualifiedName~DeclaredChecksTests"),
+    "controls-state": (
+        "the plateau's state travels in the checkpoint, so a resumed run reduces the rate where the uninterrupted one did",
+        "runtime/Experiments.Runtime/Training/TrainingControls.cs",
+        "        Plateau = state.Plateau;",
+        "        _ = state.Plateau;",
+        RUNTIME_TESTS, "FullyQualifiedName~TrainingControlsTests.Interrupted_mid_epoch_or_after_an_epoch"),
+    "best-weights": (
+        "early stopping ends with the weights of the best epoch, ties going to the earliest",
+        "runtime/Experiments.Runtime/Training/TrainingControls.cs",
+        "current[name].copy_(value);",
+        "_ = value;",
+        RUNTIME_TESTS, "FullyQualifiedName~TrainingControlsTests.Early_stopping_stops_at_its_patience"),
 }
 
 

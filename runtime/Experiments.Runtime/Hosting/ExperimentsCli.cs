@@ -76,7 +76,7 @@ public static partial class ExperimentsCli
     /// <summary>One run's result in a line: test accuracy and loss, train accuracy, and where it was written.</summary>
     internal static string Headline(ExperimentResult result, string folder) => string.Create(
         CultureInfo.InvariantCulture,
-        $"test accuracy {result.Test.Accuracy:P2}, loss {result.Test.Loss:F4}; train accuracy {result.Train.Accuracy:P2} -> {folder}");
+        $"test accuracy {result.Test.Accuracy:P2}, loss {result.Test.Loss:F4}; train accuracy {result.Train.Accuracy:P2}{(result.EarlyStopping is { } stopping ? $" ({stopping})" : "")} -> {folder}");
 
     /// <summary>An experiment's tolerances by name: its declaration's (the defaults for an unknown name) with experiments.yaml's on top.</summary>
     private static Func<string, Tolerances> DeclaredTolerances(IReadOnlyList<IExperiment> registry, Configuration.ExperimentsConfig configuration) =>

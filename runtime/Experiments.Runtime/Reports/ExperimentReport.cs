@@ -37,15 +37,25 @@ public static class ExperimentReport
             .Append(" (").Append(where.DeviceName).Append("), ").Append(where.Threads).Append(" threads, ").Append(where.Backend)
             .Append(" backend, TorchSharp ").Append(where.TorchSharp).Append(", ").Append(where.LibTorch).Append(", fingerprint `").Append(run.Fingerprint).Append("`.\n");
         md.Append("**Data**: ").Append(run.Dataset).Append(", ").Append(run.TrainExamples).Append(" training, ")
-            .Append(run.ValidationExamples).Append(" validation, ").Append(run.TestExamples).Append(" test examples. **Settings**: ").Append(run.Settings).Append(".\n\n");
+            .Append(run.ValidationExamples).Append(" validation, ").Append(run.TestExamples).Append(" test examples. **Settings**: ").Append(run.Settings).Append(".\n");
+        if (result.EarlyStopping is { } stopping)
+        {
+            md.Append("**Early stopping**: ").Append(stopping).Append(".\n");
+        }
+
+        md.Append('\n');
 
         Image(md, files, "accuracy.png", "Accuracy per epoch");
         Image(md, files, "loss.png", "Loss per epoch");
-        md.Append("## History\n\n| epoch | loss | accuracy | val_loss | val_accuracy | seconds |\n|---:|---:|---:|---:|---:|---:|\n");
+        bool rates = result.History.Any(e => e.LearningRate is not null);
+        md.Append(rates
+            ? "## History\n\n| epoch | loss | accuracy | val_loss | val_accuracy | learning_rate | seconds |\n|---:|---:|---:|---:|---:|---:|---:|\n"
+            : "## History\n\n| epoch | loss | accuracy | val_loss | val_accuracy | seconds |\n|---:|---:|---:|---:|---:|---:|\n");
         foreach (EpochMetrics e in result.History)
         {
+            string rate = rates ? $" {e.LearningRate?.ToString("G6", CultureInfo.InvariantCulture)} |" : "";
             md.Append(string.Create(CultureInfo.InvariantCulture,
-                $"| {e.Epoch} | {e.Loss:F4} | {e.Accuracy:F4} | {(e.ValidationLoss is { } vl ? vl.ToString("F4", CultureInfo.InvariantCulture) : "")} | {(e.ValidationAccuracy is { } va ? va.ToString("F4", CultureInfo.InvariantCulture) : "")} | {e.Seconds:F1} |\n"));
+                $"| {e.Epoch} | {e.Loss:F4} | {e.Accuracy:F4} | {(e.ValidationLoss is { } vl ? vl.ToString("F4", CultureInfo.InvariantCulture) : "")} | {(e.ValidationAccuracy is { } va ? va.ToString("F4", CultureInfo.InvariantCulture) : "")} |{rate} {e.Seconds:F1} |\n"));
         }
 
         md.Append('\n');

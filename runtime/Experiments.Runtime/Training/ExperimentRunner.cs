@@ -110,16 +110,16 @@ public static class ExperimentRunner
             };
             history.Add(metrics);
             controls.EpochEnd(metrics, model);
-            if (controls.Stopped)
-            {
-                log?.Invoke($"{experiment.Info.Name}: early stopping after epoch {metrics.Epoch} ({settings.EarlyStopping})");
-            }
 
             // Every tensor op leaves a small managed wrapper (disposed, but its memory is reclaimed only by a collection):
             // about 1.6 MB per epoch for seed 003's MLP. Collecting once per epoch (a few milliseconds) keeps the resident
             // set flat from the second epoch instead of letting the heap grow to the collector's budget first.
             GC.Collect();
             onEpoch?.Invoke(metrics);
+            if (controls.Stopped)
+            {
+                log?.Invoke($"{experiment.Info.Name}: early stopping after epoch {metrics.Epoch}: {EpochMetric.Key(settings.EarlyStopping!.Monitor)} has not improved for {settings.EarlyStopping.Patience} epochs");
+            }
             if (divergence is null && options.CheckpointPath is { } path)
             {
                 Checkpoint.Save(path, new CheckpointState(resumeKey, epoch + 1, 0, 0, 0, optimizer.Iterations, history, Interrupted: false, controls.State), model, optimizer, controls);
