@@ -329,14 +329,19 @@ public sealed partial class ExperimentGenerator
             }
         }
 
+        private static string Arguments(params string[] arguments) => string.Join(", ", arguments.Where(a => a.Length > 0));
+
         private static string OptimizerExpression(ExperimentSettings settings)
         {
             const string type = Runtime + ".Training.OptimizerSettings";
             string lr = settings.LearningRate > 0 ? $"learningRate: {Planner.Number(settings.LearningRate)}" : "";
             return settings.Optimizer switch
             {
-                Optimizer.Sgd => $"{type}.Sgd({lr}{(settings.Momentum > 0 ? $"{(lr.Length > 0 ? ", " : "")}momentum: {Planner.Number(settings.Momentum)}" : "")})",
+                Optimizer.Sgd => $"{type}.Sgd({Arguments(lr, settings.Momentum > 0 ? $"momentum: {Planner.Number(settings.Momentum)}" : "", settings.Nesterov ? "nesterov: true" : "")})",
                 Optimizer.Adam => $"{type}.Adam({lr})",
+                Optimizer.AdamW => $"{type}.AdamW({Arguments(lr, settings.WeightDecay > 0 ? $"weightDecay: {Planner.Number(settings.WeightDecay)}" : "")})",
+                Optimizer.Adagrad => $"{type}.Adagrad({lr})",
+                Optimizer.Adamax => $"{type}.Adamax({lr})",
                 _ => $"{type}.RmsProp({lr})",
             };
         }

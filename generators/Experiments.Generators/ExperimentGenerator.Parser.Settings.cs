@@ -75,18 +75,20 @@ public sealed partial class ExperimentGenerator
                 case "Validation": return Enum<Validation>(v => settings with { Validation = v }, out updated);
                 case "LearningRate": return Number(v => settings with { LearningRate = v }, out updated);
                 case "Momentum": return Number(v => settings with { Momentum = v }, out updated);
+                case "WeightDecay": return Number(v => settings with { WeightDecay = v }, out updated);
                 case "ValidationFraction": return Number(v => settings with { ValidationFraction = v }, out updated);
                 case "BatchSize": return Integer(v => settings with { BatchSize = (int)v }, narrow: true, out updated);
                 case "Epochs": return Integer(v => settings with { Epochs = (int)v }, narrow: true, out updated);
                 case "Seed": return Integer(v => settings with { Seed = v }, narrow: false, out updated);
                 case "Seeds": return Integer(v => settings with { Seeds = (int)v }, narrow: true, out updated);
                 case "Tf32":
+                case "Nesterov":
                     if (raw is not bool flag)
                     {
                         return $"{property} takes true or false, not {Describe(value)}";
                     }
 
-                    updated = settings with { Tf32 = flag };
+                    updated = property == "Tf32" ? settings with { Tf32 = flag } : settings with { Nesterov = flag };
                     return null;
                 case "Description":
                     if (raw is not string description)
@@ -103,7 +105,7 @@ public sealed partial class ExperimentGenerator
 
         private static readonly string[] Sweepable =
         {
-            "Dataset", "Input", "Optimizer", "LearningRate", "Momentum", "Loss", "BatchSize", "Epochs", "Validation", "ValidationFraction", "Seed", "Tf32",
+            "Dataset", "Input", "Optimizer", "LearningRate", "Momentum", "WeightDecay", "Loss", "BatchSize", "Epochs", "Validation", "ValidationFraction", "Seed", "Tf32",
         };
 
         /// <summary>The points of the class's [Sweep] attributes: the Cartesian product, the first sweep varying slowest.</summary>

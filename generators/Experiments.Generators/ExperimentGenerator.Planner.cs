@@ -131,6 +131,10 @@ public sealed partial class ExperimentGenerator
             Range(settings.Epochs <= 0, "Epochs", settings.Epochs.ToString(CultureInfo.InvariantCulture), "use at least 1");
             Range(settings.Seeds <= 0, "Seeds", settings.Seeds.ToString(CultureInfo.InvariantCulture), "use at least 1 (1 runs the declared Seed once)");
             Range(settings.Momentum < 0 || settings.Momentum >= 1, "Momentum", Number(settings.Momentum), "momentum lies in [0, 1)");
+            Range(settings.Momentum > 0 && settings.Optimizer != Optimizer.Sgd, "Momentum", Number(settings.Momentum), "momentum is SGD's: use Optimizer = Optimizer.Sgd");
+            Range(settings.Nesterov && (settings.Optimizer != Optimizer.Sgd || settings.Momentum == 0), "Nesterov", "true", "Nesterov momentum is SGD's and needs Momentum above 0, e.g. 0.9");
+            Range(settings.WeightDecay < 0 || settings.WeightDecay >= 1 || double.IsNaN(settings.WeightDecay), "WeightDecay", Number(settings.WeightDecay), "a weight decay lies in [0, 1); 0 uses AdamW's Keras default 0.004");
+            Range(settings.WeightDecay > 0 && settings.Optimizer != Optimizer.AdamW, "WeightDecay", Number(settings.WeightDecay), "decoupled weight decay is AdamW's: use Optimizer = Optimizer.AdamW");
             bool needsFraction = settings.Validation is Validation.KerasTail or Validation.Seeded;
             Range(needsFraction && (settings.ValidationFraction <= 0 || settings.ValidationFraction >= 1), "ValidationFraction", Number(settings.ValidationFraction), "a validation fraction lies strictly between 0 and 1, e.g. 0.2");
             Range(!needsFraction && settings.ValidationFraction != 0, "ValidationFraction", Number(settings.ValidationFraction), "a fraction needs Validation = Validation.KerasTail or Validation.Seeded");
@@ -180,6 +184,16 @@ public sealed partial class ExperimentGenerator
             if (settings.Tf32)
             {
                 canonical.Append("|tf32");
+            }
+
+            if (settings.Nesterov)
+            {
+                canonical.Append("|nesterov");
+            }
+
+            if (settings.WeightDecay > 0)
+            {
+                canonical.Append("|weight_decay:").Append(Number(settings.WeightDecay));
             }
 
             if (controls?.Schedule is { } s)

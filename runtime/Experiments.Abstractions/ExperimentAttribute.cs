@@ -30,6 +30,15 @@ public enum Optimizer
 
     /// <summary>Keras RMSprop (Keras' default): learning rate 0.001 unless given.</summary>
     RmsProp,
+
+    /// <summary>Keras AdamW: Adam with decoupled weight decay (<see cref="ExperimentAttribute.WeightDecay"/>, Keras' default 0.004); learning rate 0.001 unless given.</summary>
+    AdamW,
+
+    /// <summary>Keras Adagrad: accumulators start at 0.1; learning rate 0.001 unless given.</summary>
+    Adagrad,
+
+    /// <summary>Keras Adamax (Adam with the infinity norm): learning rate 0.001 unless given.</summary>
+    Adamax,
 }
 
 public enum Loss
@@ -99,6 +108,12 @@ public sealed class ExperimentAttribute : Attribute
 
     /// <summary>SGD momentum (Keras default 0).</summary>
     public double Momentum { get; set; }
+
+    /// <summary>SGD with Nesterov momentum (needs <see cref="Momentum"/> above 0).</summary>
+    public bool Nesterov { get; set; }
+
+    /// <summary>AdamW's decoupled weight decay; 0 uses Keras' default 0.004.</summary>
+    public double WeightDecay { get; set; }
 
     public Loss Loss { get; set; } = Loss.CategoricalCrossEntropy;
 

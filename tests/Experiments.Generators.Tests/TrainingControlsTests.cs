@@ -57,4 +57,34 @@ public sealed class TrainingControlsTests
         // The fingerprint without controls is the one it always was (the canonical text gains nothing).
         Assert.Equal(none, Generate("[Tolerance(Metric.TestAccuracy, 0.01)]").Fingerprint);
     }
+
+    [Fact]
+    public void The_newer_optimizers_are_emitted_with_their_arguments_and_fingerprinted()
+    {
+        static string Optimizer(string settings)
+        {
+            string source = GeneratorHarness.Usings + $$"""
+                namespace Opt;
+                [Experiment("opt", Dataset.Mnist, Input.Flat{{settings}})]
+                public sealed partial class Opt
+                {
+                    private static readonly Layer[] Layers = [new Dense(10, Activation.Softmax)];
+                }
+                """;
+            var (generator, sources, compiler) = GeneratorHarness.Run(source);
+            Assert.Empty(generator);
+            Assert.Empty(compiler);
+            return sources.Single(s => s.HintName == "Opt.Opt.g.cs").SourceText.ToString();
+        }
+
+        Assert.Contains("optimizer: global::Experiments.Runtime.Training.OptimizerSettings.AdamW(learningRate: 0.002, weightDecay: 0.01),", Optimizer(", Optimizer = Optimizer.AdamW, LearningRate = 0.002, WeightDecay = 0.01"), StringComparison.Ordinal);
+        Assert.Contains("optimizer: global::Experiments.Runtime.Training.OptimizerSettings.AdamW(),", Optimizer(", Optimizer = Optimizer.AdamW"), StringComparison.Ordinal);
+        Assert.Contains("OptimizerSettings.Sgd(momentum: 0.9, nesterov: true),", Optimizer(", Optimizer = Optimizer.Sgd, Momentum = 0.9, Nesterov = true"), StringComparison.Ordinal);
+        Assert.Contains("OptimizerSettings.Adagrad(),", Optimizer(", Optimizer = Optimizer.Adagrad"), StringComparison.Ordinal);
+        Assert.Contains("OptimizerSettings.Adamax(learningRate: 0.002),", Optimizer(", Optimizer = Optimizer.Adamax, LearningRate = 0.002"), StringComparison.Ordinal);
+
+        string Fingerprint(string settings) => Regex.Match(Optimizer(settings), @"Dataset\.Mnist,\s*""([0-9a-f]+)""").Groups[1].Value;
+        Assert.NotEqual(Fingerprint(", Optimizer = Optimizer.Sgd, Momentum = 0.9"), Fingerprint(", Optimizer = Optimizer.Sgd, Momentum = 0.9, Nesterov = true"));
+        Assert.NotEqual(Fingerprint(", Optimizer = Optimizer.AdamW"), Fingerprint(", Optimizer = Optimizer.AdamW, WeightDecay = 0.01"));
+    }
 }

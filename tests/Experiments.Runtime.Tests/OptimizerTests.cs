@@ -68,6 +68,47 @@ public sealed class OptimizerTests
         Assert.Equal(Expected(-2.0, -3.0), p[1], 6);
     }
 
+    [Fact]
+    public void Nesterov_looks_ahead_by_the_momentum()
+    {
+        // v1 = -lr*c, p1 = p0 + mu*v1 - lr*c = p0 - 0.19c; v2 = mu*v1 - lr*c = -0.19c, p2 = p1 + mu*v2 - lr*c = p0 - 0.461c.
+        float[] p = Steps(OptimizerSettings.Sgd(learningRate: 0.1, momentum: 0.9, nesterov: true), 2);
+        Assert.Equal(1.0 - (0.461 * 0.5), p[0], 6);
+        Assert.Equal(-2.0 + (0.461 * 3.0), p[1], 6);
+    }
+
+    [Fact]
+    public void AdamW_decays_the_weights_before_the_adam_step()
+    {
+        // Keras 3: p -= p * wd * lr first, then Adam's t = 1 step as above.
+        double step = 1e-3 * Math.Sqrt(1 - 0.999) / (1 - 0.9);
+        double Expected(double p0, double c) => (p0 * (1 - (0.1 * 1e-3))) - (step * 0.1 * c / ((Math.Sqrt(0.001) * Math.Abs(c)) + 1e-7));
+        float[] p = Steps(OptimizerSettings.AdamW(weightDecay: 0.1), 1);
+        Assert.Equal(Expected(1.0, 0.5), p[0], 6);
+        Assert.Equal(Expected(-2.0, -3.0), p[1], 6);
+        Assert.NotEqual(Steps(OptimizerSettings.Adam(), 1)[0], p[0]);
+    }
+
+    [Fact]
+    public void Adagrad_accumulates_squares_from_its_initial_value()
+    {
+        // a1 = 0.1 + c^2, p1 = p0 - lr*c/sqrt(a1 + eps); a2 = 0.1 + 2c^2, p2 = p1 - lr*c/sqrt(a2 + eps).
+        double Expected(double p0, double c) => p0 - (0.1 * c / Math.Sqrt(0.1 + (c * c) + 1e-7)) - (0.1 * c / Math.Sqrt(0.1 + (2 * c * c) + 1e-7));
+        float[] p = Steps(OptimizerSettings.Adagrad(learningRate: 0.1), 2);
+        Assert.Equal(Expected(1.0, 0.5), p[0], 6);
+        Assert.Equal(Expected(-2.0, -3.0), p[1], 6);
+    }
+
+    [Fact]
+    public void Adamax_divides_by_the_infinity_norm()
+    {
+        // t = 1: m = 0.1c, u = |c|, p -= lr/(1-0.9) * m/(u + eps); t = 2: m = 0.19c, u = max(0.999|c|, |c|) = |c|, p -= lr/(1-0.81) * m/(u + eps).
+        double Expected(double p0, double c) => p0 - (1e-3 / 0.1 * 0.1 * c / (Math.Abs(c) + 1e-7)) - (1e-3 / 0.19 * 0.19 * c / (Math.Abs(c) + 1e-7));
+        float[] p = Steps(OptimizerSettings.Adamax(), 2);
+        Assert.Equal(Expected(1.0, 0.5), p[0], 6);
+        Assert.Equal(Expected(-2.0, -3.0), p[1], 6);
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(-0.01)]

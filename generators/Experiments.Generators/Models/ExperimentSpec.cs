@@ -47,7 +47,9 @@ public sealed record ExperimentSettings(
     long Seed,
     bool Tf32,
     string Description,
-    int Seeds = 1);
+    int Seeds = 1,
+    bool Nesterov = false,
+    double WeightDecay = 0);
 
 /// <summary>One swept parameter of a sweep point, as its name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>
 public sealed record SweepParameter(string Name, string Value);

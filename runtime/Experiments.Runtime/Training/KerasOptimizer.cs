@@ -4,13 +4,14 @@ using static TorchSharp.torch;
 namespace Experiments.Runtime.Training;
 
 /// <summary>
-/// SGD, Adam and RMSprop with the update rules of Keras 2.2 (the seed notebooks' Keras), not PyTorch's.
+/// SGD, Adam, RMSprop, AdamW, Adagrad and Adamax with Keras' update rules (Keras 2.2's, the seed notebooks' Keras, where it has them), not PyTorch's.
 /// </summary>
 /// <remarks>
 /// Own code because TorchSharp's optimizers follow PyTorch: its Adam adds epsilon to the bias-corrected
 /// sqrt(v_hat) and its defaults differ (eps 1e-8), which changes what a Keras notebook's settings reach.
 /// Keras 2.2: Adam p -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps); RMSprop p -= lr * g / (sqrt(v) + eps);
-/// SGD with momentum v = mu*v - lr*g, p += v (Nesterov: p += mu*v - lr*g).
+/// SGD with momentum v = mu*v - lr*g, p += v (Nesterov: p += mu*v - lr*g). Keras 3: AdamW p -= p*wd*lr, then Adam;
+/// Adagrad a += g^2, p -= lr*g/sqrt(a + eps) (a from 0.1); Adamax m = b1*m + (1-b1)*g, u = max(b2*u, |g|), p -= lr/(1-b1^t) * m/(u + eps).
 /// </remarks>
 public abstract class KerasOptimizer : IDisposable
 {
@@ -55,6 +56,9 @@ public abstract class KerasOptimizer : IDisposable
         Optimizer.Sgd => new KerasSgd(layout, settings),
         Optimizer.Adam => new KerasAdam(layout, settings),
         Optimizer.RmsProp => new KerasRmsProp(layout, settings),
+        Optimizer.AdamW => new KerasAdam(layout, settings),
+        Optimizer.Adagrad => new KerasAdagrad(layout, settings),
+        Optimizer.Adamax => new KerasAdamax(layout, settings),
         _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Kind, "Unknown optimizer."),
     };
 
@@ -162,6 +166,12 @@ internal sealed class KerasAdam : KerasOptimizer
         double b1 = Settings.Beta1;
         double b2 = Settings.Beta2;
         double step = LearningRate * Math.Sqrt(1 - Math.Pow(b2, Iterations)) / (1 - Math.Pow(b1, Iterations));
+        if (Settings.WeightDecay > 0)
+        {
+            // Keras AdamW: the decoupled decay p -= p * weight_decay * lr, applied before the Adam update.
+            parameter.mul_(1 - (Settings.WeightDecay * LearningRate));
+        }
+
         Tensor m = _m[index].mul_(b1).add_(gradient, alpha: 1 - b1);
         Tensor v = _v[index].mul_(b2).addcmul_(gradient, gradient, value: 1 - b2);
         parameter.addcdiv_(m, v.sqrt().add_(Settings.Epsilon), value: -step);
@@ -192,4 +202,52 @@ internal sealed class KerasRmsProp : KerasOptimizer
     }
 
     protected override void Dispose(bool disposing) => DisposeAll(_meanSquare);
+}
+
+internal sealed class KerasAdagrad : KerasOptimizer
+{
+    private readonly List<Tensor> _accumulator;
+
+    public KerasAdagrad(ParameterLayout layout, OptimizerSettings settings)
+        : base(layout, settings)
+    {
+        _accumulator = CreateSlots();
+        _accumulator.ForEach(a => a.fill_(settings.InitialAccumulator));
+    }
+
+    protected override void Update(int index, Tensor parameter, Tensor gradient)
+    {
+        Tensor a = _accumulator[index].addcmul_(gradient, gradient, value: 1);
+        parameter.addcdiv_(gradient, a.add(Settings.Epsilon).sqrt_(), value: -LearningRate);
+    }
+
+    protected override void Dispose(bool disposing) => DisposeAll(_accumulator);
+}
+
+internal sealed class KerasAdamax : KerasOptimizer
+{
+    private readonly List<Tensor> _m;
+    private readonly List<Tensor> _u;
+
+    public KerasAdamax(ParameterLayout layout, OptimizerSettings settings)
+        : base(layout, settings)
+    {
+        _m = CreateSlots();
+        _u = CreateSlots();
+    }
+
+    protected override void Update(int index, Tensor parameter, Tensor gradient)
+    {
+        double b1 = Settings.Beta1;
+        Tensor m = _m[index].mul_(b1).add_(gradient, alpha: 1 - b1);
+        Tensor u = _u[index];
+        u.copy_(torch.maximum(u.mul_(Settings.Beta2), gradient.abs()));
+        parameter.addcdiv_(m, u.add(Settings.Epsilon), value: -LearningRate / (1 - Math.Pow(b1, Iterations)));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        DisposeAll(_m);
+        DisposeAll(_u);
+    }
 }
