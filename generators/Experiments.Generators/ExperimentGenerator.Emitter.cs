@@ -191,15 +191,21 @@ public sealed partial class ExperimentGenerator
             s.Line($"{i1}batchSize: {settings.BatchSize},");
             s.Line($"{i1}epochs: {settings.Epochs},");
             s.Line($"{i1}validation: {ValidationExpression(settings)},");
-            s.Line(settings.Tf32 ? $"{i1}seed: {settings.Seed}," : $"{i1}seed: {settings.Seed}){(controls.IsEmpty ? ";" : "")}");
+            bool initialized = !controls.IsEmpty || settings.LabelSmoothing > 0;
+            s.Line(settings.Tf32 ? $"{i1}seed: {settings.Seed}," : $"{i1}seed: {settings.Seed}){(initialized ? "" : ";")}");
             if (settings.Tf32)
             {
-                s.Line($"{i1}tf32: true){(controls.IsEmpty ? ";" : "")}");
+                s.Line($"{i1}tf32: true){(initialized ? "" : ";")}");
             }
 
-            if (!controls.IsEmpty)
+            if (initialized)
             {
                 s.Line($"{indent}{{");
+                if (settings.LabelSmoothing > 0)
+                {
+                    s.Line($"{i1}LabelSmoothing = {Planner.Number(settings.LabelSmoothing)},");
+                }
+
                 ControlInitializers(controls).ToList().ForEach(line => s.Line(i1 + line));
                 s.Line($"{indent}}};");
             }

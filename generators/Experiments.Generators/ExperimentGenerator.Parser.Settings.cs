@@ -76,6 +76,7 @@ public sealed partial class ExperimentGenerator
                 case "LearningRate": return Number(v => settings with { LearningRate = v }, out updated);
                 case "Momentum": return Number(v => settings with { Momentum = v }, out updated);
                 case "WeightDecay": return Number(v => settings with { WeightDecay = v }, out updated);
+                case "LabelSmoothing": return Number(v => settings with { LabelSmoothing = v }, out updated);
                 case "ValidationFraction": return Number(v => settings with { ValidationFraction = v }, out updated);
                 case "BatchSize": return Integer(v => settings with { BatchSize = (int)v }, narrow: true, out updated);
                 case "Epochs": return Integer(v => settings with { Epochs = (int)v }, narrow: true, out updated);
@@ -105,7 +106,7 @@ public sealed partial class ExperimentGenerator
 
         private static readonly string[] Sweepable =
         {
-            "Dataset", "Input", "Optimizer", "LearningRate", "Momentum", "WeightDecay", "Loss", "BatchSize", "Epochs", "Validation", "ValidationFraction", "Seed", "Tf32",
+            "Dataset", "Input", "Optimizer", "LearningRate", "Momentum", "WeightDecay", "LabelSmoothing", "Loss", "BatchSize", "Epochs", "Validation", "ValidationFraction", "Seed", "Tf32",
         };
 
         /// <summary>The points of the class's [Sweep] attributes: the Cartesian product, the first sweep varying slowest.</summary>

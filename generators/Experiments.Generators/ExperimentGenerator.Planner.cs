@@ -134,6 +134,8 @@ public sealed partial class ExperimentGenerator
             Range(settings.Momentum > 0 && settings.Optimizer != Optimizer.Sgd, "Momentum", Number(settings.Momentum), "momentum is SGD's: use Optimizer = Optimizer.Sgd");
             Range(settings.Nesterov && (settings.Optimizer != Optimizer.Sgd || settings.Momentum == 0), "Nesterov", "true", "Nesterov momentum is SGD's and needs Momentum above 0, e.g. 0.9");
             Range(settings.WeightDecay < 0 || settings.WeightDecay >= 1 || double.IsNaN(settings.WeightDecay), "WeightDecay", Number(settings.WeightDecay), "a weight decay lies in [0, 1); 0 uses AdamW's Keras default 0.004");
+            Range(settings.LabelSmoothing < 0 || settings.LabelSmoothing >= 1 || double.IsNaN(settings.LabelSmoothing), "LabelSmoothing", Number(settings.LabelSmoothing), "label smoothing lies in [0, 1), e.g. 0.1");
+            Range(settings.LabelSmoothing > 0 && settings.Loss != Loss.CategoricalCrossEntropy, "LabelSmoothing", Number(settings.LabelSmoothing), "label smoothing applies to Loss.CategoricalCrossEntropy");
             Range(settings.WeightDecay > 0 && settings.Optimizer != Optimizer.AdamW, "WeightDecay", Number(settings.WeightDecay), "decoupled weight decay is AdamW's: use Optimizer = Optimizer.AdamW");
             bool needsFraction = settings.Validation is Validation.KerasTail or Validation.Seeded;
             Range(needsFraction && (settings.ValidationFraction <= 0 || settings.ValidationFraction >= 1), "ValidationFraction", Number(settings.ValidationFraction), "a validation fraction lies strictly between 0 and 1, e.g. 0.2");
@@ -189,6 +191,11 @@ public sealed partial class ExperimentGenerator
             if (settings.Nesterov)
             {
                 canonical.Append("|nesterov");
+            }
+
+            if (settings.LabelSmoothing > 0)
+            {
+                canonical.Append("|label_smoothing:").Append(Number(settings.LabelSmoothing));
             }
 
             if (settings.WeightDecay > 0)

@@ -117,6 +117,9 @@ public sealed class ExperimentAttribute : Attribute
 
     public Loss Loss { get; set; } = Loss.CategoricalCrossEntropy;
 
+    /// <summary>Keras' label_smoothing of categorical cross-entropy (targets y * (1 - s) + s / classes); 0: none.</summary>
+    public double LabelSmoothing { get; set; }
+
     /// <summary>Keras' default batch size is 32.</summary>
     public int BatchSize { get; set; } = 32;
 

@@ -83,8 +83,11 @@ public sealed class TrainingControlsTests
         Assert.Contains("OptimizerSettings.Adagrad(),", Optimizer(", Optimizer = Optimizer.Adagrad"), StringComparison.Ordinal);
         Assert.Contains("OptimizerSettings.Adamax(learningRate: 0.002),", Optimizer(", Optimizer = Optimizer.Adamax, LearningRate = 0.002"), StringComparison.Ordinal);
 
+        Assert.Contains("seed: 1)\n    {\n        LabelSmoothing = 0.1,\n    };", Optimizer(", LabelSmoothing = 0.1, Seed = 1").ReplaceLineEndings("\n"), StringComparison.Ordinal);
+
         string Fingerprint(string settings) => Regex.Match(Optimizer(settings), @"Dataset\.Mnist,\s*""([0-9a-f]+)""").Groups[1].Value;
         Assert.NotEqual(Fingerprint(", Optimizer = Optimizer.Sgd, Momentum = 0.9"), Fingerprint(", Optimizer = Optimizer.Sgd, Momentum = 0.9, Nesterov = true"));
         Assert.NotEqual(Fingerprint(", Optimizer = Optimizer.AdamW"), Fingerprint(", Optimizer = Optimizer.AdamW, WeightDecay = 0.01"));
+        Assert.NotEqual(Fingerprint(""), Fingerprint(", LabelSmoothing = 0.1"));
     }
 }

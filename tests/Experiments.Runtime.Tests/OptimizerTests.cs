@@ -109,6 +109,24 @@ public sealed class OptimizerTests
         Assert.Equal(Expected(-2.0, -3.0), p[1], 6);
     }
 
+    [Fact]
+    public void Label_smoothing_mixes_the_one_hot_target_with_the_uniform_one()
+    {
+        // Logits (2, 0), label 0, smoothing 0.2 over 2 classes: targets (0.9, 0.1); loss = -(0.9 log p0 + 0.1 log p1).
+        TorchRuntime.Initialize(threads: 1);
+        using Tensor logits = torch.tensor(new float[] { 2, 0, 2, 0 }).reshape(2, 2);
+        using Tensor targets = torch.tensor(new long[] { 0, 0 });
+        double log = Math.Log(Math.Exp(2) + 1);
+        double expected = -((0.9 * (2 - log)) + (0.1 * -log));
+        using Tensor mean = Losses.Mean(Loss.CategoricalCrossEntropy, logits, targets, 0.2);
+        using Tensor sum = Losses.Sum(Loss.CategoricalCrossEntropy, logits, targets, 0.2);
+        using Tensor plain = Losses.Mean(Loss.CategoricalCrossEntropy, logits, targets);
+        Assert.Equal(expected, mean.item<float>(), 6);
+        Assert.Equal(2 * expected, sum.item<float>(), 5);
+        Assert.Equal(log - 2, plain.item<float>(), 6);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TrainingSettings([784], OptimizerSettings.Sgd(), Loss.MeanSquaredError, 32, 1, Data.ValidationSpec.None, 1) { LabelSmoothing = 0.1 });
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(-0.01)]

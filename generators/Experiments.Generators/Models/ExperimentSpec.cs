@@ -49,7 +49,8 @@ public sealed record ExperimentSettings(
     string Description,
     int Seeds = 1,
     bool Nesterov = false,
-    double WeightDecay = 0);
+    double WeightDecay = 0,
+    double LabelSmoothing = 0);
 
 /// <summary>One swept parameter of a sweep point, as its name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>
 public sealed record SweepParameter(string Name, string Value);

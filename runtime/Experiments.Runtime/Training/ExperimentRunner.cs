@@ -102,7 +102,7 @@ public static class ExperimentRunner
                 BatchNormStatistics.Settle(model, trainData, options.EvaluationBatchSize);
             }
 
-            Evaluated? val = validationView is null ? null : Evaluate(model, validationView, settings.Loss, options.EvaluationBatchSize);
+            Evaluated? val = validationView is null ? null : Evaluate(model, validationView, settings, options.EvaluationBatchSize);
             var metrics = new EpochMetrics(epoch + 1, outcome.Loss, outcome.Accuracy, val?.Evaluation.Loss, val?.Evaluation.Accuracy, clock.Elapsed.TotalSeconds)
             {
                 TrainSeconds = trainSeconds,
@@ -134,8 +134,8 @@ public static class ExperimentRunner
             BatchNormStatistics.Settle(model, trainData, options.EvaluationBatchSize);
         }
 
-        Evaluated trainEval = Evaluate(model, trainData, settings.Loss, options.EvaluationBatchSize);
-        Evaluated testEval = Evaluate(model, testData, settings.Loss, options.EvaluationBatchSize);
+        Evaluated trainEval = Evaluate(model, trainData, settings, options.EvaluationBatchSize);
+        Evaluated testEval = Evaluate(model, testData, settings, options.EvaluationBatchSize);
         var misclassified = new List<Misclassified>();
         for (int i = 0; i < test.Count; i++)
         {
@@ -199,7 +199,7 @@ public static class ExperimentRunner
             Tensor inputs = data.Inputs.index_select(0, index);
             Tensor targets = data.Targets.index_select(0, index);
             Tensor logits = model.call(inputs);
-            Tensor loss = Losses.Mean(settings.Loss, logits, targets);
+            Tensor loss = Losses.Mean(settings.Loss, logits, targets, settings.LabelSmoothing);
             optimizer.LearningRate = controls.RateAt(epoch, optimizer.Iterations);
             optimizer.ZeroGrad();
             loss.backward();
@@ -312,7 +312,8 @@ public static class ExperimentRunner
 
     private sealed record Evaluated(Evaluation Evaluation, int[] Predictions);
 
-    private static Evaluated Evaluate(nn.Module<Tensor, Tensor> model, DeviceData data, Loss lossKind, int batchSize)
+    /// <remarks>The loss is the training loss (label smoothing included, as Keras' evaluate computes it).</remarks>
+    private static Evaluated Evaluate(nn.Module<Tensor, Tensor> model, DeviceData data, TrainingSettings settings, int batchSize)
     {
         model.eval();
         using var noGrad = torch.no_grad();
@@ -324,7 +325,7 @@ public static class ExperimentRunner
             int size = Math.Min(batchSize, data.Count - start);
             Tensor logits = model.call(data.Inputs.narrow(0, start, size));
             Tensor targets = data.Targets.narrow(0, start, size);
-            lossSum.add_(Losses.Sum(lossKind, logits, targets).to(torch.float64));
+            lossSum.add_(Losses.Sum(settings.Loss, logits, targets, settings.LabelSmoothing).to(torch.float64));
             predictions.narrow(0, start, size).copy_(logits.argmax(1));
         }
 

@@ -71,6 +71,14 @@ public sealed record TrainingSettings
         init => _plateau = OneRateControl(value, _schedule);
     }
 
+    /// <summary>Keras' label_smoothing of categorical cross-entropy, in [0, 1); 0: none.</summary>
+    public double LabelSmoothing
+    {
+        get;
+        init => field = value >= 0 && value < 1 && (value == 0 || Loss == Loss.CategoricalCrossEntropy) ? value
+            : throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), value, "Label smoothing lies in [0, 1) and applies to categorical cross-entropy only, e.g. 0.1.");
+    }
+
     /// <summary>Keras EarlyStopping; null: every epoch is trained.</summary>
     public EarlyStoppingSettings? EarlyStopping { get; init; }
 
@@ -94,6 +102,7 @@ public sealed record TrainingSettings
         InputScale,
         Tf32)
     {
+        LabelSmoothing = LabelSmoothing,
         Schedule = Schedule,
         Plateau = Plateau,
         EarlyStopping = EarlyStopping,
@@ -105,6 +114,7 @@ public sealed record TrainingSettings
 
     // Appended only when declared, so that the settings of runs without them read as they always have.
     private string Controls() => string.Concat(
+        LabelSmoothing > 0 ? string.Create(CultureInfo.InvariantCulture, $", label_smoothing {LabelSmoothing:R}") : "",
         Schedule is { } schedule ? $", schedule {schedule}" : "",
         Plateau is { } plateau ? $", {plateau}" : "",
         EarlyStopping is { } stopping ? $", {stopping}" : "");
