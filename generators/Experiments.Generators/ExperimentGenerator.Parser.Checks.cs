@@ -38,21 +38,8 @@ public sealed partial class ExperimentGenerator
                 Dictionary<string, TypedConstant> arguments = Arguments(attribute);
                 Dictionary<string, TypedConstant> named = attribute.NamedArguments.ToDictionary(a => a.Key, a => a.Value, System.StringComparer.Ordinal);
                 void OutOfRange(string what, string value, string fix) => diagnostics.Add(Diagnostic(DiagnosticDescriptors.OutOfRange, location, experiment, what, value, fix));
-                Metric? DeclaredMetric(string attributeLabel)
-                {
-                    if (!arguments.TryGetValue("metric", out TypedConstant metric))
-                    {
-                        return null;
-                    }
-
-                    if (EnumProblem(metric.Type, metric.Value) is { } allowed)
-                    {
-                        diagnostics.Add(Diagnostic(DiagnosticDescriptors.EnumOutOfRange, location, experiment, attributeLabel + " Metric", Value(metric.Value), "Metric", allowed));
-                        return null;
-                    }
-
-                    return System.Enum.TryParse(MemberName(metric.Type!, metric.Value), out Metric parsed) ? parsed : null;
-                }
+                Metric? DeclaredMetric(string attributeLabel) =>
+                    arguments.TryGetValue("metric", out TypedConstant metric) ? DeclaredEnum<Metric>(metric, location, experiment, attributeLabel + " Metric", diagnostics) : null;
 
                 if (name == ToleranceAttributeName)
                 {
@@ -88,13 +75,11 @@ public sealed partial class ExperimentGenerator
                     Direction? direction = null;
                     if (named.TryGetValue("Direction", out TypedConstant d))
                     {
-                        if (EnumProblem(d.Type, d.Value) is { } allowed)
+                        direction = DeclaredEnum<Direction>(d, location, experiment, $"[SeedTolerance({metric})] Direction", diagnostics);
+                        if (direction is null)
                         {
-                            diagnostics.Add(Diagnostic(DiagnosticDescriptors.EnumOutOfRange, location, experiment, $"[SeedTolerance({metric})] Direction", Value(d.Value), "Direction", allowed));
                             continue;
                         }
-
-                        direction = System.Enum.TryParse(MemberName(d.Type!, d.Value), out Direction parsed) ? parsed : null;
                     }
 
                     bool? onlyWorse = named.TryGetValue("OnlyWorseFails", out TypedConstant o) && o.Value is bool b ? b : null;

@@ -61,14 +61,9 @@ public sealed partial class ExperimentGenerator
                         return null;
                     }
 
-                    if (EnumProblem(value.Type, value.Value) is { } allowed)
-                    {
-                        bad = true;
-                        diagnostics.Add(Diagnostic(DiagnosticDescriptors.EnumOutOfRange, location, experiment, $"{label} {typeof(T).Name}", Value(value.Value), typeof(T).Name, allowed));
-                        return null;
-                    }
-
-                    return System.Enum.TryParse(MemberName(value.Type!, value.Value), out T parsed) ? parsed : null;
+                    T? member = DeclaredEnum<T>(value, location, experiment, $"{label} {typeof(T).Name}", diagnostics);
+                    bad |= member is null;
+                    return member;
                 }
 
                 Metric? Monitor()

@@ -182,6 +182,22 @@ public sealed partial class ExperimentGenerator
             return MemberName(enumType, value) is not null ? null : string.Join(", ", members.Select(f => $"{enumType.Name}.{f.Name}"));
         }
 
+        /// <summary>
+        /// An attribute's enum argument as the declared enum's member; a value the enum does not define is reported
+        /// (EXP0016, naming <paramref name="what"/>) and gives null.
+        /// </summary>
+        private static T? DeclaredEnum<T>(TypedConstant value, LocationInfo? location, string experiment, string what, List<DiagnosticInfo> diagnostics)
+            where T : struct
+        {
+            if (EnumProblem(value.Type, value.Value) is { } allowed)
+            {
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.EnumOutOfRange, location, experiment, what, Value(value.Value), typeof(T).Name, allowed));
+                return null;
+            }
+
+            return System.Enum.TryParse(MemberName(value.Type!, value.Value), out T parsed) ? parsed : null;
+        }
+
         private static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
 
         private static string Value(object? value) => System.Convert.ToString(value, CultureInfo.InvariantCulture) ?? "null";

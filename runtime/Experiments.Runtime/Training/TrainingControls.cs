@@ -31,14 +31,12 @@ public sealed record ControlsState(PlateauState? Plateau, EarlyStoppingState? Ea
 public sealed class TrainingControls : IDisposable
 {
     private readonly TrainingSettings _settings;
-    private readonly int _epochs;
     private readonly int _stepsPerEpoch;
     private List<(string Name, Tensor Value)>? _bestWeights;
 
     public TrainingControls(TrainingSettings settings, int stepsPerEpoch)
     {
         _settings = settings;
-        _epochs = settings.Epochs;
         _stepsPerEpoch = stepsPerEpoch;
         Plateau = settings.Plateau is { } p ? new PlateauState(Worst(p.Monitor), 0, 0, settings.Optimizer.LearningRate) : null;
         EarlyStopping = settings.EarlyStopping is { } e ? new EarlyStoppingState(Worst(e.Monitor), 0, 0, 0) : null;
@@ -59,7 +57,7 @@ public sealed class TrainingControls : IDisposable
 
     /// <summary>The learning rate of optimizer step <paramref name="step"/> (0-based over the run) in 0-based <paramref name="epoch"/>.</summary>
     public double RateAt(int epoch, long step) =>
-        _settings.Schedule is { } schedule ? schedule.Rate(_settings.Optimizer.LearningRate, epoch, step, _epochs, _stepsPerEpoch)
+        _settings.Schedule is { } schedule ? schedule.Rate(_settings.Optimizer.LearningRate, epoch, step, _settings.Epochs, _stepsPerEpoch)
         : Plateau?.LearningRate ?? _settings.Optimizer.LearningRate;
 
     /// <summary>Keras' on_epoch_end of ReduceLROnPlateau, then of EarlyStopping, for 1-based <paramref name="epoch"/>.</summary>
