@@ -79,6 +79,12 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor BadTrainingControl = Create(
         "EXP0022", "Training control cannot work with this declaration", "Experiment '{0}': {1}; {2}");
 
+    public static readonly DiagnosticDescriptor AugmentationPlacement = Create(
+        "EXP0023", "Augmentation layer is not at the start of the model", "Experiment '{0}', layer {1} ({2}): {3}; {4}");
+
+    public static readonly DiagnosticDescriptor AddMismatch = Create(
+        "EXP0024", "Added branches disagree in shape", "Experiment '{0}', layer {1} (Add): branch {2} gives {3} but branch 1 gives {4}; every branch of an Add must give the same shape (a residual branch keeps its filters and uses padding Same)");
+
     private static DiagnosticDescriptor Create(string id, string title, string message) => new(
         id,
         title,

@@ -11,7 +11,7 @@ namespace Experiments.Generators;
 public sealed partial class ExperimentGenerator
 {
     /// <summary>Prints the planned models as C#: one file per declaration and the registry. Decides nothing.</summary>
-    internal static class Emitter
+    internal static partial class Emitter
     {
         private const string Runtime = "global::Experiments.Runtime";
 
@@ -62,39 +62,6 @@ public sealed partial class ExperimentGenerator
         }
 
         private static string PointClass(int index) => $"Point{index + 1}";
-
-        /// <summary>
-        /// The declaration's [Tolerance], [SeedTolerance] and [Reported] attributes as ExperimentInfo initializers: the
-        /// same attribute objects, built with the arguments the user wrote (so their defaults stay defined in one place,
-        /// the attribute), read by the runtime without reflection.
-        /// </summary>
-        private static IEnumerable<string> Checks(DeclaredChecks checks)
-        {
-            const string Api = "global::Experiments";
-            if (checks.Tolerances.Count > 0)
-            {
-                yield return $"Tolerances = new {Api}.ToleranceAttribute[] {{ {string.Join(", ", checks.Tolerances.Select(t => $"new({Api}.Metric.{t.Metric}, {Planner.Number(t.Absolute)})"))} }},";
-            }
-
-            if (checks.SeedTolerances.Count > 0)
-            {
-                yield return $"SeedTolerances = new {Api}.SeedToleranceAttribute[] {{ {string.Join(", ", checks.SeedTolerances.Select(t => $"new({Api}.Metric.{t.Metric}){Named(("Level", t.Level is { } l ? Planner.Number(l) : null), ("Direction", t.Direction is { } d ? $"{Api}.Direction.{d}" : null), ("OnlyWorseFails", Bool(t.OnlyWorseFails)))}"))} }},";
-            }
-
-            if (checks.Reported is { } r)
-            {
-                yield return $"Reported = new {Api}.ReportedAttribute({Planner.Number(r.TestAccuracy)}){Named(("Margin", r.Margin is { } m ? Planner.Number(m) : null), ("Completed", Bool(r.Completed)), ("Source", r.Source is { } source ? Literal(source) : null))},";
-            }
-        }
-
-        /// <summary>An object initializer of the properties that were set, or nothing.</summary>
-        private static string Named(params (string Name, string? Value)[] properties)
-        {
-            string[] set = properties.Where(p => p.Value is not null).Select(p => $"{p.Name} = {p.Value}").ToArray();
-            return set.Length == 0 ? "" : " { " + string.Join(", ", set) + " }";
-        }
-
-        private static string? Bool(bool? value) => value is { } b ? (b ? "true" : "false") : null;
 
         private static string Source(ExperimentModel model)
         {
@@ -191,7 +158,7 @@ public sealed partial class ExperimentGenerator
             s.Line($"{i1}batchSize: {settings.BatchSize},");
             s.Line($"{i1}epochs: {settings.Epochs},");
             s.Line($"{i1}validation: {ValidationExpression(settings)},");
-            bool initialized = !controls.IsEmpty || settings.LabelSmoothing > 0;
+            bool initialized = !controls.IsEmpty || settings.LabelSmoothing > 0 || e.Augmentations.Count > 0;
             s.Line(settings.Tf32 ? $"{i1}seed: {settings.Seed}," : $"{i1}seed: {settings.Seed}){(initialized ? "" : ";")}");
             if (settings.Tf32)
             {
@@ -207,6 +174,10 @@ public sealed partial class ExperimentGenerator
                 }
 
                 ControlInitializers(controls).ToList().ForEach(line => s.Line(i1 + line));
+                if (e.Augmentations.Count > 0)
+                {
+                    s.Line($"{i1}Augmentation = new {Runtime}.Training.Augmentation[] {{ {string.Join(", ", e.Augmentations.Select(AugmentationExpression))} }},");
+                }
                 s.Line($"{indent}}};");
             }
 
@@ -248,6 +219,7 @@ public sealed partial class ExperimentGenerator
             ModuleKind.BatchNorm1d => "BatchNorm1d",
             ModuleKind.BatchNorm2d => "BatchNorm2d",
             ModuleKind.SimpleRnn => "RNN",
+            ModuleKind.LayerNorm => "LayerNorm",
             ModuleKind.Lstm => "LSTM",
             _ => "GRU",
         };
@@ -273,6 +245,10 @@ public sealed partial class ExperimentGenerator
                 case ModuleKind.BatchNorm2d:
                     // Keras momentum 0.99 is PyTorch momentum 0.01; Keras epsilon is 1e-3.
                     yield return $"{m.Name} = nn.{ModuleType(m.Kind)}({a[0]}, eps: 1e-3, momentum: 0.01);";
+                    break;
+                case ModuleKind.LayerNorm:
+                    // Keras' epsilon is 1e-3; the scale starts at ones and the centre at zeros, as in Keras.
+                    yield return $"{m.Name} = nn.LayerNorm(new long[] {{ {a[0]} }}, eps: 1e-3);";
                     break;
                 default:
                     string nonLinearity = m.Kind == ModuleKind.SimpleRnn ? $", nonLinearity: nn.NonLinearities.{(a[4] == 1 ? "ReLU" : "Tanh")}" : "";
@@ -302,65 +278,19 @@ public sealed partial class ExperimentGenerator
                 ForwardKind.MaxPool => $"{v} = nn.functional.max_pool2d({v}, new long[] {{ {a[0]}, {a[1]} }}, new long[] {{ {a[2]}, {a[3]} }}, new long[] {{ {a[4]}, {a[5]} }});",
                 ForwardKind.Branch => $"Tensor {v} = {step.Target};",
                 ForwardKind.Concatenate => $"{v} = torch.cat(new[] {{ {string.Join(", ", step.Branches)} }}, 1);",
+                ForwardKind.Add => $"{v} = {string.Join(" + ", step.Branches)};",
+                ForwardKind.LeakyRelu => $"{v} = nn.functional.leaky_relu({v}, 0.2);",
+                ForwardKind.Elu => $"{v} = nn.functional.elu({v}, 1.0);",
+                ForwardKind.Gelu => $"{v} = nn.functional.gelu({v});",
+                ForwardKind.Swish => $"{v} = nn.functional.silu({v});",
+                ForwardKind.Softplus => $"{v} = nn.functional.softplus({v});",
+                ForwardKind.AvgPool => $"{v} = nn.functional.avg_pool2d({v}, new long[] {{ {a[0]}, {a[1]} }}, new long[] {{ {a[2]}, {a[3]} }}, new long[] {{ {a[4]}, {a[5]} }}, count_include_pad: false);",
+                ForwardKind.AvgPoolPadded => AveragePadded(step),
+                ForwardKind.GlobalAvgPool => $"{v} = {v}.mean(new long[] {{ 2, 3 }});",
+                ForwardKind.GlobalMaxPool => $"{v} = {v}.amax(new long[] {{ 2, 3 }});",
+                ForwardKind.CallLastTransposed => $"{v} = {step.Target}.call({v}.transpose({a[0]}, -1)).transpose({a[0]}, -1);",
+                ForwardKind.Reshape => $"{v} = {v}{(a[0] == 1 ? ".permute(0, 2, 3, 1)" : "")}.reshape(new long[] {{ {v}.shape[0], {string.Join(", ", a.Skip(2))} }}){(a[1] == 1 ? ".permute(0, 3, 1, 2)" : "")};",
                 _ => $"{v} = {step.Target}({v});",
-            };
-        }
-
-        /// <summary>The TrainingSettings initializers of the declared controls, every argument written out.</summary>
-        private static IEnumerable<string> ControlInitializers(TrainingControlsSpec controls)
-        {
-            const string Training = Runtime + ".Training";
-            if (controls.Schedule is { } c)
-            {
-                string factory = c.Kind switch
-                {
-                    Schedule.Exponential => $"Exponential(decayRate: {Planner.Number(c.DecayRate)}, decaySteps: {c.DecaySteps}, staircase: {(c.Staircase ? "true" : "false")})",
-                    Schedule.Step => $"Step(stepEpochs: {c.StepEpochs}, gamma: {Planner.Number(c.Gamma)})",
-                    Schedule.Cosine => $"Cosine(warmupEpochs: {c.WarmupEpochs}, alpha: {Planner.Number(c.Alpha)})",
-                    _ => $"Piecewise(new int[] {{ {string.Join(", ", c.Boundaries)} }}, new double[] {{ {string.Join(", ", c.Values.Select(Planner.Number))} }})",
-                };
-                yield return $"Schedule = {Training}.LearningRateSchedule.{factory},";
-            }
-
-            if (controls.Plateau is { } p)
-            {
-                yield return $"Plateau = new {Training}.PlateauSettings(global::Experiments.Metric.{p.Monitor}, factor: {Planner.Number(p.Factor)}, patience: {p.Patience}, " +
-                    $"minDelta: {Planner.Number(p.MinDelta)}, cooldown: {p.Cooldown}, minLearningRate: {Planner.Number(p.MinLearningRate)}),";
-            }
-
-            if (controls.EarlyStopping is { } e)
-            {
-                yield return $"EarlyStopping = new {Training}.EarlyStoppingSettings(global::Experiments.Metric.{e.Monitor}, patience: {e.Patience}, " +
-                    $"minDelta: {Planner.Number(e.MinDelta)}, restoreBestWeights: {(e.RestoreBestWeights ? "true" : "false")}, startFromEpoch: {e.StartFromEpoch}),";
-            }
-        }
-
-        private static string Arguments(params string[] arguments) => string.Join(", ", arguments.Where(a => a.Length > 0));
-
-        private static string OptimizerExpression(ExperimentSettings settings)
-        {
-            const string type = Runtime + ".Training.OptimizerSettings";
-            string lr = settings.LearningRate > 0 ? $"learningRate: {Planner.Number(settings.LearningRate)}" : "";
-            return settings.Optimizer switch
-            {
-                Optimizer.Sgd => $"{type}.Sgd({Arguments(lr, settings.Momentum > 0 ? $"momentum: {Planner.Number(settings.Momentum)}" : "", settings.Nesterov ? "nesterov: true" : "")})",
-                Optimizer.Adam => $"{type}.Adam({lr})",
-                Optimizer.AdamW => $"{type}.AdamW({Arguments(lr, settings.WeightDecay > 0 ? $"weightDecay: {Planner.Number(settings.WeightDecay)}" : "")})",
-                Optimizer.Adagrad => $"{type}.Adagrad({lr})",
-                Optimizer.Adamax => $"{type}.Adamax({lr})",
-                _ => $"{type}.RmsProp({lr})",
-            };
-        }
-
-        private static string ValidationExpression(ExperimentSettings settings)
-        {
-            const string type = Runtime + ".Data.ValidationSpec";
-            return settings.Validation switch
-            {
-                Validation.TestSet => $"{type}.TestSet",
-                Validation.KerasTail => $"{type}.KerasTail({Planner.Number(settings.ValidationFraction)})",
-                Validation.Seeded => $"{type}.Seeded({Planner.Number(settings.ValidationFraction)})",
-                _ => $"{type}.None",
             };
         }
 

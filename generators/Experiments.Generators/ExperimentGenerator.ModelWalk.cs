@@ -15,7 +15,7 @@ public sealed partial class ExperimentGenerator
     /// Walks the declared layers once: infers Keras (channels-last) shapes, reports what cannot work, and lists the
     /// modules, forward steps and summary rows of the model.
     /// </summary>
-    internal sealed class ModelWalk
+    internal sealed partial class ModelWalk
     {
         private readonly string _name;
         private readonly ExperimentSettings _settings;
@@ -75,6 +75,7 @@ public sealed partial class ExperimentGenerator
 
         private int[]? Walk(LayerSpec layer, string position, string variable, int[] shape, int depth, bool foldSoftmax)
         {
+            _modelStarted |= !IsAugmentation(layer.Kind);
             switch (layer.Kind)
             {
                 case LayerKind.Dense:
@@ -126,7 +127,30 @@ public sealed partial class ExperimentGenerator
 
                 case LayerKind.Conv2D:
                 case LayerKind.MaxPool2D:
+                case LayerKind.AveragePooling2D:
                     return Spatial(layer, position, variable, shape, depth);
+
+                case LayerKind.RandomFlip:
+                case LayerKind.RandomTranslation:
+                case LayerKind.RandomRotation:
+                case LayerKind.RandomZoom:
+                    return Augment(layer, position, shape, depth);
+
+                case LayerKind.GlobalAveragePooling2D:
+                case LayerKind.GlobalMaxPooling2D:
+                    return GlobalPool(layer, position, variable, shape, depth);
+
+                case LayerKind.Add:
+                    return Add(layer, position, variable, shape, depth);
+
+                case LayerKind.Identity:
+                    return Row(Next("identity"), "Identity", shape, 0, depth);
+
+                case LayerKind.LayerNormalization:
+                    return LayerNorm(layer, position, variable, shape, depth);
+
+                case LayerKind.Reshape:
+                    return Reshape(layer, position, variable, shape, depth);
 
                 case LayerKind.SimpleRnn:
                 case LayerKind.Lstm:
@@ -193,7 +217,8 @@ public sealed partial class ExperimentGenerator
         private int[]? Spatial(LayerSpec layer, string position, string variable, int[] shape, int depth)
         {
             bool conv = layer.Kind == LayerKind.Conv2D;
-            string type = conv ? "Conv2D" : "MaxPooling2D";
+            bool average = layer.Kind == LayerKind.AveragePooling2D;
+            string type = conv ? "Conv2D" : average ? "AveragePooling2D" : "MaxPooling2D";
             if (!Rank(layer, position, shape, 3, "a 3-D (height, width, channels) input", "use Input.Image, and keep Flatten, Dense and recurrent layers after it"))
             {
                 return null;
@@ -240,6 +265,14 @@ public sealed partial class ExperimentGenerator
             int top = padH / 2;
             int left = padW / 2;
             bool symmetric = padH % 2 == 0 && padW % 2 == 0;
+            if (average)
+            {
+                // Keras averages 'same' windows over the pixels inside the image only.
+                Step(symmetric ? ForwardKind.AvgPool : ForwardKind.AvgPoolPadded, variable, "", layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth,
+                    symmetric ? top : left, symmetric ? left : padW - left, top, padH - top);
+                return Row(Next("average_pooling2d"), type, output, 0, depth);
+            }
+
             if (!symmetric)
             {
                 Step(ForwardKind.Pad, variable, conv ? "" : "-inf", left, padW - left, top, padH - top);
@@ -256,76 +289,6 @@ public sealed partial class ExperimentGenerator
 
             Step(ForwardKind.MaxPool, variable, "", layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, symmetric ? top : 0, symmetric ? left : 0);
             return Row(Next("max_pooling2d"), type, output, 0, depth);
-        }
-
-        private int[]? Recurrent(LayerSpec layer, string position, string variable, int[] shape, int depth)
-        {
-            string type = layer.Kind switch { LayerKind.Lstm => "LSTM", LayerKind.Gru => "GRU", _ => "SimpleRNN" };
-            if (!Rank(layer, position, shape, 2, "a 2-D (steps, features) input", "use Input.Sequence (28 steps of 28 pixels), and put Flatten or Dense after the recurrent layer"))
-            {
-                return null;
-            }
-
-            int features = shape[1];
-            int units = layer.Units;
-            if (units <= 0)
-            {
-                Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} ({type})", $"units {units}", "a recurrent layer needs at least 1 unit");
-                return null;
-            }
-
-            int gates = layer.Kind switch { LayerKind.Lstm => 4, LayerKind.Gru => 3, _ => 1 };
-            string name = Next(layer.Kind switch { LayerKind.Lstm => "lstm", LayerKind.Gru => "gru", _ => "simple_rnn" });
-
-            // Keras has one bias vector (GRU with reset_after has two, as PyTorch); PyTorch adds bias_hh. Held at zero
-            // and frozen, the sum equals Keras' bias.
-            bool kerasHasOneBias = layer.Kind != LayerKind.Gru;
-            ModuleKind kind = layer.Kind switch { LayerKind.Lstm => ModuleKind.Lstm, LayerKind.Gru => ModuleKind.Gru, _ => ModuleKind.SimpleRnn };
-            Module(name, kind, features, units, gates, kerasHasOneBias ? 1 : 0, layer.Activation == Activation.Relu ? 1 : 0);
-            if (kerasHasOneBias)
-            {
-                FrozenExtra += (long)gates * units;
-            }
-
-            Step(ForwardKind.CallRecurrent, variable, name);
-            long parameters = (long)gates * (((long)features * units) + ((long)units * units) + ((kerasHasOneBias ? 1 : 2) * units));
-            return Row(name, type, new[] { units }, parameters, depth);
-        }
-
-        private int[]? Concatenate(LayerSpec layer, string position, string variable, int[] shape, int depth)
-        {
-            if (!Rank(layer, position, shape, 3, "a 3-D (height, width, channels) input", "put Concatenate where Conv2D layers could run"))
-            {
-                return null;
-            }
-
-            var outputs = new List<int[]>();
-            var names = new List<string>();
-            for (int i = 0; i < layer.Children.Count; i++)
-            {
-                string branch = $"branch{++_branchVariables}";
-                names.Add(branch);
-                Step(ForwardKind.Branch, branch, variable);
-                int[]? output = Walk(layer.Children[i], $"{position}.{i + 1}", branch, shape, depth + 1, foldSoftmax: false);
-                if (output is null)
-                {
-                    return null;
-                }
-
-                outputs.Add(output);
-            }
-
-            for (int i = 1; i < outputs.Count; i++)
-            {
-                if (outputs[i].Length != 3 || outputs[i][0] != outputs[0][0] || outputs[i][1] != outputs[0][1])
-                {
-                    Report(DiagnosticDescriptors.ConcatMismatch, layer.Location, _name, position, (i + 1).ToString(CultureInfo.InvariantCulture), Shape(outputs[i]), Shape(outputs[0]));
-                    return null;
-                }
-            }
-
-            Forward.Add(new ForwardStep(ForwardKind.Concatenate, variable, "", default, EquatableArray.From(names)));
-            return Row(Next("concatenate"), "Concatenate", new[] { outputs[0][0], outputs[0][1], outputs.Sum(o => o[2]) }, 0, depth);
         }
 
         private void Activate(Activation activation, string variable, bool fold)
@@ -347,6 +310,21 @@ public sealed partial class ExperimentGenerator
                     break;
                 case Activation.Softmax:
                     Step(ForwardKind.Softmax, variable, "");
+                    break;
+                case Activation.LeakyRelu:
+                    Step(ForwardKind.LeakyRelu, variable, "");
+                    break;
+                case Activation.Elu:
+                    Step(ForwardKind.Elu, variable, "");
+                    break;
+                case Activation.Gelu:
+                    Step(ForwardKind.Gelu, variable, "");
+                    break;
+                case Activation.Swish:
+                    Step(ForwardKind.Swish, variable, "");
+                    break;
+                case Activation.Softplus:
+                    Step(ForwardKind.Softplus, variable, "");
                     break;
             }
         }

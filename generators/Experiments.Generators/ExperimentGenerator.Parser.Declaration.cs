@@ -260,11 +260,36 @@ public sealed partial class ExperimentGenerator
 
                 var values = new Dictionary<string, object?>();
                 var children = new List<LayerSpec>();
+                var shape = new List<int>();
                 ITypeSymbol? owner = null;
                 foreach (IArgumentOperation argument in creation.Arguments)
                 {
                     // Records' primary parameters are PascalCase, extra constructors' camelCase: one key for both.
                     string parameter = Pascal(argument.Parameter?.Name ?? "");
+                    if (argument.Parameter?.Type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Int32 })
+                    {
+                        // Reshape's dimensions: constants, as every layer argument.
+                        IEnumerable<IOperation> dimensions = Unwrap(argument.Value) switch
+                        {
+                            IArrayCreationOperation array => array.Initializer?.ElementValues ?? Enumerable.Empty<IOperation>(),
+                            ICollectionExpressionOperation collection => collection.Elements,
+                            _ => Enumerable.Empty<IOperation>(),
+                        };
+                        foreach (IOperation dimension in dimensions)
+                        {
+                            if (dimension.ConstantValue is { HasValue: true, Value: int d })
+                            {
+                                shape.Add(d);
+                            }
+                            else
+                            {
+                                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NotConstant, Locate(dimension.Syntax.GetLocation()) ?? location, experiment, position, kind.ToString(), parameter));
+                            }
+                        }
+
+                        continue;
+                    }
+
                     if (argument.ArgumentKind == ArgumentKind.ParamArray || argument.Parameter?.Type is IArrayTypeSymbol)
                     {
                         List<IOperation> nested = Elements(argument.Value, location, diagnostics, blocks) ?? new List<IOperation>();
@@ -323,42 +348,35 @@ public sealed partial class ExperimentGenerator
                     INamedTypeSymbol? declaring = compilation.GetSemanticModel(element.Syntax.SyntaxTree).GetEnclosingSymbol(element.Syntax.SpanStart, cancellationToken)?.ContainingType;
                     ITypeSymbol? resolvedOwner = owner ?? declaring;
                     methodOwner = resolvedOwner?.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) ?? "";
-                    CheckFunction(resolvedOwner, declaring, method, position, location, diagnostics);
+                    CheckFunction(experiment, resolvedOwner, declaring, method, position, location, diagnostics);
                 }
 
+                int poolStride = stride == 0 ? pool : stride;
+                var spec = new LayerSpec(kind, location) { Children = EquatableArray.From(children) };
                 return kind switch
                 {
-                    LayerKind.MaxPool2D => new LayerSpec(kind, 0, pool, pool, stride == 0 ? pool : stride, stride == 0 ? pool : stride, PaddingOrValid(), Activation.None, 0, 0, "", "", default, location),
-                    LayerKind.Conv2D => new LayerSpec(
-                        kind, Int("Filters"), kernel, Int("KernelWidth") == 0 ? kernel : Int("KernelWidth"), stride, Int("StrideWidth") == 0 ? stride : Int("StrideWidth"),
-                        PaddingOrValid(), ActivationOr(Activation.None), 0, 0, "", "", default, location),
-                    LayerKind.SimpleRnn => new LayerSpec(kind, Int("Units"), 0, 0, 0, 0, Padding.Valid, ActivationOr(Activation.Tanh), 0, 0, "", "", default, location),
-                    _ => new LayerSpec(kind, Int("Units"), 0, 0, 0, 0, Padding.Valid, ActivationOr(Activation.None), Double("Rate"), Int("Axis", -1), method, methodOwner, EquatableArray.From(children), location),
+                    LayerKind.MaxPool2D or LayerKind.AveragePooling2D => spec with
+                    {
+                        KernelHeight = pool, KernelWidth = pool, StrideHeight = poolStride, StrideWidth = poolStride, Padding = PaddingOrValid(),
+                    },
+                    LayerKind.Conv2D => spec with
+                    {
+                        Units = Int("Filters"), KernelHeight = kernel, KernelWidth = Int("KernelWidth") == 0 ? kernel : Int("KernelWidth"),
+                        StrideHeight = stride, StrideWidth = Int("StrideWidth") == 0 ? stride : Int("StrideWidth"), Padding = PaddingOrValid(), Activation = ActivationOr(Activation.None),
+                    },
+                    LayerKind.SimpleRnn => spec with { Units = Int("Units"), Activation = ActivationOr(Activation.Tanh) },
+                    LayerKind.RandomFlip => spec with
+                    {
+                        Flip = values.TryGetValue("Mode", out object? mode) && mode is string member && System.Enum.TryParse(member, out FlipMode flip) ? flip : FlipMode.HorizontalAndVertical,
+                    },
+                    LayerKind.RandomRotation => spec with { Factor = Double("Factor") },
+                    LayerKind.RandomTranslation or LayerKind.RandomZoom => spec with { Factor = Double("Height"), FactorWidth = Double("Width") },
+                    LayerKind.Reshape => spec with { Shape = EquatableArray.From(shape) },
+                    _ => spec with
+                    {
+                        Units = Int("Units"), Activation = ActivationOr(Activation.None), Rate = Double("Rate"), Axis = Int("Axis", -1), Method = method, MethodOwner = methodOwner,
+                    },
                 };
-            }
-
-            private void CheckFunction(ITypeSymbol? owner, INamedTypeSymbol? declaring, string method, string position, LocationInfo? location, List<DiagnosticInfo> diagnostics)
-            {
-                string? problem;
-                if (owner is null)
-                {
-                    problem = "the method's class could not be resolved";
-                }
-                else
-                {
-                    List<IMethodSymbol> candidates = owner.GetMembers(method).OfType<IMethodSymbol>().ToList();
-                    IMethodSymbol? fit = candidates.FirstOrDefault(c => c.IsStatic && c.Parameters.Length == 1 && IsTensor(c.Parameters[0].Type) && IsTensor(c.ReturnType));
-                    problem = candidates.Count == 0 ? $"'{owner.Name}' has no method '{method}'"
-                        : fit is null ? $"'{owner.Name}.{method}' must be static, take one Tensor and return a Tensor"
-                        : !SymbolEqualityComparer.Default.Equals(owner, declaring) && fit.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal)
-                            ? $"'{owner.Name}.{method}' is {fit.DeclaredAccessibility.ToString().ToLowerInvariant()}; a method of another class must be public or internal"
-                            : null;
-                }
-
-                if (problem is not null)
-                {
-                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.BadFunction, location, experiment, position, problem, method.Length > 0 ? method : "Normalize"));
-                }
             }
         }
     }

@@ -76,7 +76,10 @@ public sealed partial class ExperimentGenerator
                     walk.KerasNonTrainable,
                     walk.FrozenExtra,
                     EquatableArray.From(walk.Modules),
-                    EquatableArray.From(walk.Forward)));
+                    EquatableArray.From(walk.Forward))
+                {
+                    Augmentations = EquatableArray.From(walk.Augmentations),
+                });
             }
 
             return Model(spec, experiments, diagnostics);
@@ -237,6 +240,13 @@ public sealed partial class ExperimentGenerator
         {
             canonical.Append(';').Append(string.Join(",", layer.Kind, layer.Units, layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth,
                 (int)layer.Padding, (int)layer.Activation, Number(layer.Rate), layer.Axis, layer.Method));
+
+            // The arguments of the later layer kinds, appended only when one is set: earlier layers keep their fingerprints.
+            if (layer.Factor != 0 || layer.FactorWidth != 0 || layer.Flip != FlipMode.HorizontalAndVertical || layer.Shape.Count > 0)
+            {
+                canonical.Append('|').Append(string.Join(",", Number(layer.Factor), Number(layer.FactorWidth), (int)layer.Flip, string.Join(" ", layer.Shape)));
+            }
+
             canonical.Append('[');
             foreach (LayerSpec child in layer.Children)
             {

@@ -10,6 +10,29 @@ public enum Activation
     Sigmoid,
     Tanh,
     Softmax,
+
+    /// <summary>Keras' leaky_relu activation: negative slope 0.2.</summary>
+    LeakyRelu,
+
+    /// <summary>Keras' elu: alpha 1.</summary>
+    Elu,
+
+    /// <summary>Keras' gelu: the exact (erf) form, approximate=False.</summary>
+    Gelu,
+
+    /// <summary>Keras' swish (silu): x * sigmoid(x).</summary>
+    Swish,
+
+    /// <summary>Keras' softplus: log(1 + exp(x)).</summary>
+    Softplus,
+}
+
+/// <summary>Keras RandomFlip's mode.</summary>
+public enum FlipMode
+{
+    HorizontalAndVertical,
+    Horizontal,
+    Vertical,
 }
 
 public enum Padding
@@ -49,6 +72,47 @@ public sealed record Conv2D(
 /// <summary>Keras MaxPooling2D: Pool x Pool windows; Stride 0 means Pool (Keras strides=None).</summary>
 public sealed record MaxPool2D(int Pool = 2, int Stride = 0, Padding Padding = Padding.Valid) : Layer;
 
+/// <summary>Keras AveragePooling2D: Pool x Pool windows; Stride 0 means Pool. Padding.Same averages over the pixels inside the image, as Keras does.</summary>
+public sealed record AveragePooling2D(int Pool = 2, int Stride = 0, Padding Padding = Padding.Valid) : Layer;
+
+/// <summary>Keras GlobalAveragePooling2D: the mean of each channel over height and width.</summary>
+public sealed record GlobalAveragePooling2D : Layer;
+
+/// <summary>Keras GlobalMaxPooling2D: the maximum of each channel over height and width.</summary>
+public sealed record GlobalMaxPooling2D : Layer;
+
+/// <summary>Keras LayerNormalization over Axis (Keras numbering, -1 = last), epsilon 1e-3, with a scale and a centre per feature.</summary>
+public sealed record LayerNormalization(int Axis = -1) : Layer;
+
+/// <summary>Keras Reshape: the target shape without the batch (channels-last, as Keras), one dimension may be -1.</summary>
+public sealed record Reshape(params int[] Shape) : Layer;
+
+/// <summary>
+/// Keras RandomFlip, in training only: each image is flipped left-right and/or top-bottom with probability 1/2 each.
+/// Every draw comes from the experiment's seed, the epoch and the example's index, so it does not depend on the batch
+/// size, the thread count or where a resumed run starts.
+/// </summary>
+public sealed record RandomFlip(FlipMode Mode = FlipMode.HorizontalAndVertical) : Layer;
+
+/// <summary>
+/// Keras RandomTranslation, in training only: shifts each image by a fraction drawn from [-Height, Height] of its
+/// height and [-Width, Width] of its width; bilinear, filled with zeros. Seeded as <see cref="RandomFlip"/>.
+/// </summary>
+public sealed record RandomTranslation(double Height, double Width) : Layer;
+
+/// <summary>
+/// Keras RandomRotation, in training only: rotates each image about its centre by an angle drawn from
+/// [-Factor, Factor] x 2 pi (counter-clockwise positive); bilinear, filled with zeros. Seeded as <see cref="RandomFlip"/>.
+/// </summary>
+public sealed record RandomRotation(double Factor) : Layer;
+
+/// <summary>
+/// Keras RandomZoom, in training only: zooms each image by 1 + a value drawn from [-Height, Height] vertically and
+/// [-Width, Width] horizontally (positive zooms out); without Width (NaN) the vertical draw is used for both, keeping
+/// the aspect ratio, as Keras' width_factor=None. Bilinear, filled with zeros. Seeded as <see cref="RandomFlip"/>.
+/// </summary>
+public sealed record RandomZoom(double Height, double Width = double.NaN) : Layer;
+
 /// <summary>Keras SimpleRNN returning the last step.</summary>
 public sealed record SimpleRnn(int Units, Activation Activation = Activation.Tanh) : Layer;
 
@@ -60,6 +124,15 @@ public sealed record Gru(int Units) : Layer;
 
 /// <summary>Runs each branch on the same input and concatenates the outputs on the channel axis.</summary>
 public sealed record Concatenate(params Layer[] Branches) : Layer;
+
+/// <summary>
+/// Keras Add: runs each branch on the same input and sums the outputs, which must have one shape. A residual block is
+/// <c>new Add(new Identity(), new Sequence(...))</c>.
+/// </summary>
+public sealed record Add(params Layer[] Branches) : Layer;
+
+/// <summary>Keras Identity: passes its input on (the shortcut of a residual <see cref="Add"/>).</summary>
+public sealed record Identity : Layer;
 
 /// <summary>Several layers in a row, as one branch of a <see cref="Concatenate"/>.</summary>
 public sealed record Sequence(params Layer[] Layers) : Layer;

@@ -48,7 +48,7 @@ public sealed class DiagnosticTests
         { "EXP0016", Declaration(Good, settings: ", Optimizer = (Optimizer)(-1)"), "Optimizer: -1 is not a defined Optimizer value; use one of Optimizer.Sgd, Optimizer.Adam, Optimizer.RmsProp", "Demo" },
         { "EXP0016", Declaration(Good, settings: ", Validation = (Validation)9"), "Validation: 9 is not a defined Validation value", "Demo" },
         { "EXP0016", Declaration(Good).Replace("Input.Flat", "(Input)3", StringComparison.Ordinal), "Input: 3 is not a defined Input value; use one of Input.Flat, Input.Image, Input.Sequence", "Demo" },
-        { "EXP0016", Declaration("new Dense(10, (Activation)9)"), "layer 1 (Dense), Activation: 9 is not a defined Activation value; use one of Activation.None, Activation.Relu", "(Activation)9" },
+        { "EXP0016", Declaration("new Dense(10, (Activation)90)"), "layer 1 (Dense), Activation: 90 is not a defined Activation value; use one of Activation.None, Activation.Relu", "(Activation)90" },
         { "EXP0016", Declaration("new Conv2D(4, 3, Padding: (Padding)2), new Flatten(), " + Good, input: "Input.Image"), "layer 1 (Conv2D), Padding: 2 is not a defined Padding value; use one of Padding.Valid, Padding.Same", "Padding: (Padding)2" },
         { "EXP0016", Declaration(Good, modifiers: "[Tolerance((Metric)42, 0.1)]\npublic sealed partial"), "[Tolerance] Metric: 42 is not a defined Metric value; use one of Metric.TestAccuracy", "Tolerance((Metric)42, 0.1)" },
         { "EXP0016", Declaration(Good, modifiers: "[SeedTolerance(Metric.TestLoss, Direction = (Direction)7)]\npublic sealed partial"), "[SeedTolerance(TestLoss)] Direction: 7 is not a defined Direction value", "SeedTolerance(Metric.TestLoss, Direction = (Direction)7)" },

@@ -145,7 +145,7 @@ public sealed class GeneratorFuzzTests(ITestOutputHelper output)
                     outOfRange = true;
                     break;
                 case "enum-layer":
-                    layers = $"private static readonly Layer[] Layers = [{Pick("new Dense(16, (Activation)12)", "new ActivationLayer((Activation)(-1))", "new Dense(16, Activation.Relu)")}, new Dense(10, {Pick("(Activation)5", "Activation.Softmax")})];";
+                    layers = $"private static readonly Layer[] Layers = [{Pick("new Dense(16, (Activation)120)", "new ActivationLayer((Activation)(-1))", "new Dense(16, Activation.Relu)")}, new Dense(10, {Pick("(Activation)50", "Activation.Softmax")})];";
                     outOfRange = layers.Contains("(Activation)", StringComparison.Ordinal);
                     break;
                 case "nested":

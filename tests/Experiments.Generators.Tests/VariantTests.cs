@@ -96,7 +96,7 @@ public sealed class VariantTests
         },
         {
             """
-            [Experiment("broken", Dataset.Mnist, Input.Flat)] public sealed partial class Broken { private static readonly Layer[] Layers = [new Dense(10, (Activation)9)]; }
+            [Experiment("broken", Dataset.Mnist, Input.Flat)] public sealed partial class Broken { private static readonly Layer[] Layers = [new Dense(10, (Activation)90)]; }
             [Experiment("a", BasedOn = typeof(Broken))] public sealed partial class A;
             """,
             "its base 'Broken' has errors; fix the base's errors first", "A"

@@ -67,8 +67,8 @@ public sealed partial class LayeringTests
         _ when file.Contains($"{Path.DirectorySeparatorChar}Models{Path.DirectorySeparatorChar}", StringComparison.Ordinal) => 0,
         "DiagnosticDescriptors.cs" => 0,
         string name when name.StartsWith("ExperimentGenerator.Parser", StringComparison.Ordinal) => 1,
-        "ExperimentGenerator.Planner.cs" or "ExperimentGenerator.ModelWalk.cs" => 2,
-        "ExperimentGenerator.Emitter.cs" => 3,
+        "ExperimentGenerator.Planner.cs" or "ExperimentGenerator.ModelWalk.cs" or "ExperimentGenerator.ModelWalk.Layers.cs" => 2,
+        "ExperimentGenerator.Emitter.cs" or "ExperimentGenerator.Emitter.Settings.cs" => 3,
         "ExperimentGenerator.cs" or "ExperimentGenerator.Configuration.cs" => 4,
         string name => throw new Xunit.Sdk.XunitException($"{name}: a generator file of no known stage; add it to {nameof(GeneratorStage)}."),
     };

@@ -61,15 +61,42 @@ public sealed class MemoryPoisonTests
     }
 
     /// <summary>
+    /// The CPU models on which the unwritten read was measured, and whether it happens there: LibTorch 2.10's oneDNN
+    /// picks the same kernels (jit:avx512_core, weights reordered to ABcd16a16b) on both, but reads the padding of the
+    /// reordered weights only on the AMD one (docs/repro/conv-uninitialized, measured with its reproducer). A model not
+    /// listed is expected to read it, as the first one measured did; where it does not, measure it and add it here.
+    /// </summary>
+    private static readonly (string Model, bool Reads)[] MeasuredReads =
+    [
+        ("AMD EPYC (family 26 model 2", true),
+        ("Intel(R) Xeon(R) Processor (family 6 model 207", false),
+    ];
+
+    /// <summary>
     /// The poison is a check that can fail: with LibTorch's allocator left as it is (no zero fill), the convolution
-    /// backward pass of LibTorch 2.10's oneDNN reads the padding of its reordered weights, and the poisoned run diverges.
-    /// When a LibTorch upgrade fixes that read, this test fails and says the zero fill may be dropped.
+    /// backward pass of LibTorch 2.10's oneDNN reads the padding of its reordered weights where the CPU model is known
+    /// to (see <see cref="MeasuredReads"/>), and the poisoned run diverges; when a LibTorch upgrade fixes that read,
+    /// this test fails and says the zero fill may be dropped. Where the model is known not to read it, the poisoned run
+    /// without the fill must give the zero-filled run's metrics exactly.
     /// </summary>
     [Fact]
     public void Poisoned_allocations_turn_the_unwritten_read_into_NaN_when_the_fill_is_off()
     {
         string folder = TestEnvironment.TempDirectory("poison-off");
         var (exitCode, output) = ProcessDeterminismTests.CliIn(null, Poisoned(("EXPERIMENTS_ALLOCATOR_FILL", "none")), [.. Small("mnist-branches-2"), "--out", folder]);
+        string cpu = Native.MachineInfo.CpuIdentity();
+        if (MeasuredReads.FirstOrDefault(m => cpu.StartsWith(m.Model, StringComparison.Ordinal)) is { Model: not null, Reads: false })
+        {
+            Assert.True(exitCode == 0, $"On {cpu} the unwritten read was not measured, but the poisoned run without the zero fill failed (exit {exitCode}):\n{output}");
+            string filled = TestEnvironment.TempDirectory("poison-zero");
+            var (filledExit, filledOutput) = ProcessDeterminismTests.CliIn(null, null, [.. Small("mnist-branches-2"), "--out", filled]);
+            Assert.True(filledExit == 0, filledOutput);
+            Assert.Equal(
+                File.ReadAllText(Path.Combine(filled, "mnist-branches-2", "metrics.json")).Replace("\"allocator\": \"zero\"", "", StringComparison.Ordinal),
+                File.ReadAllText(Path.Combine(folder, "mnist-branches-2", "metrics.json")).Replace("\"allocator\": \"none\"", "", StringComparison.Ordinal));
+            return;
+        }
+
         Assert.True(exitCode != 0 && output.Contains("diverged", StringComparison.Ordinal),
             $"Without the zero fill the poisoned run finished (exit {exitCode}): LibTorch may no longer read unwritten memory in convolutions, " +
             $"and AllocatorFill's zero default may be dropped after measuring.\n{output}");

@@ -176,13 +176,19 @@ public sealed class TrainingControlsTests
         Assert.Null(result.EarlyStopping);
     }
 
-    public static TheoryData<string> Controls => ["stateful", "scheduled"];
+    /// <summary>Every augmentation layer at once: each example's draws come from (seed, epoch, index), so a resumed epoch redraws the same.</summary>
+    private static TrainingSettings Augmented(TrainingSettings s) => s.With(epochs: 3) with
+    {
+        Augmentation = [Augmentation.RandomFlip(Layers.FlipMode.Horizontal), Augmentation.RandomTranslation(0.1, 0.1), Augmentation.RandomRotation(0.05), Augmentation.RandomZoom(0.1)],
+    };
+
+    public static TheoryData<string> Controls => ["stateful", "scheduled", "augmented"];
 
     [Theory]
     [MemberData(nameof(Controls))]
     public void Interrupted_mid_epoch_or_after_an_epoch_the_resumed_run_equals_the_uninterrupted_one(string controls)
     {
-        Func<TrainingSettings, TrainingSettings> overrides = controls == "stateful" ? Stateful : Scheduled;
+        Func<TrainingSettings, TrainingSettings> overrides = controls switch { "stateful" => Stateful, "scheduled" => Scheduled, _ => Augmented };
         var experiment = new TinyCnn(OptimizerSettings.Sgd(0.05, momentum: 0.9), ValidationSpec.Seeded(0.1));
         RunOptions options = Small with { Overrides = overrides };
         string uninterrupted = MetricsJson.Metrics(ExperimentRunner.Run(experiment, options));
@@ -207,5 +213,34 @@ public sealed class TrainingControlsTests
         Assert.Equal((1, 0), (left.Epoch, left.NextBatch));
         Assert.Equal(controls == "stateful", left.Controls?.HasBestWeights == true);
         Assert.Equal(uninterrupted, MetricsJson.Metrics(ExperimentRunner.Run(experiment, options with { CheckpointPath = killed, Resume = true })));
+        if (controls == "augmented")
+        {
+            // The augmentation is in effect (training differs without it) and is part of what was run.
+            Assert.NotEqual(uninterrupted, MetricsJson.Metrics(ExperimentRunner.Run(experiment, Small with { Overrides = s => s.With(epochs: 3) })));
+            Assert.Contains("augmentation RandomFlip(Horizontal) RandomTranslation(0.1, 0.1) RandomRotation(0.05) RandomZoom(0.1)", uninterrupted, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_trace_records_every_step_and_leaves_the_bits_alone()
+    {
+        var experiment = new TinyCnn(OptimizerSettings.Sgd(0.05), ValidationSpec.None);
+        string plain = MetricsJson.Metrics(ExperimentRunner.Run(experiment, Small));
+        string trace = Path.Combine(TestEnvironment.TempDirectory("trace"), "run.trace");
+        Environment.SetEnvironmentVariable("EXPERIMENTS_TRACE", trace);
+        try
+        {
+            Assert.Equal(plain, MetricsJson.Metrics(ExperimentRunner.Run(experiment, Small)));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("EXPERIMENTS_TRACE", null);
+        }
+
+        string[] steps = File.ReadAllLines(trace).Where(l => !l.StartsWith('#')).ToArray();
+        int batches = (2000 + 63) / 64;
+        Assert.Equal(2 * batches, steps.Length);
+        Assert.Equal(["1 1", "2 " + batches], new[] { steps[0], steps[^1] }.Select(l => string.Join(' ', l.Split(' ')[..2])));
+        Assert.Equal(2 * batches, steps.Select(l => l.Split(' ')[4]).Distinct().Count());
     }
 }

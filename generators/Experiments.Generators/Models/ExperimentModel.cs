@@ -24,6 +24,9 @@ public enum ModuleKind
     Lstm,
 
     Gru,
+
+    /// <summary>Arguments: features (the normalized dimension's size).</summary>
+    LayerNorm,
 }
 
 public sealed record ModuleDecl(string Name, ModuleKind Kind, EquatableArray<int> Arguments, double Rate);
@@ -65,6 +68,28 @@ public enum ForwardKind
 
     /// <summary>Variable = Target(Variable), a user's static method (fully qualified).</summary>
     Function,
+    LeakyRelu,
+    Elu,
+    Gelu,
+    Swish,
+    Softplus,
+
+    /// <summary>Arguments: kernel height, kernel width, stride height, stride width, padding top, padding left (padded pixels not counted).</summary>
+    AvgPool,
+
+    /// <summary>Arguments: kernel height, kernel width, stride height, stride width, then left, right, top, bottom of Keras' asymmetric 'same' padding (padded pixels not counted).</summary>
+    AvgPoolPadded,
+    GlobalAvgPool,
+    GlobalMaxPool,
+
+    /// <summary>Variable = the sum of the Branches, left to right.</summary>
+    Add,
+
+    /// <summary>Target applied with dimension Arguments[0] swapped with the last and back (LayerNormalization on another axis).</summary>
+    CallLastTransposed,
+
+    /// <summary>Arguments: 1 if the input is an image (permuted to channels-last first), 1 if the output is one (permuted back), then the target dimensions.</summary>
+    Reshape,
 }
 
 public sealed record ForwardStep(ForwardKind Kind, string Variable, string Target, EquatableArray<int> Arguments, EquatableArray<string> Branches);
@@ -80,7 +105,14 @@ public sealed record PlannedExperiment(
     long KerasNonTrainable,
     long FrozenExtra,
     EquatableArray<ModuleDecl> Modules,
-    EquatableArray<ForwardStep> Forward);
+    EquatableArray<ForwardStep> Forward)
+{
+    /// <summary>The augmentation layers the runtime applies to training batches, in order.</summary>
+    public EquatableArray<AugmentationDecl> Augmentations { get; init; }
+}
+
+/// <summary>One augmentation layer: its kind (RandomFlip, RandomTranslation, RandomRotation, RandomZoom) and arguments.</summary>
+public sealed record AugmentationDecl(LayerKind Kind, double Factor, double FactorWidth, FlipMode Flip);
 
 /// <summary>
 /// The cached stage's output for one [Experiment] class: its experiments (one, or a sweep's points) planned and

@@ -13,24 +13,53 @@ public sealed record DiagnosticInfo(Microsoft.CodeAnalysis.DiagnosticDescriptor 
 }
 
 /// <summary>
-/// One declared layer: its kind, its constant arguments (Keras defaults filled in), and any branches. A Function
-/// layer names its method and the fully qualified type that declares it.
+/// One declared layer: its kind and its constant arguments by name (Keras defaults filled in), and any branches. A
+/// Function layer names its method and the fully qualified type that declares it. Each kind sets the properties its
+/// Experiments.Layers record has; the others keep their defaults.
 /// </summary>
-public sealed record LayerSpec(
-    LayerKind Kind,
-    int Units,
-    int KernelHeight,
-    int KernelWidth,
-    int StrideHeight,
-    int StrideWidth,
-    Padding Padding,
-    Activation Activation,
-    double Rate,
-    int Axis,
-    string Method,
-    string MethodOwner,
-    EquatableArray<LayerSpec> Children,
-    LocationInfo? Location);
+public sealed record LayerSpec(LayerKind Kind, LocationInfo? Location)
+{
+    /// <summary>Dense and recurrent units, Conv2D filters.</summary>
+    public int Units { get; init; }
+
+    /// <summary>Convolution kernel or pooling window.</summary>
+    public int KernelHeight { get; init; }
+
+    public int KernelWidth { get; init; }
+
+    public int StrideHeight { get; init; }
+
+    public int StrideWidth { get; init; }
+
+    public Padding Padding { get; init; }
+
+    public Activation Activation { get; init; }
+
+    /// <summary>Dropout's rate.</summary>
+    public double Rate { get; init; }
+
+    /// <summary>BatchNormalization's and LayerNormalization's axis (Keras numbering, -1 the last).</summary>
+    public int Axis { get; init; }
+
+    public string Method { get; init; } = "";
+
+    public string MethodOwner { get; init; } = "";
+
+    /// <summary>Branches of Concatenate and Add, layers of a Sequence.</summary>
+    public EquatableArray<LayerSpec> Children { get; init; }
+
+    /// <summary>An augmentation's factor: RandomRotation's, RandomTranslation's and RandomZoom's height factor.</summary>
+    public double Factor { get; init; }
+
+    /// <summary>RandomTranslation's and RandomZoom's width factor (NaN for RandomZoom: the height's, keeping the aspect ratio).</summary>
+    public double FactorWidth { get; init; }
+
+    /// <summary>RandomFlip's mode.</summary>
+    public FlipMode Flip { get; init; }
+
+    /// <summary>Reshape's target shape (Keras order, without the batch; one -1 at most).</summary>
+    public EquatableArray<int> Shape { get; init; }
+}
 
 /// <summary>What the [Experiment] arguments (and those of its bases) set.</summary>
 public sealed record ExperimentSettings(

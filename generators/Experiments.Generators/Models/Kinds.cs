@@ -3,6 +3,7 @@
 // each argument by member name; the numbers feed the fingerprint's canonical text (FingerprintTests pins them).
 global using Activation = Experiments.Layers.Activation;
 global using Padding = Experiments.Layers.Padding;
+global using FlipMode = Experiments.Layers.FlipMode;
 
 namespace Experiments.Generators.Models;
 
@@ -23,6 +24,17 @@ public enum LayerKind
     Concatenate,
     Sequence,
     Function,
+    RandomFlip,
+    RandomTranslation,
+    RandomRotation,
+    RandomZoom,
+    AveragePooling2D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
+    Add,
+    Identity,
+    LayerNormalization,
+    Reshape,
 }
 
 /// <summary>The one table of input shapes: Keras' (channels-last, what shape inference walks) and TorchSharp's (what the model gets).</summary>

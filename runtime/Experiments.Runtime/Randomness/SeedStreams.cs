@@ -10,6 +10,7 @@ public enum SeedPurpose
     Shuffle,
     Dropout,
     Subset,
+    Augmentation,
 }
 
 /// <summary>

@@ -173,6 +173,7 @@ public static class ExperimentRunner
         Action<int, int, int>? onBatch, EpochPosition start, CancellationToken stop)
     {
         model.train();
+        using BatchTrace? trace = BatchTrace.FromEnvironment();
         int count = data.Count;
 
         // No host synchronisation inside the epoch, and as few tensor calls per batch as possible besides the step
@@ -197,6 +198,11 @@ public static class ExperimentRunner
             int size = Math.Min(settings.BatchSize, count - first);
             Tensor index = permutation.narrow(0, first, size);
             Tensor inputs = data.Inputs.index_select(0, index);
+            if (settings.Augmentation.Count > 0)
+            {
+                inputs = Augmentation.Apply(settings.Augmentation, inputs, settings.Seed, epoch, order.AsSpan(first, size));
+            }
+
             Tensor targets = data.Targets.index_select(0, index);
             Tensor logits = model.call(inputs);
             Tensor loss = Losses.Mean(settings.Loss, logits, targets, settings.LabelSmoothing);
@@ -204,6 +210,7 @@ public static class ExperimentRunner
             optimizer.ZeroGrad();
             loss.backward();
             optimizer.Step();
+            trace?.Step(epoch, batch, loss, optimizer.Parameters);
             using (torch.no_grad())
             {
                 batchLosses[batch] = loss;

@@ -82,6 +82,14 @@ public sealed record TrainingSettings
     /// <summary>Keras EarlyStopping; null: every epoch is trained.</summary>
     public EarlyStoppingSettings? EarlyStopping { get; init; }
 
+    /// <summary>Random augmentation of training images, in order (the declaration's first layers); empty: none.</summary>
+    public IReadOnlyList<Augmentation> Augmentation
+    {
+        get;
+        init => field = value.Count == 0 || InputShape.Count == 3 ? value.ToArray()
+            : throw new ArgumentException($"Augmentation layers transform images, but the input shape is [{string.Join(", ", InputShape)}]; declare the experiment with Input.Image.", nameof(Augmentation));
+    } = [];
+
     private readonly LearningRateSchedule? _schedule;
     private readonly PlateauSettings? _plateau;
 
@@ -106,6 +114,7 @@ public sealed record TrainingSettings
         Schedule = Schedule,
         Plateau = Plateau,
         EarlyStopping = EarlyStopping,
+        Augmentation = Augmentation,
     };
 
     public override string ToString() => string.Create(
@@ -117,5 +126,6 @@ public sealed record TrainingSettings
         LabelSmoothing > 0 ? string.Create(CultureInfo.InvariantCulture, $", label_smoothing {LabelSmoothing:R}") : "",
         Schedule is { } schedule ? $", schedule {schedule}" : "",
         Plateau is { } plateau ? $", {plateau}" : "",
-        EarlyStopping is { } stopping ? $", {stopping}" : "");
+        EarlyStopping is { } stopping ? $", {stopping}" : "",
+        Augmentation.Count > 0 ? $", augmentation {string.Join(" ", Augmentation)}" : "");
 }

@@ -1,0 +1,241 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Experiments.Generators.Models;
+
+namespace Experiments.Generators;
+
+public sealed partial class ExperimentGenerator
+{
+    /// <summary>The layer families beyond dense and convolution: recurrent, branches, augmentation, pooling over the image, normalization, reshape.</summary>
+    internal sealed partial class ModelWalk
+    {
+        private bool _modelStarted;
+
+        /// <summary>The augmentation layers, in order: the runtime applies them to training batches before the model.</summary>
+        public List<AugmentationDecl> Augmentations { get; } = new();
+
+        private static bool IsAugmentation(LayerKind kind) => kind is LayerKind.RandomFlip or LayerKind.RandomTranslation or LayerKind.RandomRotation or LayerKind.RandomZoom;
+
+        private int[]? Recurrent(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            string type = layer.Kind switch { LayerKind.Lstm => "LSTM", LayerKind.Gru => "GRU", _ => "SimpleRNN" };
+            if (!Rank(layer, position, shape, 2, "a 2-D (steps, features) input", "use Input.Sequence (28 steps of 28 pixels), and put Flatten or Dense after the recurrent layer"))
+            {
+                return null;
+            }
+
+            int features = shape[1];
+            int units = layer.Units;
+            if (units <= 0)
+            {
+                Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} ({type})", $"units {units}", "a recurrent layer needs at least 1 unit");
+                return null;
+            }
+
+            int gates = layer.Kind switch { LayerKind.Lstm => 4, LayerKind.Gru => 3, _ => 1 };
+            string name = Next(layer.Kind switch { LayerKind.Lstm => "lstm", LayerKind.Gru => "gru", _ => "simple_rnn" });
+
+            // Keras has one bias vector (GRU with reset_after has two, as PyTorch); PyTorch adds bias_hh. Held at zero
+            // and frozen, the sum equals Keras' bias.
+            bool kerasHasOneBias = layer.Kind != LayerKind.Gru;
+            ModuleKind kind = layer.Kind switch { LayerKind.Lstm => ModuleKind.Lstm, LayerKind.Gru => ModuleKind.Gru, _ => ModuleKind.SimpleRnn };
+            Module(name, kind, features, units, gates, kerasHasOneBias ? 1 : 0, layer.Activation == Activation.Relu ? 1 : 0);
+            if (kerasHasOneBias)
+            {
+                FrozenExtra += (long)gates * units;
+            }
+
+            Step(ForwardKind.CallRecurrent, variable, name);
+            long parameters = (long)gates * (((long)features * units) + ((long)units * units) + ((kerasHasOneBias ? 1 : 2) * units));
+            return Row(name, type, new[] { units }, parameters, depth);
+        }
+
+        private int[]? Concatenate(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            if (!Rank(layer, position, shape, 3, "a 3-D (height, width, channels) input", "put Concatenate where Conv2D layers could run"))
+            {
+                return null;
+            }
+
+            if (Branches(layer, position, variable, shape, depth) is not { } branches)
+            {
+                return null;
+            }
+
+            List<int[]> outputs = branches.Select(b => b.Output).ToList();
+            for (int i = 1; i < outputs.Count; i++)
+            {
+                if (outputs[i].Length != 3 || outputs[i][0] != outputs[0][0] || outputs[i][1] != outputs[0][1])
+                {
+                    Report(DiagnosticDescriptors.ConcatMismatch, layer.Location, _name, position, (i + 1).ToString(CultureInfo.InvariantCulture), Shape(outputs[i]), Shape(outputs[0]));
+                    return null;
+                }
+            }
+
+            Forward.Add(new ForwardStep(ForwardKind.Concatenate, variable, "", default, EquatableArray.From(branches.Select(b => b.Variable).ToList())));
+            return Row(Next("concatenate"), "Concatenate", new[] { outputs[0][0], outputs[0][1], outputs.Sum(o => o[2]) }, 0, depth);
+        }
+
+        /// <summary>Keras Add: the branches' outputs summed, left to right; every branch gives the same shape.</summary>
+        private int[]? Add(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            if (layer.Children.Count < 2)
+            {
+                Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} (Add)", $"{layer.Children.Count} branch{(layer.Children.Count == 1 ? "" : "es")}",
+                    "an Add sums at least two branches, e.g. new Add(new Identity(), new Sequence(...)) for a residual block");
+                return null;
+            }
+
+            if (Branches(layer, position, variable, shape, depth) is not { } branches)
+            {
+                return null;
+            }
+
+            for (int i = 1; i < branches.Count; i++)
+            {
+                if (!branches[i].Output.SequenceEqual(branches[0].Output))
+                {
+                    Report(DiagnosticDescriptors.AddMismatch, layer.Location, _name, position, (i + 1).ToString(CultureInfo.InvariantCulture), Shape(branches[i].Output), Shape(branches[0].Output));
+                    return null;
+                }
+            }
+
+            Forward.Add(new ForwardStep(ForwardKind.Add, variable, "", default, EquatableArray.From(branches.Select(b => b.Variable).ToList())));
+            return Row(Next("add"), "Add", branches[0].Output, 0, depth);
+        }
+
+        /// <summary>Each branch walked from the same input into a variable of its own; null when one cannot work.</summary>
+        private List<(string Variable, int[] Output)>? Branches(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            var branches = new List<(string Variable, int[] Output)>();
+            for (int i = 0; i < layer.Children.Count; i++)
+            {
+                string branch = $"branch{++_branchVariables}";
+                Step(ForwardKind.Branch, branch, variable);
+                int[]? output = Walk(layer.Children[i], $"{position}.{i + 1}", branch, shape, depth + 1, foldSoftmax: false);
+                if (output is null)
+                {
+                    return null;
+                }
+
+                branches.Add((branch, output));
+            }
+
+            return branches;
+        }
+
+        private int[]? Augment(LayerSpec layer, string position, int[] shape, int depth)
+        {
+            string type = layer.Kind.ToString();
+            if (_modelStarted || position.Contains('.'))
+            {
+                Report(DiagnosticDescriptors.AugmentationPlacement, layer.Location, _name, position, type,
+                    position.Contains('.') ? "an augmentation layer inside a Sequence, Concatenate or Add" : "an augmentation layer after a layer of the model",
+                    "put the augmentation layers first in Layers, before every other layer (each image's draw needs its index in the training set)");
+                return shape;
+            }
+
+            if (!Rank(layer, position, shape, 3, "an image (height, width, channels) input", "declare the experiment with Input.Image"))
+            {
+                return null;
+            }
+
+            void Range(double value, string what, double max)
+            {
+                if (!(value >= 0 && value <= max))
+                {
+                    Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} ({type})", $"{what} {Planner.Number(value)}",
+                        $"a factor lies in [0, {Planner.Number(max)}]: the draw is uniform in [-factor, factor]");
+                }
+            }
+
+            switch (layer.Kind)
+            {
+                case LayerKind.RandomRotation:
+                    Range(layer.Factor, "factor", 1);
+                    break;
+                case LayerKind.RandomTranslation:
+                    Range(layer.Factor, "height factor", 1);
+                    Range(layer.FactorWidth, "width factor", 1);
+                    break;
+                case LayerKind.RandomZoom:
+                    Range(layer.Factor, "height factor", 1);
+                    if (!double.IsNaN(layer.FactorWidth))
+                    {
+                        Range(layer.FactorWidth, "width factor", 1);
+                    }
+
+                    break;
+            }
+
+            Augmentations.Add(new AugmentationDecl(layer.Kind, layer.Factor, layer.FactorWidth, layer.Flip));
+            return Row(Next(Parser.Snake(type)), type, shape, 0, depth);
+        }
+
+        private int[]? GlobalPool(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            bool average = layer.Kind == LayerKind.GlobalAveragePooling2D;
+            string type = average ? "GlobalAveragePooling2D" : "GlobalMaxPooling2D";
+            if (!Rank(layer, position, shape, 3, "a 3-D (height, width, channels) input", "put it after the Conv2D layers, in place of Flatten"))
+            {
+                return null;
+            }
+
+            Step(average ? ForwardKind.GlobalAvgPool : ForwardKind.GlobalMaxPool, variable, "");
+            return Row(Next(average ? "global_average_pooling2d" : "global_max_pooling2d"), type, new[] { shape[2] }, 0, depth);
+        }
+
+        private int[]? LayerNorm(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            int rank = shape.Length;
+            int axis = layer.Axis < 0 ? rank + layer.Axis + 1 : layer.Axis;
+            if (axis < 1 || axis > rank)
+            {
+                Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} (LayerNormalization)", $"axis {layer.Axis}", $"the input {Shape(shape)} has axes 1..{rank} (or -1 for the last)");
+                return null;
+            }
+
+            // Keras axis (channels-last, 1-based after the batch) to the TorchSharp tensor's dimension.
+            int torchDim = rank == 3 ? (axis == 3 ? 1 : axis + 1) : axis;
+            int features = shape[axis - 1];
+            string name = Next("layer_normalization");
+            Module(name, ModuleKind.LayerNorm, features);
+            if (torchDim == rank)
+            {
+                Step(ForwardKind.Call, variable, name);
+            }
+            else
+            {
+                Step(ForwardKind.CallLastTransposed, variable, name, torchDim);
+            }
+
+            return Row(name, "LayerNormalization", shape, 2L * features, depth);
+        }
+
+        private int[]? Reshape(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            int[] target = layer.Shape.ToArray();
+            int size = shape.Aggregate(1, (a, b) => a * b);
+            int unknown = target.Count(d => d == -1);
+            int known = target.Where(d => d != -1).Aggregate(1, (a, b) => a * b);
+            string problem = target.Length == 0 || target.Length > 3 ? "a target shape has 1 to 3 dimensions (without the batch)"
+                : target.Any(d => d == 0 || d < -1) || unknown > 1 ? "every dimension is at least 1, except one that may be -1 (inferred)"
+                : unknown == 1 && size % known != 0 ? $"{size} values do not divide into dimensions of {known}"
+                : unknown == 0 && known != size ? $"the input {Shape(shape)} holds {size} values, the target {known}"
+                : "";
+            if (problem.Length > 0)
+            {
+                Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} (Reshape)", $"shape ({string.Join(", ", target)})", problem);
+                return null;
+            }
+
+            int[] output = target.Select(d => d == -1 ? size / known : d).ToArray();
+
+            // Keras reshapes channels-last values; an image tensor here is channels-first, so it is permuted around the reshape.
+            Step(ForwardKind.Reshape, variable, "", new[] { shape.Length == 3 ? 1 : 0, output.Length == 3 ? 1 : 0 }.Concat(output).ToArray());
+            return Row(Next("reshape"), "Reshape", output, 0, depth);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.CodeAnalysis;
+using Experiments.Runtime;
+using Experiments.Runtime.Native;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Experiments.Generators.Tests;
+
+/// <summary>
+/// The layers beyond the seeds: augmentation, residual Add, LayerNormalization, average and global pooling, Reshape and
+/// the further activations. Parameter counts against Keras' rules worked out by hand, the generated module run forward,
+/// and each misuse an EXP diagnostic.
+/// </summary>
+public sealed class LayerFamilyTests
+{
+    private static string Declaration(string layers, string input = "Input.Image") => GeneratorHarness.Usings + $$"""
+        namespace Fam;
+        [Experiment("fam", Dataset.FashionMnist, {{input}})]
+        public sealed partial class Fam
+        {
+            private static readonly Layer[] Layers = [{{layers}}];
+        }
+        """;
+
+    private const string Residual =
+        "new RandomFlip(FlipMode.Horizontal), new RandomTranslation(0.1, 0.05), new RandomRotation(0.05), new RandomZoom(0.1), " +
+        "new Conv2D(8, 3, Padding: Padding.Same, Activation: Activation.Gelu), " +
+        "new Add(new Identity(), new Sequence(new Conv2D(8, 3, Padding: Padding.Same, Activation: Activation.Swish), new Conv2D(8, 3, Padding: Padding.Same))), " +
+        "new ActivationLayer(Activation.LeakyRelu), new LayerNormalization(), new AveragePooling2D(2), new AveragePooling2D(3, Padding: Padding.Same), " +
+        "new Reshape(5, 5, -1), new ActivationLayer(Activation.Elu), new GlobalAveragePooling2D(), new Dense(10, Activation.Softmax)";
+
+    [Fact]
+    public void A_residual_model_counts_its_parameters_as_Keras_and_runs()
+    {
+        IExperiment experiment = GeneratorHarness.Registry(Declaration(Residual)).Single();
+        Type type = experiment.GetType();
+        long Constant(string name) => (long)type.GetField(name)!.GetValue(null)!;
+
+        // Keras: Conv2D 3x3x1x8 + 8 = 80; the residual branch's two 3x3x8x8 + 8 = 584 each; LayerNormalization over the
+        // 8 channels a scale and a centre each = 16; Dense 8x10 + 10 = 90. Augmentation, Add, pooling, Reshape: none.
+        Assert.Equal(80 + (2 * 584) + 16 + 90, Constant("KerasTrainableParameters"));
+        Assert.Equal(0, Constant("KerasNonTrainableParameters"));
+        string summary = experiment.Info.Summary;
+        foreach (string row in new[] { "random_flip (RandomFlip)", "random_zoom (RandomZoom)", "identity (Identity)", "add (Add)", "layer_normalization (LayerNormalization)", "(None, 5, 5, 8)", "global_average_pooling2d (GlobalAveragePooling2D)" })
+        {
+            Assert.Contains(row, summary, StringComparison.Ordinal);
+        }
+
+        // 28 -> pool 2 -> 14 -> pool 3 'same' -> 5 (Keras pads one pixel, at the bottom and right) -> Reshape (5, 5, 8).
+        Assert.Contains("average_pooling2d_1 (AveragePooling2D)", summary, StringComparison.Ordinal);
+        Assert.Equal(
+            ["RandomFlip(Horizontal)", "RandomTranslation(0.1, 0.05)", "RandomRotation(0.05)", "RandomZoom(0.1)"],
+            experiment.Settings.Augmentation.Select(a => a.ToString()));
+
+        TorchRuntime.Initialize(2);
+        using nn.Module<Tensor, Tensor> model = experiment.CreateModel();
+        Assert.Equal(80 + (2 * 584) + 16 + 90, model.parameters().Sum(p => p.numel()));
+        using Tensor logits = model.call(torch.rand(3, 1, 28, 28, generator: torch.manual_seed(3)));
+        Assert.Equal([3L, 10L], logits.shape);
+        Assert.True(logits.isfinite().all().item<bool>());
+    }
+
+    [Fact]
+    public void Same_average_pooling_averages_the_pixels_inside_the_image_as_Keras_does()
+    {
+        // A constant image stays constant under Keras' 'same' average (padding is not counted), at every border.
+        IExperiment experiment = GeneratorHarness.Registry(Declaration("new AveragePooling2D(3, Padding: Padding.Same), new Reshape(100), new Function(nameof(Keep)), new Dense(10, Activation.Softmax)")
+            .Replace("private static readonly", "public static Tensor Keep(Tensor x) { Kept = x.detach().cpu().data<float>().ToArray(); return x; }\n    public static float[]? Kept;\n    private static readonly", StringComparison.Ordinal)).Single();
+        TorchRuntime.Initialize(2);
+        using nn.Module<Tensor, Tensor> model = experiment.CreateModel();
+        using Tensor _ = model.call(torch.full(2, 1, 28, 28, 0.5f));
+        var kept = (float[])experiment.GetType().GetField("Kept")!.GetValue(null)!;
+        Assert.Equal(200, kept.Length);
+        Assert.All(kept, value => Assert.Equal(0.5f, value, 1e-6f));
+    }
+
+    [Fact]
+    public void Augmentation_and_the_new_layers_enter_the_fingerprint_and_the_settings()
+    {
+        string Fingerprint(string layers) => GeneratorHarness.Registry(Declaration(layers)).Single().Info.Fingerprint;
+        string plain = Fingerprint("new Conv2D(4, 3), new Flatten(), new Dense(10, Activation.Softmax)");
+        string flipped = Fingerprint("new RandomFlip(), new Conv2D(4, 3), new Flatten(), new Dense(10, Activation.Softmax)");
+        string horizontal = Fingerprint("new RandomFlip(FlipMode.Horizontal), new Conv2D(4, 3), new Flatten(), new Dense(10, Activation.Softmax)");
+        string rotated = Fingerprint("new RandomRotation(0.1), new Conv2D(4, 3), new Flatten(), new Dense(10, Activation.Softmax)");
+        string rotatedMore = Fingerprint("new RandomRotation(0.2), new Conv2D(4, 3), new Flatten(), new Dense(10, Activation.Softmax)");
+        Assert.Equal(5, new[] { plain, flipped, horizontal, rotated, rotatedMore }.Distinct().Count());
+        Assert.Equal(Fingerprint("new Reshape(14, 14, 4), new Flatten(), new Dense(10, Activation.Softmax)"), Fingerprint("new Reshape(14, 14, 4), new Flatten(), new Dense(10, Activation.Softmax)"));
+        Assert.NotEqual(Fingerprint("new Reshape(28, 28, 1), new Flatten(), new Dense(10, Activation.Softmax)"), Fingerprint("new Reshape(14, 56, 1), new Flatten(), new Dense(10, Activation.Softmax)"));
+    }
+
+    public static TheoryData<string, string, string, string> Misuse => new()
+    {
+        { Declaration("new Conv2D(4, 3), new RandomFlip(), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0023", "layer 2 (RandomFlip): an augmentation layer after a layer of the model", "new RandomFlip()" },
+        { Declaration("new Sequence(new RandomZoom(0.1)), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0023", "layer 1.1 (RandomZoom): an augmentation layer inside", "new RandomZoom(0.1)" },
+        { Declaration("new RandomRotation(0.1), new Dense(10, Activation.Softmax)", "Input.Flat"), "EXP0005", "layer 1 (RandomRotation) needs an image", "new RandomRotation(0.1)" },
+        { Declaration("new RandomTranslation(1.5, 0.1), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "height factor 1.5 is out of range", "new RandomTranslation(1.5, 0.1)" },
+        { Declaration("new Conv2D(8, 3), new Add(new Identity(), new Conv2D(8, 3)), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0024", "branch 2 gives (None, 24, 24, 8) but branch 1 gives (None, 26, 26, 8)", "new Add(" },
+        { Declaration("new Add(new Identity()), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "1 branch is out of range", "new Add(new Identity())" },
+        { Declaration("new Reshape(27, -1), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "784 values do not divide into dimensions of 27", "new Reshape(27, -1)" },
+        { Declaration("new Reshape(7, -1, -1), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "except one that may be -1", "new Reshape(7, -1, -1)" },
+        { Declaration("new GlobalMaxPooling2D(), new Dense(10, Activation.Softmax)", "Input.Flat"), "EXP0005", "layer 1 (GlobalMaxPooling2D) needs a 3-D", "new GlobalMaxPooling2D()" },
+        { Declaration("new LayerNormalization(Axis: 4), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "axis 4 is out of range", "new LayerNormalization(Axis: 4)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Misuse))]
+    public void A_misused_layer_is_a_build_error_at_that_layer(string source, string id, string message, string locatedAt)
+    {
+        var (generator, _, _) = GeneratorHarness.Run(source);
+        Diagnostic diagnostic = Assert.Single(generator, d => d.Id == id);
+        Assert.Contains(message, diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        string located = source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length);
+        Assert.StartsWith(locatedAt, located, StringComparison.Ordinal);
+        Assert.EndsWith($"docs/diagnostics/{id}.md", diagnostic.Descriptor.HelpLinkUri, StringComparison.Ordinal);
+    }
+}
