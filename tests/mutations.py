@@ -130,6 +130,25 @@ MUTATIONS = {
         "current[name].copy_(value);",
         "_ = value;",
         RUNTIME_TESTS, "FullyQualifiedName~TrainingControlsTests.Early_stopping_stops_at_its_patience"),
+    "rotation-sign": (
+        "RandomRotation turns by the drawn angle in Keras' direction, about the image's centre",
+        "runtime/Experiments.Runtime/Training/Augmentation.cs",
+        "= (cos, -sin, 0, sin, cos, 0);",
+        "= (cos, sin, 0, -sin, cos, 0);",
+        RUNTIME_TESTS, "FullyQualifiedName~AugmentationTests.Rotation_and_zoom"),
+    "augmentation-index": (
+        "an image's augmentation is drawn from its index in the training set, not its place in the batch",
+        "runtime/Experiments.Runtime/Training/Augmentation.cs",
+        "int example = examples[i];",
+        "int example = i;",
+        RUNTIME_TESTS, "FullyQualifiedName~AugmentationTests.Each_example_gets_the_same_bits"),
+    "same-average": (
+        "a 'same' average pool averages over the pixels inside the image, as Keras does",
+        "generators/Experiments.Generators/ExperimentGenerator.Emitter.cs",
+        "count_include_pad: false",
+        "count_include_pad: true",
+        GENERATOR_TESTS, "FullyQualifiedName~LayerFamilyTests.Same_average_pooling"),
+
 }
 
 
