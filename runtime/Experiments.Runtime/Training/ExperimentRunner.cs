@@ -66,12 +66,13 @@ public static class ExperimentRunner
             log?.Invoke($"resuming {experiment.Info.Name} from {resumeFrom}: epoch {state.Epoch + 1}, batch {state.NextBatch + 1}");
         }
 
+        using BatchTrace? trace = BatchTrace.FromEnvironment(); // opened once per run: one header, one file handle
         bool settled = false; // statistics re-estimated for the current weights (no optimizer step since)
         Divergence? divergence = null;
         for (int epoch = firstEpoch; epoch < epochs && divergence is null && !controls.Stopped; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            EpochOutcome outcome = TrainEpoch(model, optimizer, controls, trainData, plan.EpochOrder(epoch), settings, epoch, device, onBatch, position, options.Stop);
+            EpochOutcome outcome = TrainEpoch(model, optimizer, controls, trainData, plan.EpochOrder(epoch), settings, epoch, device, onBatch, position, options.Stop, trace);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             position = new EpochPosition(0, 0, 0);
             if (outcome.Diverged is { } diverged)
@@ -170,10 +171,9 @@ public static class ExperimentRunner
 
     private static EpochOutcome TrainEpoch(
         nn.Module<Tensor, Tensor> model, KerasOptimizer optimizer, TrainingControls controls, DeviceData data, int[] order, TrainingSettings settings, int epoch, Device device,
-        Action<int, int, int>? onBatch, EpochPosition start, CancellationToken stop)
+        Action<int, int, int>? onBatch, EpochPosition start, CancellationToken stop, BatchTrace? trace)
     {
         model.train();
-        using BatchTrace? trace = BatchTrace.FromEnvironment();
         int count = data.Count;
 
         // No host synchronisation inside the epoch, and as few tensor calls per batch as possible besides the step
