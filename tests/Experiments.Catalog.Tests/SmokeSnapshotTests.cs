@@ -40,7 +40,7 @@ public sealed class SmokeSnapshotTests
     [Fact]
     public void Every_approved_smoke_snapshot_was_made_under_the_portable_kernels()
     {
-        foreach (string path in Directory.GetFiles(Path.Combine(Catalog.SnapshotRoot, "smoke", "cpu"), "*" + SnapshotVerifier.VerifiedSuffix))
+        foreach (string path in Directory.GetFiles(Path.Combine(Catalog.SnapshotRoot, "smoke", "cpu"), "*" + SnapshotVerifier.VerifiedSuffix, SearchOption.AllDirectories))
         {
             if (path.EndsWith(".seeds" + SnapshotVerifier.VerifiedSuffix, StringComparison.Ordinal))
             {
@@ -50,6 +50,27 @@ public sealed class SmokeSnapshotTests
             SnapshotDocument snapshot = SnapshotDocument.Parse(File.ReadAllText(path), path);
             Assert.True(Experiments.Runtime.Native.KernelSet.PinnedIn(snapshot.Environment["device_name"])?.Name == Experiments.Runtime.Native.KernelSet.PortableName,
                 $"{path} was approved under '{snapshot.Environment["device_name"]}': approve smoke snapshots from a plain `dotnet test`, which pins the portable kernel set.");
+        }
+    }
+
+    /// <summary>A snapshot for one CPU model was made on that model, under the same declaration as the main snapshot beside it.</summary>
+    [Fact]
+    public void Every_cpu_model_snapshot_ran_on_its_model_and_has_a_main_snapshot()
+    {
+        string main = Path.Combine(Catalog.SnapshotRoot, "smoke", "cpu");
+        string variants = Path.Combine(main, CpuModelSnapshots.FolderName);
+        foreach (string path in Directory.Exists(variants) ? Directory.GetFiles(variants, "*" + SnapshotVerifier.VerifiedSuffix, SearchOption.AllDirectories) : [])
+        {
+            SnapshotDocument variant = SnapshotDocument.Parse(File.ReadAllText(path), path);
+            string folder = Path.GetFileName(Path.GetDirectoryName(path)!);
+            Assert.True(CpuModelSnapshots.Key(variant.Environment["device_name"]) == folder,
+                $"{path} was approved on '{variant.Environment["device_name"]}', not on the CPU model {folder} its folder names.");
+            string mainPath = SnapshotVerifier.VerifiedPath(main, variant.Experiment);
+            Assert.True(File.Exists(mainPath), $"{path} has no main snapshot {mainPath}: a CPU model's snapshot only stands beside one.");
+            SnapshotDocument approved = SnapshotDocument.Parse(File.ReadAllText(mainPath), mainPath);
+            string[] moved = approved.Run.Keys.Union(variant.Run.Keys).Where(k => approved.Run.GetValueOrDefault(k) != variant.Run.GetValueOrDefault(k)).ToArray();
+            Assert.True(moved.Length == 0,
+                $"{path} ran another experiment than {mainPath} (run.{string.Join(", run.", moved)} differ): approve the snapshot for {folder} again on that CPU model.");
         }
     }
 }

@@ -183,6 +183,53 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void A_cpu_model_key_names_vendor_family_and_model()
+    {
+        Assert.Equal("intel-6-207", CpuModelSnapshots.Key("Intel(R) Xeon(R) Processor (family 6 model 207 stepping 2), isa default, ATEN_CPU_CAPABILITY=default"));
+        Assert.Equal("amd-26-2", CpuModelSnapshots.Key("AMD EPYC (family 26 model 2 stepping 1), isa avx512"));
+        Assert.Null(CpuModelSnapshots.Key("NVIDIA H200 (compute capability 9.0)"));
+    }
+
+    /// <summary>
+    /// A CPU model that gives other bits gets its own approved snapshot only through `accept --cpu-model`; from then on
+    /// that model is compared with it, exactly, and every other model still with the main snapshot.
+    /// </summary>
+    [Fact]
+    public void A_snapshot_approved_for_one_cpu_model_is_used_on_that_model_only()
+    {
+        const string Portable = ", isa default, ATEN_CPU_CAPABILITY=default, MKL_CBWR=COMPATIBLE, DNNL_MAX_CPU_ISA=SSE41";
+        const string Amd = "AMD EPYC (family 26 model 2 stepping 1)" + Portable;
+        const string Intel = "Intel(R) Xeon(R) Processor (family 6 model 207 stepping 2)" + Portable;
+        string folder = TestEnvironment.TempDirectory("cpu-model");
+        File.WriteAllText(SnapshotVerifier.VerifiedPath(folder, "fashion-tiny"), Document(Result(Amd)).Render());
+
+        // Another model's bits: the main snapshot fails, and the message says how to approve one for this model.
+        Verification elsewhere = SnapshotVerifier.Verify(Result(Intel, firstLoss: 1.3), folder, Tolerances.Default, "accept");
+        Assert.False(elsewhere.Passed);
+        Assert.Equal(SnapshotVerifier.ReceivedPath(folder, "fashion-tiny"), elsewhere.ReceivedPath);
+        Assert.Contains("accept --cpu-model", elsewhere.Message, StringComparison.Ordinal);
+
+        Approval approval = SnapshotApproval.Approve(elsewhere.ReceivedPath, _ => Document(Result(Intel, firstLoss: 1.3)).Render(), cpuModel: true);
+        Assert.True(approval.Approved, approval.Message);
+        string variant = SnapshotVerifier.VerifiedPath(CpuModelSnapshots.Folder(folder, "intel-6-207"), "fashion-tiny");
+        Assert.Equal(variant, approval.VerifiedPath);
+        Assert.True(CpuModelSnapshots.IsVariant(variant));
+        Assert.Equal(Document(Result(Amd)).Render(), File.ReadAllText(SnapshotVerifier.VerifiedPath(folder, "fashion-tiny")));
+
+        Verification onIntel = SnapshotVerifier.Verify(Result(Intel, firstLoss: 1.3), folder, Tolerances.Default, "accept");
+        Assert.True(onIntel.Passed, onIntel.Message);
+        Assert.Equal(variant, onIntel.VerifiedPath);
+        Assert.Equal(ComparisonMode.Exact, onIntel.Comparison!.Mode);
+        Assert.True(SnapshotVerifier.Verify(Result(Amd), folder, Tolerances.Default, "accept").Passed);
+
+        // On that model a change fails against its own snapshot, and the received file lands beside it for `accept`.
+        Verification moved = SnapshotVerifier.Verify(Result(Intel, firstLoss: 1.31), folder, Tolerances.Default, "accept");
+        Assert.False(moved.Passed);
+        Assert.Equal(SnapshotVerifier.ReceivedPath(CpuModelSnapshots.Folder(folder, "intel-6-207"), "fashion-tiny"), moved.ReceivedPath);
+        Assert.Contains(moved.ReceivedPath, SnapshotApproval.FindReceived([folder]));
+    }
+
+    [Fact]
     public void Tolerances_come_from_the_declaration_and_default_otherwise()
     {
         // As the generator emits a declaration's [Tolerance] attributes into ExperimentInfo.Tolerances.

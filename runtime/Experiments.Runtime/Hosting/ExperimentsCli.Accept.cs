@@ -29,6 +29,11 @@ public static partial class ExperimentsCli
             Description = $"Take the repeat from NAME{RepeatSuffix} beside each received snapshot, written by a second, separate run on the machine "
                 + "that made the first (for CUDA snapshots, which this machine cannot re-run), instead of running it here.",
         };
+        var cpuModel = new Option<bool>("--cpu-model")
+        {
+            Description = $"Approve each CPU snapshot for the CPU model it ran on alone ({CpuModelSnapshots.FolderName}/VENDOR-FAMILY-MODEL beside the main snapshot), "
+                + "where that model is known to give other bits than the one the main snapshot was approved on. On that model the run is then compared with it.",
+        };
         var command = new Command(
             "accept",
             "Approve received snapshots: each experiment is run again in a separate process and approved only if the repeat is bit-for-bit identical.")
@@ -36,6 +41,7 @@ public static partial class ExperimentsCli
             paths,
             kernels,
             elsewhere,
+            cpuModel,
         };
         command.SetAction(parse => Guard(() =>
         {
@@ -61,6 +67,11 @@ public static partial class ExperimentsCli
                         throw new UsageException($"{path}: --repeated-elsewhere takes single-seed snapshots; approve a multi-seed snapshot on a machine that can run it.");
                     }
 
+                    if (parse.GetValue(cpuModel))
+                    {
+                        throw new UsageException($"{path}: --cpu-model takes single-seed snapshots; a multi-seed snapshot is compared as distributions on other CPU models.");
+                    }
+
                     Approval seeds = SnapshotApproval.ApproveSeeds(
                         path,
                         document => RepeatSeedsInChildProcess(registry, document),
@@ -73,7 +84,8 @@ public static partial class ExperimentsCli
                 Approval approval = SnapshotApproval.Approve(
                     path,
                     document => repeatedElsewhere ? RepeatMadeElsewhere(path) : RepeatInChildProcess(registry, document),
-                    document => sets.Count == 0 || repeatedElsewhere || document.Environment["device"] != "cpu" ? null : ChildRun.Envelope(document, sets, Console.WriteLine));
+                    document => sets.Count == 0 || repeatedElsewhere || document.Environment["device"] != "cpu" ? null : ChildRun.Envelope(document, sets, Console.WriteLine),
+                    parse.GetValue(cpuModel));
                 Console.WriteLine(approval.Message);
                 refused += approval.Approved ? 0 : 1;
                 if (approval.Approved && repeatedElsewhere)

@@ -38,7 +38,8 @@ public static class SnapshotApproval
 
     /// <param name="repeat">Runs the snapshot's experiment again in a separate process and returns its snapshot text.</param>
     /// <param name="envelope">After a bit-identical repeat: the experiment under other CPU kernel sets, stored in the approved snapshot (null: none).</param>
-    public static Approval Approve(string receivedPath, Func<SnapshotDocument, string> repeat, Func<SnapshotDocument, KernelEnvelope?>? envelope = null)
+    /// <param name="cpuModel">Approve it for its CPU model alone (<see cref="CpuModelSnapshots"/>), beside the main snapshot.</param>
+    public static Approval Approve(string receivedPath, Func<SnapshotDocument, string> repeat, Func<SnapshotDocument, KernelEnvelope?>? envelope = null, bool cpuModel = false)
     {
         if (!receivedPath.EndsWith(SnapshotVerifier.ReceivedSuffix, StringComparison.Ordinal))
         {
@@ -48,6 +49,13 @@ public static class SnapshotApproval
         string verifiedPath = receivedPath[..^SnapshotVerifier.ReceivedSuffix.Length] + SnapshotVerifier.VerifiedSuffix;
         string receivedText = File.ReadAllText(receivedPath);
         SnapshotDocument received = SnapshotDocument.Parse(receivedText, receivedPath);
+        if (cpuModel && !CpuModelSnapshots.IsVariant(receivedPath))
+        {
+            string key = (received.Environment["device"] == "cpu" ? CpuModelSnapshots.Key(received.Environment["device_name"]) : null)
+                ?? throw new ArgumentException($"{receivedPath}: --cpu-model needs a CPU run whose identity names its family and model; this one ran on '{received.Environment["device_name"]}'.");
+            verifiedPath = Path.Combine(CpuModelSnapshots.Folder(Path.GetDirectoryName(Path.GetFullPath(receivedPath))!, key), Path.GetFileName(verifiedPath));
+        }
+
         string repeatedText = repeat(received);
         if (!string.Equals(receivedText, repeatedText, StringComparison.Ordinal))
         {
@@ -60,6 +68,7 @@ public static class SnapshotApproval
         }
 
         KernelEnvelope? kernels = envelope?.Invoke(received);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(verifiedPath))!);
         AtomicFile.WriteAllText(verifiedPath, kernels is null ? receivedText : (received with { Kernels = kernels }).Render());
         File.Delete(receivedPath);
         return new Approval(receivedPath, verifiedPath, true,

@@ -29,6 +29,7 @@ public static class SnapshotVerifier
     {
         SnapshotDocument received = SnapshotDocument.From(result);
         string receivedText = received.Render();
+        directory = CpuModelSnapshots.DirectoryFor(directory, received.Experiment, received.Environment["device"], received.Environment["device_name"]);
         string verifiedPath = VerifiedPath(directory, received.Experiment);
         string receivedPath = ReceivedPath(directory, received.Experiment);
 
@@ -62,6 +63,12 @@ public static class SnapshotVerifier
         message.Append('\n').Append(UnifiedDiff(approvedText, receivedText, verifiedPath, receivedPath));
         message.Append("\nIf the change is intended, approve it with: ").Append(approveHint).Append('\n');
         message.Append("and explain in the commit message why the numbers moved.");
+        if (comparison.Mode == ComparisonMode.PortableElsewhere && CpuModelSnapshots.Key(received.Environment["device_name"]) is { } key)
+        {
+            message.Append("\nIf this CPU model is known to give other bits for this experiment, approve a snapshot for it alone with ")
+                .Append("`accept --cpu-model` (written to ").Append(Path.Combine(CpuModelSnapshots.FolderName, key)).Append(") and say why in the commit message.");
+        }
+
         return new Verification(false, verifiedPath, receivedPath, comparison, message.ToString());
     }
 
