@@ -84,6 +84,8 @@ public sealed partial class ExperimentGenerator
                 Optimizer.AdamW => $"{type}.AdamW({Arguments(lr, settings.WeightDecay > 0 ? $"weightDecay: {Planner.Number(settings.WeightDecay)}" : "")})",
                 Optimizer.Adagrad => $"{type}.Adagrad({lr})",
                 Optimizer.Adamax => $"{type}.Adamax({lr})",
+                Optimizer.Nadam => $"{type}.Nadam({lr})",
+                Optimizer.Adadelta => $"{type}.Adadelta({lr})",
                 _ => $"{type}.RmsProp({lr})",
             };
         }

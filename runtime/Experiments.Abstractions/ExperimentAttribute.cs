@@ -39,6 +39,12 @@ public enum Optimizer
 
     /// <summary>Keras Adamax (Adam with the infinity norm): learning rate 0.001 unless given.</summary>
     Adamax,
+
+    /// <summary>Keras 2.2 Nadam (Adam with Nesterov momentum and its momentum schedule, decay 0.004): learning rate 0.002 unless given.</summary>
+    Nadam,
+
+    /// <summary>Keras 2.2 Adadelta (rho 0.95, updates scaled by their own running root mean square): learning rate 1.0 unless given.</summary>
+    Adadelta,
 }
 
 public enum Loss

@@ -109,6 +109,116 @@ public sealed class OptimizerTests
         Assert.Equal(Expected(-2.0, -3.0), p[1], 6);
     }
 
+    /// <summary>Keras 2.2's Nadam for one scalar with a constant gradient, line by line as keras/optimizers.py writes it.</summary>
+    private static double KerasNadam(double p, double g, int steps)
+    {
+        double m = 0, v = 0, schedule = 1;
+        const double lr = 0.002, b1 = 0.9, b2 = 0.999, eps = 1e-7, decay = 0.004;
+        for (int t = 1; t <= steps; t++)
+        {
+            double cache = b1 * (1 - (0.5 * Math.Pow(0.96, t * decay)));
+            double cacheNext = b1 * (1 - (0.5 * Math.Pow(0.96, (t + 1) * decay)));
+            double scheduleNew = schedule * cache;
+            double scheduleNext = schedule * cache * cacheNext;
+            schedule = scheduleNew;
+            double gPrime = g / (1 - scheduleNew);
+            m = (b1 * m) + ((1 - b1) * g);
+            double mPrime = m / (1 - scheduleNext);
+            v = (b2 * v) + ((1 - b2) * g * g);
+            double vPrime = v / (1 - Math.Pow(b2, t));
+            double mBar = ((1 - cache) * gPrime) + (cacheNext * mPrime);
+            p -= lr * mBar / (Math.Sqrt(vPrime) + eps);
+        }
+
+        return p;
+    }
+
+    [Fact]
+    public void Nadam_follows_keras_momentum_schedule()
+    {
+        float[] p = Steps(OptimizerSettings.Nadam(), 3);
+        Assert.Equal(KerasNadam(1.0, 0.5, 3), p[0], 6);
+        Assert.Equal(KerasNadam(-2.0, -3.0, 3), p[1], 6);
+
+        // The first step by hand: mu1 = 0.9(1 - 0.5*0.96^0.004), mu2 likewise; with m = 0.1g and v = 0.001g^2,
+        // m_bar = (1-mu1)g/(1-mu1) + mu2*0.1g/(1-mu1*mu2) and the step is lr*m_bar/(|g| + eps) = lr*(1 + 0.1mu2/(1-mu1*mu2))*sign(g).
+        double mu1 = 0.9 * (1 - (0.5 * Math.Pow(0.96, 0.004)));
+        double mu2 = 0.9 * (1 - (0.5 * Math.Pow(0.96, 0.008)));
+        float[] one = Steps(OptimizerSettings.Nadam(), 1);
+        Assert.Equal(1.0 - (0.002 * (0.5 + (mu2 * 0.05 / (1 - (mu1 * mu2)))) / (0.5 + 1e-7)), one[0], 6);
+    }
+
+    [Fact]
+    public void Adadelta_scales_each_update_by_the_running_root_mean_square_of_updates()
+    {
+        // Keras 2.2, rho 0.95, lr 1: a1 = 0.05g^2, u1 = g*sqrt(eps)/sqrt(a1 + eps), d1 = 0.05u1^2;
+        // a2 = 0.95a1 + 0.05g^2, u2 = g*sqrt(d1 + eps)/sqrt(a2 + eps).
+        static double Expected(double p0, double g)
+        {
+            const double eps = 1e-7;
+            double a1 = 0.05 * g * g;
+            double u1 = g * Math.Sqrt(eps) / Math.Sqrt(a1 + eps);
+            double d1 = 0.05 * u1 * u1;
+            double a2 = (0.95 * a1) + (0.05 * g * g);
+            double u2 = g * Math.Sqrt(d1 + eps) / Math.Sqrt(a2 + eps);
+            return p0 - u1 - u2;
+        }
+
+        float[] p = Steps(OptimizerSettings.Adadelta(), 2);
+        Assert.Equal(Expected(1.0, 0.5), p[0], 6);
+        Assert.Equal(Expected(-2.0, -3.0), p[1], 6);
+    }
+
+    /// <summary>Nadam's momentum schedule is a function of the step count: a resumed optimizer continues with the same bits.</summary>
+    [Fact]
+    public void Nadam_resumed_from_its_state_and_step_count_continues_bit_for_bit()
+    {
+        TorchRuntime.Initialize(threads: 1);
+        using Tensor c = torch.tensor(C);
+        float[] Run(int before, bool resume)
+        {
+            using var parameter = new TorchSharp.Modules.Parameter(torch.tensor(Start));
+            var optimizer = KerasOptimizer.Create(OptimizerSettings.Nadam(), [parameter]);
+            void Step(KerasOptimizer o)
+            {
+                o.ZeroGrad();
+                using Tensor loss = (parameter * c * parameter).sum();
+                loss.backward();
+                o.Step();
+            }
+
+            for (int i = 0; i < before; i++)
+            {
+                Step(optimizer);
+            }
+
+            if (resume)
+            {
+                float[][] state = optimizer.State.Select(t => t.data<float>().ToArray()).ToArray();
+                long iterations = optimizer.Iterations;
+                optimizer.Dispose();
+                optimizer = KerasOptimizer.Create(OptimizerSettings.Nadam(), [parameter]);
+                using (torch.no_grad())
+                {
+                    for (int i = 0; i < state.Length; i++)
+                    {
+                        using Tensor saved = torch.tensor(state[i]);
+                        optimizer.State[i].copy_(saved);
+                    }
+                }
+
+                optimizer.RestoreIterations(iterations);
+            }
+
+            Step(optimizer);
+            Step(optimizer);
+            optimizer.Dispose();
+            return parameter.data<float>().ToArray();
+        }
+
+        Assert.Equal(Run(3, resume: false), Run(3, resume: true));
+    }
+
     [Fact]
     public void Label_smoothing_mixes_the_one_hot_target_with_the_uniform_one()
     {

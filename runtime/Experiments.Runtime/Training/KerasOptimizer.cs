@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Experiments.Runtime.Training;
 
 /// <summary>
-/// SGD, Adam, RMSprop, AdamW, Adagrad and Adamax with Keras' update rules (Keras 2.2's, the seed notebooks' Keras, where it has them), not PyTorch's.
+/// SGD, Adam, RMSprop, AdamW, Adagrad, Adamax, Nadam and Adadelta with Keras' update rules (Keras 2.2's, the seed notebooks' Keras, where it has them), not PyTorch's.
 /// </summary>
 /// <remarks>
 /// Own code because TorchSharp's optimizers follow PyTorch: its Adam adds epsilon to the bias-corrected
@@ -12,6 +12,9 @@ namespace Experiments.Runtime.Training;
 /// Keras 2.2: Adam p -= lr*sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps); RMSprop p -= lr * g / (sqrt(v) + eps);
 /// SGD with momentum v = mu*v - lr*g, p += v (Nesterov: p += mu*v - lr*g). Keras 3: AdamW p -= p*wd*lr, then Adam;
 /// Adagrad a += g^2, p -= lr*g/sqrt(a + eps) (a from 0.1); Adamax m = b1*m + (1-b1)*g, u = max(b2*u, |g|), p -= lr/(1-b1^t) * m/(u + eps).
+/// Keras 2.2 Nadam: mu_t = b1*(1 - 0.5*0.96^(t*0.004)), S_t = mu_1...mu_t, m and v as Adam,
+/// p -= lr * ((1-mu_t)*g/(1-S_t) + mu_(t+1)*m/(1-S_t*mu_(t+1))) / (sqrt(v/(1-b2^t)) + eps).
+/// Keras 2.2 Adadelta: a = rho*a + (1-rho)*g^2, u = g*sqrt(d + eps)/sqrt(a + eps), p -= lr*u, d = rho*d + (1-rho)*u^2.
 /// </remarks>
 public abstract class KerasOptimizer : IDisposable
 {
@@ -59,6 +62,8 @@ public abstract class KerasOptimizer : IDisposable
         Optimizer.AdamW => new KerasAdam(layout, settings),
         Optimizer.Adagrad => new KerasAdagrad(layout, settings),
         Optimizer.Adamax => new KerasAdamax(layout, settings),
+        Optimizer.Nadam => new KerasNadam(layout, settings),
+        Optimizer.Adadelta => new KerasAdadelta(layout, settings),
         _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Kind, "Unknown optimizer."),
     };
 
@@ -249,5 +254,94 @@ internal sealed class KerasAdamax : KerasOptimizer
     {
         DisposeAll(_m);
         DisposeAll(_u);
+    }
+}
+
+internal sealed class KerasNadam : KerasOptimizer
+{
+    private readonly List<Tensor> _m;
+    private readonly List<Tensor> _v;
+    private long _scheduleStep;
+    private double _schedule = 1;
+
+    public KerasNadam(ParameterLayout layout, OptimizerSettings settings)
+        : base(layout, settings)
+    {
+        _m = CreateSlots();
+        _v = CreateSlots();
+    }
+
+    /// <summary>mu_t, Keras 2.2's momentum cache for step t.</summary>
+    private double Momentum(long t) => Settings.Beta1 * (1 - (0.5 * Math.Pow(0.96, t * OptimizerSettings.NadamScheduleDecay)));
+
+    /// <summary>
+    /// S_t = mu_1 * ... * mu_t, Keras' m_schedule. A function of the step count alone, so a resumed run (which restores
+    /// only the count) recomputes it in the same order and gets the same bits; kept between steps so that a run
+    /// multiplies once per step.
+    /// </summary>
+    private double Schedule(long t)
+    {
+        if (_scheduleStep > t)
+        {
+            (_scheduleStep, _schedule) = (0, 1);
+        }
+
+        for (; _scheduleStep < t; _scheduleStep++)
+        {
+            _schedule *= Momentum(_scheduleStep + 1);
+        }
+
+        return _schedule;
+    }
+
+    protected override void Update(int index, Tensor parameter, Tensor gradient)
+    {
+        long t = Iterations;
+        double b1 = Settings.Beta1;
+        double b2 = Settings.Beta2;
+        double mu = Momentum(t);
+        double muNext = Momentum(t + 1);
+        double schedule = Schedule(t);
+        Tensor m = _m[index].mul_(b1).add_(gradient, alpha: 1 - b1);
+        Tensor v = _v[index].mul_(b2).addcmul_(gradient, gradient, value: 1 - b2);
+        using Tensor mBar = gradient.mul((1 - mu) / (1 - schedule)).add_(m, alpha: muNext / (1 - (schedule * muNext)));
+        using Tensor denominator = v.div(1 - Math.Pow(b2, t)).sqrt_().add_(Settings.Epsilon);
+        parameter.addcdiv_(mBar, denominator, value: -LearningRate);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        DisposeAll(_m);
+        DisposeAll(_v);
+    }
+}
+
+internal sealed class KerasAdadelta : KerasOptimizer
+{
+    private readonly List<Tensor> _squares;
+    private readonly List<Tensor> _updates;
+
+    public KerasAdadelta(ParameterLayout layout, OptimizerSettings settings)
+        : base(layout, settings)
+    {
+        _squares = CreateSlots();
+        _updates = CreateSlots();
+    }
+
+    protected override void Update(int index, Tensor parameter, Tensor gradient)
+    {
+        double rho = Settings.Rho;
+        double eps = Settings.Epsilon;
+        Tensor a = _squares[index].mul_(rho).addcmul_(gradient, gradient, value: 1 - rho);
+        Tensor d = _updates[index];
+        using Tensor update = gradient.mul(d.add(eps).sqrt_()).div_(a.add(eps).sqrt_());
+        parameter.add_(update, alpha: -LearningRate);
+        d.mul_(rho).addcmul_(update, update, value: 1 - rho);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        DisposeAll(_squares);
+        DisposeAll(_updates);
     }
 }

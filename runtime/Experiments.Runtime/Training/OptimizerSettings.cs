@@ -87,6 +87,17 @@ public sealed record OptimizerSettings
     public static OptimizerSettings Adamax(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7) =>
         new(Optimizer.Adamax, learningRate, 0, false, beta1, beta2, 0.9, epsilon);
 
+    /// <summary>Keras 2.2 Nadam: lr 0.002, beta_1 0.9, beta_2 0.999, epsilon 1e-7, schedule_decay 0.004.</summary>
+    public static OptimizerSettings Nadam(double learningRate = 2e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7) =>
+        new(Optimizer.Nadam, learningRate, 0, false, beta1, beta2, 0.9, epsilon);
+
+    /// <summary>Keras 2.2 Adadelta: lr 1.0, rho 0.95, epsilon 1e-7.</summary>
+    public static OptimizerSettings Adadelta(double learningRate = 1.0, double rho = 0.95, double epsilon = 1e-7) =>
+        new(Optimizer.Adadelta, learningRate, 0, false, 0.9, 0.999, rho, epsilon);
+
+    /// <summary>Nadam's momentum-schedule decay (Keras 2.2's schedule_decay).</summary>
+    public const double NadamScheduleDecay = 0.004;
+
     /// <summary>The same optimizer with another learning rate (a configuration override).</summary>
     public OptimizerSettings WithLearningRate(double learningRate) => new(Kind, learningRate, Momentum, Nesterov, Beta1, Beta2, Rho, Epsilon, WeightDecay, InitialAccumulator);
 
@@ -97,6 +108,8 @@ public sealed record OptimizerSettings
         Optimizer.AdamW => string.Create(CultureInfo.InvariantCulture, $"AdamW(lr={LearningRate:R}, weight_decay={WeightDecay:R}, beta1={Beta1:R}, beta2={Beta2:R}, epsilon={Epsilon:R})"),
         Optimizer.Adagrad => string.Create(CultureInfo.InvariantCulture, $"Adagrad(lr={LearningRate:R}, initial_accumulator={InitialAccumulator:R}, epsilon={Epsilon:R})"),
         Optimizer.Adamax => string.Create(CultureInfo.InvariantCulture, $"Adamax(lr={LearningRate:R}, beta1={Beta1:R}, beta2={Beta2:R}, epsilon={Epsilon:R})"),
+        Optimizer.Nadam => string.Create(CultureInfo.InvariantCulture, $"Nadam(lr={LearningRate:R}, beta1={Beta1:R}, beta2={Beta2:R}, epsilon={Epsilon:R}, schedule_decay={NadamScheduleDecay:R})"),
+        Optimizer.Adadelta => string.Create(CultureInfo.InvariantCulture, $"Adadelta(lr={LearningRate:R}, rho={Rho:R}, epsilon={Epsilon:R})"),
         _ => string.Create(CultureInfo.InvariantCulture, $"RMSprop(lr={LearningRate:R}, rho={Rho:R}, epsilon={Epsilon:R})"),
     };
 }
