@@ -267,6 +267,7 @@ public sealed partial class ExperimentGenerator
                 ForwardKind.Call => $"{v} = {step.Target}.call({v});",
                 ForwardKind.CallTransposed => $"{v} = {step.Target}.call({v}.transpose(1, {a[0]})).transpose(1, {a[0]});",
                 ForwardKind.CallRecurrent => $"using (global::Experiments.Runtime.Training.RecurrentKernels.Aten()) {{ {v} = {step.Target}.call({v}, null).Item1.select(1, -1); }}",
+                ForwardKind.CallRecurrentSequences => $"using (global::Experiments.Runtime.Training.RecurrentKernels.Aten()) {{ {v} = {step.Target}.call({v}, null).Item1; }}",
                 ForwardKind.Relu => $"{v} = nn.functional.relu({v});",
                 ForwardKind.Sigmoid => $"{v} = torch.sigmoid({v});",
                 ForwardKind.Tanh => $"{v} = torch.tanh({v});",

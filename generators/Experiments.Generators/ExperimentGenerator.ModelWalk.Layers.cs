@@ -21,7 +21,7 @@ public sealed partial class ExperimentGenerator
         private int[]? Recurrent(LayerSpec layer, string position, string variable, int[] shape, int depth)
         {
             string type = layer.Kind switch { LayerKind.Lstm => "LSTM", LayerKind.Gru => "GRU", _ => "SimpleRNN" };
-            if (!Rank(layer, position, shape, 2, "a 2-D (steps, features) input", "use Input.Sequence (28 steps of 28 pixels), and put Flatten or Dense after the recurrent layer"))
+            if (!Rank(layer, position, shape, 2, "a 2-D (steps, features) input", "use Input.Sequence (28 steps of 28 pixels), and put Flatten or Dense after the recurrent layer; to stack recurrent layers, give the lower ones ReturnSequences: true"))
             {
                 return null;
             }
@@ -47,9 +47,9 @@ public sealed partial class ExperimentGenerator
                 FrozenExtra += (long)gates * units;
             }
 
-            Step(ForwardKind.CallRecurrent, variable, name);
+            Step(layer.ReturnSequences ? ForwardKind.CallRecurrentSequences : ForwardKind.CallRecurrent, variable, name);
             long parameters = (long)gates * (((long)features * units) + ((long)units * units) + ((kerasHasOneBias ? 1 : 2) * units));
-            return Row(name, type, new[] { units }, parameters, depth);
+            return Row(name, type, layer.ReturnSequences ? new[] { shape[0], units } : new[] { units }, parameters, depth);
         }
 
         private int[]? Concatenate(LayerSpec layer, string position, string variable, int[] shape, int depth)

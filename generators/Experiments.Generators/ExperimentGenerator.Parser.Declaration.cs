@@ -333,6 +333,7 @@ public sealed partial class ExperimentGenerator
 
                 int Int(string key, int fallback = 0) => values.TryGetValue(key, out object? v) && v is int n ? n : fallback;
                 double Double(string key) => values.TryGetValue(key, out object? v) && v is double x ? x : 0.0;
+                bool Flag(string key) => values.TryGetValue(key, out object? v) && v is true;
                 Activation ActivationOr(Activation fallback) =>
                     values.TryGetValue("Activation", out object? v) && v is string member && System.Enum.TryParse(member, out Activation a) ? a : fallback;
                 Padding PaddingOrValid() => values.TryGetValue("Padding", out object? v) && v is string member && System.Enum.TryParse(member, out Padding p) ? p : Padding.Valid;
@@ -364,7 +365,7 @@ public sealed partial class ExperimentGenerator
                         Units = Int("Filters"), KernelHeight = kernel, KernelWidth = Int("KernelWidth") == 0 ? kernel : Int("KernelWidth"),
                         StrideHeight = stride, StrideWidth = Int("StrideWidth") == 0 ? stride : Int("StrideWidth"), Padding = PaddingOrValid(), Activation = ActivationOr(Activation.None),
                     },
-                    LayerKind.SimpleRnn => spec with { Units = Int("Units"), Activation = ActivationOr(Activation.Tanh) },
+                    LayerKind.SimpleRnn => spec with { Units = Int("Units"), Activation = ActivationOr(Activation.Tanh), ReturnSequences = Flag("ReturnSequences") },
                     LayerKind.RandomFlip => spec with
                     {
                         Flip = values.TryGetValue("Mode", out object? mode) && mode is string member && System.Enum.TryParse(member, out FlipMode flip) ? flip : FlipMode.HorizontalAndVertical,
@@ -375,6 +376,7 @@ public sealed partial class ExperimentGenerator
                     _ => spec with
                     {
                         Units = Int("Units"), Activation = ActivationOr(Activation.None), Rate = Double("Rate"), Axis = Int("Axis", -1), Method = method, MethodOwner = methodOwner,
+                        ReturnSequences = Flag("ReturnSequences"),
                     },
                 };
             }

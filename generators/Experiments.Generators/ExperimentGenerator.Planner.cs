@@ -247,6 +247,11 @@ public sealed partial class ExperimentGenerator
                 canonical.Append('|').Append(string.Join(",", Number(layer.Factor), Number(layer.FactorWidth), (int)layer.Flip, string.Join(" ", layer.Shape)));
             }
 
+            if (layer.ReturnSequences)
+            {
+                canonical.Append("|sequences");
+            }
+
             canonical.Append('[');
             foreach (LayerSpec child in layer.Children)
             {

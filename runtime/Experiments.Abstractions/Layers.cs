@@ -113,14 +113,14 @@ public sealed record RandomRotation(double Factor) : Layer;
 /// </summary>
 public sealed record RandomZoom(double Height, double Width = double.NaN) : Layer;
 
-/// <summary>Keras SimpleRNN returning the last step.</summary>
-public sealed record SimpleRnn(int Units, Activation Activation = Activation.Tanh) : Layer;
+/// <summary>Keras SimpleRNN: the last step, or every step with <paramref name="ReturnSequences"/> (to stack another recurrent layer on it).</summary>
+public sealed record SimpleRnn(int Units, Activation Activation = Activation.Tanh, bool ReturnSequences = false) : Layer;
 
-/// <summary>Keras LSTM returning the last step.</summary>
-public sealed record Lstm(int Units) : Layer;
+/// <summary>Keras LSTM: the last step, or every step with <paramref name="ReturnSequences"/> (to stack another recurrent layer on it).</summary>
+public sealed record Lstm(int Units, bool ReturnSequences = false) : Layer;
 
-/// <summary>Keras GRU (reset_after, as TF2 Keras and PyTorch) returning the last step.</summary>
-public sealed record Gru(int Units) : Layer;
+/// <summary>Keras GRU (reset_after, as TF2 Keras and PyTorch): the last step, or every step with <paramref name="ReturnSequences"/>.</summary>
+public sealed record Gru(int Units, bool ReturnSequences = false) : Layer;
 
 /// <summary>Runs each branch on the same input and concatenates the outputs on the channel axis.</summary>
 public sealed record Concatenate(params Layer[] Branches) : Layer;

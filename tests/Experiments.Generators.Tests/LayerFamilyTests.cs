@@ -61,6 +61,31 @@ public sealed class LayerFamilyTests
         Assert.True(logits.isfinite().all().item<bool>());
     }
 
+    /// <summary>Stacked recurrent layers: the lower ones return every step (Keras' return_sequences), the top one its last.</summary>
+    [Fact]
+    public void Stacked_recurrent_layers_return_sequences_and_count_their_parameters_as_Keras()
+    {
+        IExperiment experiment = GeneratorHarness.Registry(Declaration(
+            "new Lstm(32, ReturnSequences: true), new Gru(16, ReturnSequences: true), new SimpleRnn(8), new Dense(10, Activation.Softmax)", "Input.Sequence")).Single();
+        long Constant(string name) => (long)experiment.GetType().GetField(name)!.GetValue(null)!;
+
+        // Keras: LSTM 4*(28*32 + 32*32 + 32) = 7808 on 28 features; GRU (reset_after) 3*(32*16 + 16*16 + 2*16) = 2400 on
+        // the LSTM's 32; SimpleRNN 16*8 + 8*8 + 8 = 200; Dense 8*10 + 10 = 90.
+        Assert.Equal(7808 + 2400 + 200 + 90, Constant("KerasTrainableParameters"));
+        string summary = experiment.Info.Summary;
+        Assert.Contains("(None, 28, 32)", summary, StringComparison.Ordinal);
+        Assert.Contains("(None, 28, 16)", summary, StringComparison.Ordinal);
+        Assert.Contains("(None, 8)", summary, StringComparison.Ordinal);
+
+        TorchRuntime.Initialize(2);
+        using nn.Module<Tensor, Tensor> model = experiment.CreateModel();
+        using Tensor logits = model.call(torch.rand(3, 28, 28, generator: torch.manual_seed(5)));
+        Assert.Equal([3L, 10L], logits.shape);
+        Assert.True(logits.isfinite().all().item<bool>());
+        string Fingerprint(string layers) => GeneratorHarness.Registry(Declaration(layers, "Input.Sequence")).Single().Info.Fingerprint;
+        Assert.NotEqual(Fingerprint("new Lstm(16, ReturnSequences: true), new Flatten(), new Dense(10, Activation.Softmax)"), Fingerprint("new Lstm(16), new Flatten(), new Dense(10, Activation.Softmax)"));
+    }
+
     [Fact]
     public void Same_average_pooling_averages_the_pixels_inside_the_image_as_Keras_does()
     {
@@ -101,6 +126,7 @@ public sealed class LayerFamilyTests
         { Declaration("new Reshape(7, -1, -1), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "except one that may be -1", "new Reshape(7, -1, -1)" },
         { Declaration("new GlobalMaxPooling2D(), new Dense(10, Activation.Softmax)", "Input.Flat"), "EXP0005", "layer 1 (GlobalMaxPooling2D) needs a 3-D", "new GlobalMaxPooling2D()" },
         { Declaration("new LayerNormalization(Axis: 4), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "axis 4 is out of range", "new LayerNormalization(Axis: 4)" },
+        { Declaration("new Lstm(16), new Lstm(8), new Dense(10, Activation.Softmax)", "Input.Sequence"), "EXP0005", "give the lower ones ReturnSequences: true", "new Lstm(8)" },
     };
 
     [Theory]

@@ -42,6 +42,9 @@ public enum ForwardKind
 
     /// <summary>A recurrent module's last step.</summary>
     CallRecurrent,
+
+    /// <summary>A recurrent module's every step (return_sequences).</summary>
+    CallRecurrentSequences,
     Relu,
     Sigmoid,
     Tanh,

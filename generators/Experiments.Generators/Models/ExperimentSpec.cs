@@ -59,6 +59,9 @@ public sealed record LayerSpec(LayerKind Kind, LocationInfo? Location)
 
     /// <summary>Reshape's target shape (Keras order, without the batch; one -1 at most).</summary>
     public EquatableArray<int> Shape { get; init; }
+
+    /// <summary>A recurrent layer's return_sequences: every step's output instead of the last.</summary>
+    public bool ReturnSequences { get; init; }
 }
 
 /// <summary>What the [Experiment] arguments (and those of its bases) set.</summary>
