@@ -158,7 +158,7 @@ public sealed partial class ExperimentGenerator
             s.Line($"{i1}batchSize: {settings.BatchSize},");
             s.Line($"{i1}epochs: {settings.Epochs},");
             s.Line($"{i1}validation: {ValidationExpression(settings)},");
-            bool initialized = !controls.IsEmpty || settings.LabelSmoothing > 0 || e.Augmentations.Count > 0;
+            bool initialized = !controls.IsEmpty || settings.LabelSmoothing > 0 || e.Augmentations.Count > 0 || e.Penalties.Count > 0;
             s.Line(settings.Tf32 ? $"{i1}seed: {settings.Seed}," : $"{i1}seed: {settings.Seed}){(initialized ? "" : ";")}");
             if (settings.Tf32)
             {
@@ -177,6 +177,11 @@ public sealed partial class ExperimentGenerator
                 if (e.Augmentations.Count > 0)
                 {
                     s.Line($"{i1}Augmentation = new {Runtime}.Training.Augmentation[] {{ {string.Join(", ", e.Augmentations.Select(AugmentationExpression))} }},");
+                }
+
+                if (e.Penalties.Count > 0)
+                {
+                    s.Line($"{i1}Regularization = new {Runtime}.Training.KernelPenalty[] {{ {string.Join(", ", e.Penalties.Select(p => $"new(\"{p.Parameter}\", {Planner.Number(p.L1)}, {Planner.Number(p.L2)})"))} }},");
                 }
                 s.Line($"{indent}}};");
             }

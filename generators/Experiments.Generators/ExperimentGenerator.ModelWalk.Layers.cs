@@ -16,6 +16,26 @@ public sealed partial class ExperimentGenerator
         /// <summary>The augmentation layers, in order: the runtime applies them to training batches before the model.</summary>
         public List<AugmentationDecl> Augmentations { get; } = new();
 
+        /// <summary>The regularized kernels (Dense and Conv2D L1/L2), for the runtime to add to the loss.</summary>
+        public List<PenaltyDecl> Penalties { get; } = new();
+
+        private void Penalize(LayerSpec layer, string position, string type, string module)
+        {
+            foreach ((string which, double factor) in new[] { ("L1", layer.L1), ("L2", layer.L2) })
+            {
+                if (factor < 0 || double.IsNaN(factor) || double.IsInfinity(factor))
+                {
+                    Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} ({type})", $"{which} {Planner.Number(factor)}", "a regularization factor is 0 or more, e.g. L2: 1e-4");
+                    return;
+                }
+            }
+
+            if (layer.L1 > 0 || layer.L2 > 0)
+            {
+                Penalties.Add(new PenaltyDecl(module + ".weight", layer.L1, layer.L2));
+            }
+        }
+
         private static bool IsAugmentation(LayerKind kind) => kind is LayerKind.RandomFlip or LayerKind.RandomTranslation or LayerKind.RandomRotation or LayerKind.RandomZoom;
 
         private int[]? Recurrent(LayerSpec layer, string position, string variable, int[] shape, int depth)

@@ -92,6 +92,7 @@ public sealed partial class ExperimentGenerator
                         }
 
                         string name = Next("dense");
+                        Penalize(layer, position, "Dense", name);
                         Module(name, ModuleKind.Linear, shape[0], layer.Units);
                         Step(ForwardKind.Call, variable, name);
                         Activate(layer.Activation, variable, foldSoftmax);
@@ -281,6 +282,7 @@ public sealed partial class ExperimentGenerator
             if (conv)
             {
                 string name = Next("conv2d");
+                Penalize(layer, position, type, name);
                 Module(name, ModuleKind.Conv2d, shape[2], layer.Units, layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, symmetric ? top : 0, symmetric ? left : 0);
                 Step(ForwardKind.Call, variable, name);
                 Activate(layer.Activation, variable, fold: false);

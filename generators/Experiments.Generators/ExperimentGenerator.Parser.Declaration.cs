@@ -364,6 +364,7 @@ public sealed partial class ExperimentGenerator
                     {
                         Units = Int("Filters"), KernelHeight = kernel, KernelWidth = Int("KernelWidth") == 0 ? kernel : Int("KernelWidth"),
                         StrideHeight = stride, StrideWidth = Int("StrideWidth") == 0 ? stride : Int("StrideWidth"), Padding = PaddingOrValid(), Activation = ActivationOr(Activation.None),
+                        L1 = Double("L1"), L2 = Double("L2"),
                     },
                     LayerKind.SimpleRnn => spec with { Units = Int("Units"), Activation = ActivationOr(Activation.Tanh), ReturnSequences = Flag("ReturnSequences") },
                     LayerKind.RandomFlip => spec with
@@ -376,7 +377,7 @@ public sealed partial class ExperimentGenerator
                     _ => spec with
                     {
                         Units = Int("Units"), Activation = ActivationOr(Activation.None), Rate = Double("Rate"), Axis = Int("Axis", -1), Method = method, MethodOwner = methodOwner,
-                        ReturnSequences = Flag("ReturnSequences"),
+                        ReturnSequences = Flag("ReturnSequences"), L1 = Double("L1"), L2 = Double("L2"),
                     },
                 };
             }

@@ -79,6 +79,7 @@ public sealed partial class ExperimentGenerator
                     EquatableArray.From(walk.Forward))
                 {
                     Augmentations = EquatableArray.From(walk.Augmentations),
+                    Penalties = EquatableArray.From(walk.Penalties),
                 });
             }
 
@@ -250,6 +251,11 @@ public sealed partial class ExperimentGenerator
             if (layer.ReturnSequences)
             {
                 canonical.Append("|sequences");
+            }
+
+            if (layer.L1 != 0 || layer.L2 != 0)
+            {
+                canonical.Append("|l1l2:").Append(Number(layer.L1)).Append(',').Append(Number(layer.L2));
             }
 
             canonical.Append('[');

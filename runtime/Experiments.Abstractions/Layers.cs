@@ -44,8 +44,11 @@ public enum Padding
 /// <summary>A layer of an experiment's model.</summary>
 public abstract record Layer;
 
-/// <summary>Keras Dense: units outputs, optional activation (none means linear).</summary>
-public sealed record Dense(int Units, Activation Activation = Activation.None) : Layer;
+/// <summary>
+/// Keras Dense: units outputs, optional activation (none means linear). <paramref name="L1"/> and <paramref name="L2"/>
+/// are Keras' kernel_regularizer L1L2(l1, l2): l1 * sum|W| + l2 * sum W^2 added to the loss, in training and evaluation.
+/// </summary>
+public sealed record Dense(int Units, Activation Activation = Activation.None, double L1 = 0, double L2 = 0) : Layer;
 
 /// <summary>Keras Activation.</summary>
 public sealed record ActivationLayer(Activation Activation) : Layer;
@@ -59,7 +62,7 @@ public sealed record Flatten : Layer;
 /// <summary>Keras BatchNormalization over Axis (Keras numbering of the channels-last shape, -1 = last), momentum 0.99, epsilon 1e-3.</summary>
 public sealed record BatchNormalization(int Axis = -1) : Layer;
 
-/// <summary>Keras Conv2D. KernelWidth 0 means square (Kernel x Kernel); StrideWidth 0 means Stride.</summary>
+/// <summary>Keras Conv2D. KernelWidth 0 means square (Kernel x Kernel); StrideWidth 0 means Stride. L1 and L2: the kernel's regularizer, as Dense's.</summary>
 public sealed record Conv2D(
     int Filters,
     int Kernel,
@@ -67,7 +70,9 @@ public sealed record Conv2D(
     int Stride = 1,
     int StrideWidth = 0,
     Padding Padding = Padding.Valid,
-    Activation Activation = Activation.None) : Layer;
+    Activation Activation = Activation.None,
+    double L1 = 0,
+    double L2 = 0) : Layer;
 
 /// <summary>Keras MaxPooling2D: Pool x Pool windows; Stride 0 means Pool (Keras strides=None).</summary>
 public sealed record MaxPool2D(int Pool = 2, int Stride = 0, Padding Padding = Padding.Valid) : Layer;

@@ -86,6 +86,38 @@ public sealed class LayerFamilyTests
         Assert.NotEqual(Fingerprint("new Lstm(16, ReturnSequences: true), new Flatten(), new Dense(10, Activation.Softmax)"), Fingerprint("new Lstm(16), new Flatten(), new Dense(10, Activation.Softmax)"));
     }
 
+    /// <summary>Kernel regularizers: Keras' l1 * sum|W| + l2 * sum W^2 of the declared layers, and its gradient, on the generated model.</summary>
+    [Fact]
+    public void Kernel_regularizers_add_keras_penalty_of_the_declared_kernels()
+    {
+        IExperiment experiment = GeneratorHarness.Registry(Declaration(
+            "new Conv2D(2, 3, L1: 0.001), new Flatten(), new Dense(8, Activation.Relu), new Dense(10, Activation.Softmax, L1: 1e-4, L2: 2e-4)")).Single();
+        Experiments.Runtime.Training.TrainingSettings settings = experiment.Settings;
+        Assert.Equal(["conv2d.weight L1L2(0.001, 0)", "dense_1.weight L1L2(0.0001, 0.0002)"], settings.Regularization.Select(r => r.ToString()));
+        Assert.Contains(", regularization conv2d.weight L1L2(0.001, 0) dense_1.weight L1L2(0.0001, 0.0002)", settings.ToString(), StringComparison.Ordinal);
+        string plain = GeneratorHarness.Registry(Declaration("new Conv2D(2, 3), new Flatten(), new Dense(8, Activation.Relu), new Dense(10, Activation.Softmax)")).Single().Info.Fingerprint;
+        Assert.NotEqual(plain, experiment.Info.Fingerprint);
+
+        TorchRuntime.Initialize(2);
+        using nn.Module<Tensor, Tensor> model = experiment.CreateModel();
+        var named = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        double[] conv = named["conv2d.weight"].data<float>().Select(v => (double)v).ToArray();
+        double[] top = named["dense_1.weight"].data<float>().Select(v => (double)v).ToArray();
+        double expected = (0.001 * conv.Sum(Math.Abs)) + (1e-4 * top.Sum(Math.Abs)) + (2e-4 * top.Sum(v => v * v));
+        using Tensor penalty = Experiments.Runtime.Training.KernelPenalty.Total(settings.Regularization, model)!;
+        Assert.Equal(expected, penalty.item<float>(), 1e-6);
+
+        // d/dW: l1 * sign(W) (+ 2 * l2 * W); the unregularized Dense gets no gradient from it.
+        penalty.backward();
+        float[] topGradient = named["dense_1.weight"].grad!.data<float>().ToArray();
+        for (int i = 0; i < top.Length; i++)
+        {
+            Assert.Equal((1e-4 * Math.Sign(top[i])) + (2 * 2e-4 * top[i]), topGradient[i], 1e-7);
+        }
+
+        Assert.Null(named["dense.weight"].grad);
+    }
+
     [Fact]
     public void Same_average_pooling_averages_the_pixels_inside_the_image_as_Keras_does()
     {
@@ -127,6 +159,7 @@ public sealed class LayerFamilyTests
         { Declaration("new GlobalMaxPooling2D(), new Dense(10, Activation.Softmax)", "Input.Flat"), "EXP0005", "layer 1 (GlobalMaxPooling2D) needs a 3-D", "new GlobalMaxPooling2D()" },
         { Declaration("new LayerNormalization(Axis: 4), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "axis 4 is out of range", "new LayerNormalization(Axis: 4)" },
         { Declaration("new Lstm(16), new Lstm(8), new Dense(10, Activation.Softmax)", "Input.Sequence"), "EXP0005", "give the lower ones ReturnSequences: true", "new Lstm(8)" },
+        { Declaration("new Conv2D(4, 3, L2: -0.01), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "L2 -0.01 is out of range", "new Conv2D(4, 3, L2: -0.01)" },
     };
 
     [Theory]

@@ -112,7 +112,13 @@ public sealed record PlannedExperiment(
 {
     /// <summary>The augmentation layers the runtime applies to training batches, in order.</summary>
     public EquatableArray<AugmentationDecl> Augmentations { get; init; }
+
+    /// <summary>The regularized kernels, in layer order.</summary>
+    public EquatableArray<PenaltyDecl> Penalties { get; init; }
 }
+
+/// <summary>A kernel regularizer: the module parameter it reads (<c>dense.weight</c>) and Keras' l1 and l2 factors.</summary>
+public sealed record PenaltyDecl(string Parameter, double L1, double L2);
 
 /// <summary>One augmentation layer: its kind (RandomFlip, RandomTranslation, RandomRotation, RandomZoom) and arguments.</summary>
 public sealed record AugmentationDecl(LayerKind Kind, double Factor, double FactorWidth, FlipMode Flip);

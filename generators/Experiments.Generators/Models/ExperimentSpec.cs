@@ -62,6 +62,11 @@ public sealed record LayerSpec(LayerKind Kind, LocationInfo? Location)
 
     /// <summary>A recurrent layer's return_sequences: every step's output instead of the last.</summary>
     public bool ReturnSequences { get; init; }
+
+    /// <summary>Dense's and Conv2D's kernel regularizer, Keras' L1L2(l1, l2).</summary>
+    public double L1 { get; init; }
+
+    public double L2 { get; init; }
 }
 
 /// <summary>What the [Experiment] arguments (and those of its bases) set.</summary>

@@ -206,6 +206,11 @@ public static class ExperimentRunner
             Tensor targets = data.Targets.index_select(0, index);
             Tensor logits = model.call(inputs);
             Tensor loss = Losses.Mean(settings.Loss, logits, targets, settings.LabelSmoothing);
+            if (KernelPenalty.Total(settings.Regularization, model) is { } penalty)
+            {
+                loss = loss + penalty;
+            }
+
             optimizer.LearningRate = controls.RateAt(epoch, optimizer.Iterations);
             optimizer.ZeroGrad();
             loss.backward();
@@ -319,7 +324,7 @@ public static class ExperimentRunner
 
     private sealed record Evaluated(Evaluation Evaluation, int[] Predictions);
 
-    /// <remarks>The loss is the training loss (label smoothing included, as Keras' evaluate computes it).</remarks>
+    /// <remarks>The loss is the training loss (label smoothing and kernel regularizers included, as Keras' evaluate computes it).</remarks>
     private static Evaluated Evaluate(nn.Module<Tensor, Tensor> model, DeviceData data, TrainingSettings settings, int batchSize)
     {
         model.eval();
@@ -344,6 +349,9 @@ public static class ExperimentRunner
             correct += predicted[i] == data.Labels[i] ? 1 : 0;
         }
 
-        return new Evaluated(new Evaluation(lossSum.item<double>() / data.Count, (double)correct / data.Count, data.Count), predicted);
+        // Keras' evaluate adds the regularization losses to every batch's mean: once to the mean over the set.
+        using Tensor? penalty = KernelPenalty.Total(settings.Regularization, model);
+        double loss = (lossSum.item<double>() / data.Count) + (penalty is null ? 0 : penalty.to(torch.float64).item<double>());
+        return new Evaluated(new Evaluation(loss, (double)correct / data.Count, data.Count), predicted);
     }
 }

@@ -90,6 +90,9 @@ public sealed record TrainingSettings
             : throw new ArgumentException($"Augmentation layers transform images, but the input shape is [{string.Join(", ", InputShape)}]; declare the experiment with Input.Image.", nameof(Augmentation));
     } = [];
 
+    /// <summary>Kernel regularizers (Dense and Conv2D L1/L2), added to the training and evaluation losses; empty: none.</summary>
+    public IReadOnlyList<KernelPenalty> Regularization { get; init => field = value.ToArray(); } = [];
+
     private readonly LearningRateSchedule? _schedule;
     private readonly PlateauSettings? _plateau;
 
@@ -115,6 +118,7 @@ public sealed record TrainingSettings
         Plateau = Plateau,
         EarlyStopping = EarlyStopping,
         Augmentation = Augmentation,
+        Regularization = Regularization,
     };
 
     public override string ToString() => string.Create(
@@ -127,5 +131,6 @@ public sealed record TrainingSettings
         Schedule is { } schedule ? $", schedule {schedule}" : "",
         Plateau is { } plateau ? $", {plateau}" : "",
         EarlyStopping is { } stopping ? $", {stopping}" : "",
-        Augmentation.Count > 0 ? $", augmentation {string.Join(" ", Augmentation)}" : "");
+        Augmentation.Count > 0 ? $", augmentation {string.Join(" ", Augmentation)}" : "",
+        Regularization.Count > 0 ? $", regularization {string.Join(" ", Regularization)}" : "");
 }
