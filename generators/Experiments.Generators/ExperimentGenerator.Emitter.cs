@@ -220,6 +220,7 @@ public sealed partial class ExperimentGenerator
         {
             ModuleKind.Linear => "Linear",
             ModuleKind.Conv2d => "Conv2d",
+            ModuleKind.Conv1d => "Conv1d",
             ModuleKind.Dropout => "Dropout",
             ModuleKind.BatchNorm1d => "BatchNorm1d",
             ModuleKind.BatchNorm2d => "BatchNorm2d",
@@ -242,6 +243,10 @@ public sealed partial class ExperimentGenerator
                 case ModuleKind.Conv2d:
                     yield return $"{m.Name} = nn.Conv2d({a[0]}, {a[1]}, ({a[2]}, {a[3]}), stride: ({a[4]}, {a[5]}), padding: ({a[6]}, {a[7]}));";
                     yield return $"{init}.Conv2d({m.Name});";
+                    break;
+                case ModuleKind.Conv1d:
+                    yield return $"{m.Name} = nn.Conv1d({a[0]}, {a[1]}, {a[2]}, stride: {a[3]}, padding: {a[4]}L);";
+                    yield return $"{init}.Conv1d({m.Name});";
                     break;
                 case ModuleKind.Dropout:
                     yield return $"{m.Name} = nn.Dropout({Planner.Number(m.Rate)});";
@@ -273,6 +278,8 @@ public sealed partial class ExperimentGenerator
                 ForwardKind.CallTransposed => $"{v} = {step.Target}.call({v}.transpose(1, {a[0]})).transpose(1, {a[0]});",
                 ForwardKind.CallRecurrent => $"using (global::Experiments.Runtime.Training.RecurrentKernels.Aten()) {{ {v} = {step.Target}.call({v}, null).Item1.select(1, -1); }}",
                 ForwardKind.CallRecurrentSequences => $"using (global::Experiments.Runtime.Training.RecurrentKernels.Aten()) {{ {v} = {step.Target}.call({v}, null).Item1; }}",
+                ForwardKind.Conv1d => $"{v} = {step.Target}.call({Padded(v + ".transpose(1, 2)", a[0], a[1], "")}).transpose(1, 2);",
+                ForwardKind.MaxPool1d => $"{v} = nn.functional.max_pool1d({Padded(v + ".transpose(1, 2)", a[2], a[3], ", value: double.NegativeInfinity")}, {a[0]}, {a[1]}).transpose(1, 2);",
                 ForwardKind.Relu => $"{v} = nn.functional.relu({v});",
                 ForwardKind.Sigmoid => $"{v} = torch.sigmoid({v});",
                 ForwardKind.Tanh => $"{v} = torch.tanh({v});",
@@ -299,6 +306,9 @@ public sealed partial class ExperimentGenerator
                 _ => $"{v} = {step.Target}({v});",
             };
         }
+
+        private static string Padded(string value, int left, int right, string fill) =>
+            left == 0 && right == 0 ? value : $"nn.functional.pad({value}, new long[] {{ {left}, {right} }}{fill})";
 
         // Roslyn's own C# literal formatting: every character that needs an escape (\r, \t, other control characters) gets one.
         private static string Literal(string value) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(value, quote: true);

@@ -38,6 +38,57 @@ public sealed partial class ExperimentGenerator
 
         private static bool IsAugmentation(LayerKind kind) => kind is LayerKind.RandomFlip or LayerKind.RandomTranslation or LayerKind.RandomRotation or LayerKind.RandomZoom;
 
+        /// <summary>Conv1D and MaxPooling1D over (steps, features), with Keras' 'valid' and 'same' step counts.</summary>
+        private int[]? OverSteps(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        {
+            bool conv = layer.Kind == LayerKind.Conv1D;
+            string type = conv ? "Conv1D" : "MaxPooling1D";
+            if (!Rank(layer, position, shape, 2, "a 2-D (steps, features) input", "use Input.Sequence, and put Flatten or a recurrent layer after it"))
+            {
+                return null;
+            }
+
+            int steps = shape[0], kernel = layer.KernelWidth, stride = layer.StrideWidth;
+            if ((conv && layer.Units <= 0) || kernel <= 0 || stride <= 0)
+            {
+                Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} ({type})", conv && layer.Units <= 0 ? $"filters {layer.Units}" : $"window {kernel}, stride {stride}",
+                    "filters, windows and strides are at least 1");
+                return null;
+            }
+
+            int left = 0, right = 0, output;
+            if (layer.Padding == Padding.Same)
+            {
+                output = (steps + stride - 1) / stride;
+                int total = Math.Max(((output - 1) * stride) + kernel - steps, 0);
+                (left, right) = (total / 2, total - (total / 2));
+            }
+            else if (kernel > steps)
+            {
+                Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} ({type})", $"window {kernel}", $"the window is longer than the {steps} steps it slides over; use Padding.Same or a shorter window");
+                return null;
+            }
+            else
+            {
+                output = ((steps - kernel) / stride) + 1;
+            }
+
+            if (!conv)
+            {
+                Step(ForwardKind.MaxPool1d, variable, "", kernel, stride, left, right);
+                return Row(Next("max_pooling1d"), type, new[] { output, shape[1] }, 0, depth);
+            }
+
+            // Symmetric padding is the module's own; Keras' extra step at the end for even kernels is padded explicitly.
+            bool symmetric = left == right;
+            string name = Next("conv1d");
+            Penalize(layer, position, type, name);
+            Module(name, ModuleKind.Conv1d, shape[1], layer.Units, kernel, stride, symmetric ? left : 0);
+            Step(ForwardKind.Conv1d, variable, name, symmetric ? 0 : left, symmetric ? 0 : right);
+            Activate(layer.Activation, variable, fold: false);
+            return Row(name, type, new[] { output, layer.Units }, ((long)kernel * shape[1] * layer.Units) + layer.Units, depth);
+        }
+
         private int[]? Recurrent(LayerSpec layer, string position, string variable, int[] shape, int depth)
         {
             string type = layer.Kind switch { LayerKind.Lstm => "LSTM", LayerKind.Gru => "GRU", _ => "SimpleRNN" };

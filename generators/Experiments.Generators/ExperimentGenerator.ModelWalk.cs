@@ -126,6 +126,10 @@ public sealed partial class ExperimentGenerator
                 case LayerKind.BatchNormalization:
                     return BatchNorm(layer, position, variable, shape, depth);
 
+                case LayerKind.Conv1D:
+                case LayerKind.MaxPool1D:
+                    return OverSteps(layer, position, variable, shape, depth);
+
                 case LayerKind.Conv2D:
                 case LayerKind.MaxPool2D:
                 case LayerKind.AveragePooling2D:

@@ -366,6 +366,15 @@ public sealed partial class ExperimentGenerator
                         StrideHeight = stride, StrideWidth = Int("StrideWidth") == 0 ? stride : Int("StrideWidth"), Padding = PaddingOrValid(), Activation = ActivationOr(Activation.None),
                         L1 = Double("L1"), L2 = Double("L2"),
                     },
+                    LayerKind.Conv1D => spec with
+                    {
+                        Units = Int("Filters"), KernelHeight = 1, KernelWidth = kernel, StrideHeight = 1, StrideWidth = Int("Stride", 1), Padding = PaddingOrValid(),
+                        Activation = ActivationOr(Activation.None), L1 = Double("L1"), L2 = Double("L2"),
+                    },
+                    LayerKind.MaxPool1D => spec with
+                    {
+                        KernelHeight = 1, KernelWidth = pool, StrideHeight = 1, StrideWidth = Int("Stride") == 0 ? pool : Int("Stride"), Padding = PaddingOrValid(),
+                    },
                     LayerKind.SimpleRnn => spec with { Units = Int("Units"), Activation = ActivationOr(Activation.Tanh), ReturnSequences = Flag("ReturnSequences") },
                     LayerKind.RandomFlip => spec with
                     {

@@ -118,6 +118,15 @@ public sealed record RandomRotation(double Factor) : Layer;
 /// </summary>
 public sealed record RandomZoom(double Height, double Width = double.NaN) : Layer;
 
+/// <summary>
+/// Keras Conv1D over a sequence (steps, features), channels-last: Filters outputs per step, a window of Kernel steps,
+/// Keras' 'same' padding (the extra step at the end for even kernels). L1 and L2: the kernel's regularizer, as Dense's.
+/// </summary>
+public sealed record Conv1D(int Filters, int Kernel, int Stride = 1, Padding Padding = Padding.Valid, Activation Activation = Activation.None, double L1 = 0, double L2 = 0) : Layer;
+
+/// <summary>Keras MaxPooling1D over a sequence's steps: windows of Pool steps; Stride 0 means Pool (Keras strides=None).</summary>
+public sealed record MaxPool1D(int Pool = 2, int Stride = 0, Padding Padding = Padding.Valid) : Layer;
+
 /// <summary>Keras SimpleRNN: the last step, or every step with <paramref name="ReturnSequences"/> (to stack another recurrent layer on it).</summary>
 public sealed record SimpleRnn(int Units, Activation Activation = Activation.Tanh, bool ReturnSequences = false) : Layer;
 

@@ -118,6 +118,49 @@ public sealed class LayerFamilyTests
         Assert.Null(named["dense.weight"].grad);
     }
 
+    /// <summary>Conv1D and MaxPooling1D over a sequence's steps: Keras' step counts, parameter counts and 'same' padding.</summary>
+    [Fact]
+    public void One_dimensional_convolution_and_pooling_follow_keras_over_the_steps()
+    {
+        IExperiment experiment = GeneratorHarness.Registry(Declaration(
+            "new Conv1D(16, 3, Padding: Padding.Same, Activation: Activation.Relu), new MaxPool1D(2), new Conv1D(8, 4, Stride: 2), new Flatten(), new Dense(10, Activation.Softmax)",
+            "Input.Sequence")).Single();
+
+        // Keras: Conv1D 3*28*16 + 16 = 1360, (28, 16); pooling (14, 16); Conv1D 4*16*8 + 8 = 520, (14-4)/2+1 = 6 steps;
+        // Flatten 48; Dense 48*10 + 10 = 490.
+        Assert.Equal(1360 + 520 + 490, (long)experiment.GetType().GetField("KerasTrainableParameters")!.GetValue(null)!);
+        foreach (string row in new[] { "conv1d (Conv1D)", "(None, 28, 16)", "max_pooling1d (MaxPooling1D)", "(None, 14, 16)", "(None, 6, 8)", "(None, 48)" })
+        {
+            Assert.Contains(row, experiment.Info.Summary, StringComparison.Ordinal);
+        }
+
+        TorchRuntime.Initialize(2);
+        using (nn.Module<Tensor, Tensor> model = experiment.CreateModel())
+        {
+            using Tensor logits = model.call(torch.rand(3, 28, 28, generator: torch.manual_seed(7)));
+            Assert.Equal([3L, 10L], logits.shape);
+        }
+
+        // An even kernel under 'same': Keras pads one step before and two after (28 steps, window 4). An impulse at step
+        // 10 of feature 0 then lands at steps 8..11 as the kernel's taps 3..0.
+        IExperiment even = GeneratorHarness.Registry(Declaration("new Conv1D(1, 4, Padding: Padding.Same), new Function(nameof(Keep)), new Flatten(), new Dense(10, Activation.Softmax)", "Input.Sequence")
+            .Replace("private static readonly", "public static Tensor Keep(Tensor x) { Kept = x.detach().cpu().data<float>().ToArray(); return x; }\n    public static float[]? Kept;\n    private static readonly", StringComparison.Ordinal)).Single();
+        using nn.Module<Tensor, Tensor> single = even.CreateModel();
+        float[] taps = single.named_parameters().Single(p => p.name == "conv1d.weight").parameter.data<float>().ToArray(); // [1, 28, 4]: feature 0's taps first
+        using Tensor impulse = torch.zeros(1, 28, 28);
+        impulse[0, 10, 0] = torch.tensor(1f);
+        using Tensor _ = single.call(impulse);
+        var kept = (float[])even.GetType().GetField("Kept")!.GetValue(null)!;
+        Assert.Equal(28, kept.Length);
+        float[] expected = new float[28];
+        for (int tap = 0; tap < 4; tap++)
+        {
+            expected[11 - tap] = taps[tap];
+        }
+
+        Assert.Equal(expected, kept);
+    }
+
     [Fact]
     public void Same_average_pooling_averages_the_pixels_inside_the_image_as_Keras_does()
     {
@@ -160,6 +203,8 @@ public sealed class LayerFamilyTests
         { Declaration("new LayerNormalization(Axis: 4), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "axis 4 is out of range", "new LayerNormalization(Axis: 4)" },
         { Declaration("new Lstm(16), new Lstm(8), new Dense(10, Activation.Softmax)", "Input.Sequence"), "EXP0005", "give the lower ones ReturnSequences: true", "new Lstm(8)" },
         { Declaration("new Conv2D(4, 3, L2: -0.01), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "L2 -0.01 is out of range", "new Conv2D(4, 3, L2: -0.01)" },
+        { Declaration("new Conv1D(4, 30), new Flatten(), new Dense(10, Activation.Softmax)", "Input.Sequence"), "EXP0013", "the window is longer than the 28 steps", "new Conv1D(4, 30)" },
+        { Declaration("new Conv1D(4, 3), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0005", "layer 1 (Conv1D) needs a 2-D (steps, features) input", "new Conv1D(4, 3)" },
     };
 
     [Theory]

@@ -27,6 +27,9 @@ public enum ModuleKind
 
     /// <summary>Arguments: features (the normalized dimension's size).</summary>
     LayerNorm,
+
+    /// <summary>Arguments: in channels, filters, kernel, stride, padding (both ends).</summary>
+    Conv1d,
 }
 
 public sealed record ModuleDecl(string Name, ModuleKind Kind, EquatableArray<int> Arguments, double Rate);
@@ -45,6 +48,12 @@ public enum ForwardKind
 
     /// <summary>A recurrent module's every step (return_sequences).</summary>
     CallRecurrentSequences,
+
+    /// <summary>Conv1d target on a (batch, steps, features) value, channels moved first and back; Arguments: padding left, right (0, 0: none or the module's).</summary>
+    Conv1d,
+
+    /// <summary>Max pooling over steps; Arguments: pool, stride, padding left, right (with minus infinity).</summary>
+    MaxPool1d,
     Relu,
     Sigmoid,
     Tanh,

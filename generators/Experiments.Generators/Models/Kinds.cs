@@ -35,6 +35,8 @@ public enum LayerKind
     Identity,
     LayerNormalization,
     Reshape,
+    Conv1D,
+    MaxPool1D,
 }
 
 /// <summary>The one table of input shapes: Keras' (channels-last, what shape inference walks) and TorchSharp's (what the model gets).</summary>

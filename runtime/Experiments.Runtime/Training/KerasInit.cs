@@ -39,6 +39,15 @@ public static class KerasInit
         Zeros(layer.bias);
     }
 
+    /// <summary>Conv1D: kernel glorot_uniform with receptive-field fans (kernel steps), bias zeros.</summary>
+    public static void Conv1d(nn.Module<Tensor, Tensor> convolution)
+    {
+        var layer = (TorchSharp.Modules.Conv1d)convolution;
+        Tensor weight = layer.weight!;
+        GlorotUniform(weight, weight.shape[1] * weight.shape[2], weight.shape[0] * weight.shape[2]);
+        Zeros(layer.bias);
+    }
+
     /// <summary>
     /// Recurrent layers (SimpleRNN, LSTM, GRU): kernel glorot_uniform over (input, gates*units), recurrent kernel
     /// orthogonal, bias zeros with the LSTM forget gate at one (unit_forget_bias). PyTorch's second bias (bias_hh)
