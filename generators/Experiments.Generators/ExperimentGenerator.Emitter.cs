@@ -262,7 +262,7 @@ public sealed partial class ExperimentGenerator
                     break;
                 default:
                     string nonLinearity = m.Kind == ModuleKind.SimpleRnn ? $", nonLinearity: nn.NonLinearities.{(a[4] == 1 ? "ReLU" : "Tanh")}" : "";
-                    yield return $"{m.Name} = nn.{ModuleType(m.Kind)}({a[0]}, {a[1]}{nonLinearity}, batchFirst: true);";
+                    yield return $"{m.Name} = nn.{ModuleType(m.Kind)}({a[0]}, {a[1]}{nonLinearity}, batchFirst: true{(a[5] == 1 ? ", bidirectional: true" : "")});";
                     yield return $"{init}.Recurrent({m.Name}, gates: {a[2]}, units: {a[1]}, unitForgetBias: {(m.Kind == ModuleKind.Lstm ? "true" : "false")}, freezeSecondBias: {(a[3] == 1 ? "true" : "false")});";
                     break;
             }
@@ -277,6 +277,7 @@ public sealed partial class ExperimentGenerator
                 ForwardKind.Call => $"{v} = {step.Target}.call({v});",
                 ForwardKind.CallTransposed => $"{v} = {step.Target}.call({v}.transpose(1, {a[0]})).transpose(1, {a[0]});",
                 ForwardKind.CallRecurrent => $"using (global::Experiments.Runtime.Training.RecurrentKernels.Aten()) {{ {v} = {step.Target}.call({v}, null).Item1.select(1, -1); }}",
+                ForwardKind.CallBidirectional => $"using (global::Experiments.Runtime.Training.RecurrentKernels.Aten()) {{ Tensor both = {step.Target}.call({v}, null).Item1; {v} = torch.cat(new[] {{ both.select(1, -1).narrow(1, 0, {a[0]}), both.select(1, 0).narrow(1, {a[0]}, {a[0]}) }}, 1); }}",
                 ForwardKind.CallRecurrentSequences => $"using (global::Experiments.Runtime.Training.RecurrentKernels.Aten()) {{ {v} = {step.Target}.call({v}, null).Item1; }}",
                 ForwardKind.Conv1d => $"{v} = {step.Target}.call({Padded(v + ".transpose(1, 2)", a[0], a[1], "")}).transpose(1, 2);",
                 ForwardKind.MaxPool1d => $"{v} = nn.functional.max_pool1d({Padded(v + ".transpose(1, 2)", a[2], a[3], ", value: double.NegativeInfinity")}, {a[0]}, {a[1]}).transpose(1, 2);",

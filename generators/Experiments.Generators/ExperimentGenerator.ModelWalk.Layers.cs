@@ -89,7 +89,7 @@ public sealed partial class ExperimentGenerator
             return Row(name, type, new[] { output, layer.Units }, ((long)kernel * shape[1] * layer.Units) + layer.Units, depth);
         }
 
-        private int[]? Recurrent(LayerSpec layer, string position, string variable, int[] shape, int depth)
+        private int[]? Recurrent(LayerSpec layer, string position, string variable, int[] shape, int depth, bool bidirectional = false)
         {
             string type = layer.Kind switch { LayerKind.Lstm => "LSTM", LayerKind.Gru => "GRU", _ => "SimpleRNN" };
             if (!Rank(layer, position, shape, 2, "a 2-D (steps, features) input", "use Input.Sequence (28 steps of 28 pixels), and put Flatten or Dense after the recurrent layer; to stack recurrent layers, give the lower ones ReturnSequences: true"))
@@ -106,21 +106,24 @@ public sealed partial class ExperimentGenerator
             }
 
             int gates = layer.Kind switch { LayerKind.Lstm => 4, LayerKind.Gru => 3, _ => 1 };
-            string name = Next(layer.Kind switch { LayerKind.Lstm => "lstm", LayerKind.Gru => "gru", _ => "simple_rnn" });
+            int directions = bidirectional ? 2 : 1;
+            string name = Next(bidirectional ? "bidirectional" : layer.Kind switch { LayerKind.Lstm => "lstm", LayerKind.Gru => "gru", _ => "simple_rnn" });
 
             // Keras has one bias vector (GRU with reset_after has two, as PyTorch); PyTorch adds bias_hh. Held at zero
             // and frozen, the sum equals Keras' bias.
             bool kerasHasOneBias = layer.Kind != LayerKind.Gru;
             ModuleKind kind = layer.Kind switch { LayerKind.Lstm => ModuleKind.Lstm, LayerKind.Gru => ModuleKind.Gru, _ => ModuleKind.SimpleRnn };
-            Module(name, kind, features, units, gates, kerasHasOneBias ? 1 : 0, layer.Activation == Activation.Relu ? 1 : 0);
+            Module(name, kind, features, units, gates, kerasHasOneBias ? 1 : 0, layer.Activation == Activation.Relu ? 1 : 0, bidirectional ? 1 : 0);
             if (kerasHasOneBias)
             {
-                FrozenExtra += (long)gates * units;
+                FrozenExtra += (long)directions * gates * units;
             }
 
-            Step(layer.ReturnSequences ? ForwardKind.CallRecurrentSequences : ForwardKind.CallRecurrent, variable, name);
-            long parameters = (long)gates * (((long)features * units) + ((long)units * units) + ((kerasHasOneBias ? 1 : 2) * units));
-            return Row(name, type, layer.ReturnSequences ? new[] { shape[0], units } : new[] { units }, parameters, depth);
+            ForwardKind call = layer.ReturnSequences ? ForwardKind.CallRecurrentSequences : bidirectional ? ForwardKind.CallBidirectional : ForwardKind.CallRecurrent;
+            Step(call, variable, name, units);
+            long parameters = directions * (long)gates * (((long)features * units) + ((long)units * units) + ((kerasHasOneBias ? 1 : 2) * units));
+            int outputs = directions * units;
+            return Row(name, bidirectional ? "Bidirectional" : type, layer.ReturnSequences ? new[] { shape[0], outputs } : new[] { outputs }, parameters, depth);
         }
 
         private int[]? Concatenate(LayerSpec layer, string position, string variable, int[] shape, int depth)

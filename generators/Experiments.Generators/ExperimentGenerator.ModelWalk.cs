@@ -126,6 +126,16 @@ public sealed partial class ExperimentGenerator
                 case LayerKind.BatchNormalization:
                     return BatchNorm(layer, position, variable, shape, depth);
 
+                case LayerKind.Bidirectional:
+                    if (layer.Children.Count != 1 || layer.Children[0].Kind is not (LayerKind.Lstm or LayerKind.Gru or LayerKind.SimpleRnn))
+                    {
+                        Report(DiagnosticDescriptors.OutOfRange, layer.Location, _name, $"layer {position} (Bidirectional)", layer.Children.Count == 1 ? layer.Children[0].Kind.ToString() : "no layer",
+                            "Bidirectional wraps one recurrent layer, e.g. new Bidirectional(new Lstm(64))");
+                        return null;
+                    }
+
+                    return Recurrent(layer.Children[0] with { Location = layer.Location }, position, variable, shape, depth, bidirectional: true);
+
                 case LayerKind.Conv1D:
                 case LayerKind.MaxPool1D:
                     return OverSteps(layer, position, variable, shape, depth);

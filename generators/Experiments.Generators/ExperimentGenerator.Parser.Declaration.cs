@@ -268,25 +268,13 @@ public sealed partial class ExperimentGenerator
                     string parameter = Pascal(argument.Parameter?.Name ?? "");
                     if (argument.Parameter?.Type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Int32 })
                     {
-                        // Reshape's dimensions: constants, as every layer argument.
-                        IEnumerable<IOperation> dimensions = Unwrap(argument.Value) switch
-                        {
-                            IArrayCreationOperation array => array.Initializer?.ElementValues ?? Enumerable.Empty<IOperation>(),
-                            ICollectionExpressionOperation collection => collection.Elements,
-                            _ => Enumerable.Empty<IOperation>(),
-                        };
-                        foreach (IOperation dimension in dimensions)
-                        {
-                            if (dimension.ConstantValue is { HasValue: true, Value: int d })
-                            {
-                                shape.Add(d);
-                            }
-                            else
-                            {
-                                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NotConstant, Locate(dimension.Syntax.GetLocation()) ?? location, experiment, position, kind.ToString(), parameter));
-                            }
-                        }
+                        shape.AddRange(Dimensions(argument.Value, experiment, position, kind.ToString(), parameter, location, diagnostics));
+                        continue;
+                    }
 
+                    if (argument.Parameter?.Type.ToDisplayString() == "Experiments.Layers.Layer")
+                    {
+                        children.AddRange(ParseLayer(argument.Value, $"{position}.1", diagnostics, blocks) is { } wrapped ? new[] { wrapped } : System.Array.Empty<LayerSpec>());
                         continue;
                     }
 

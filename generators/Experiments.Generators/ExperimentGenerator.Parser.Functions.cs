@@ -9,6 +9,31 @@ public sealed partial class ExperimentGenerator
 {
     internal static partial class Parser
     {
+        /// <summary>Reshape's dimensions: constants, as every layer argument (a non-constant one is reported at itself).</summary>
+        private static List<int> Dimensions(IOperation value, string experiment, string position, string kind, string parameter, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+        {
+            IEnumerable<IOperation> dimensions = Unwrap(value) switch
+            {
+                Microsoft.CodeAnalysis.Operations.IArrayCreationOperation array => array.Initializer?.ElementValues ?? Enumerable.Empty<IOperation>(),
+                Microsoft.CodeAnalysis.Operations.ICollectionExpressionOperation collection => collection.Elements,
+                _ => Enumerable.Empty<IOperation>(),
+            };
+            var shape = new List<int>();
+            foreach (IOperation dimension in dimensions)
+            {
+                if (dimension.ConstantValue is { HasValue: true, Value: int d })
+                {
+                    shape.Add(d);
+                }
+                else
+                {
+                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.NotConstant, Locate(dimension.Syntax.GetLocation()) ?? location, experiment, position, kind, parameter));
+                }
+            }
+
+            return shape;
+        }
+
         /// <summary>A Function layer's method: found, static, Tensor to Tensor, and reachable from the generated code.</summary>
         private static void CheckFunction(string experiment, ITypeSymbol? owner, INamedTypeSymbol? declaring, string method, string position, LocationInfo? location, List<DiagnosticInfo> diagnostics)
         {

@@ -136,6 +136,13 @@ public sealed record Lstm(int Units, bool ReturnSequences = false) : Layer;
 /// <summary>Keras GRU (reset_after, as TF2 Keras and PyTorch): the last step, or every step with <paramref name="ReturnSequences"/>.</summary>
 public sealed record Gru(int Units, bool ReturnSequences = false) : Layer;
 
+/// <summary>
+/// Keras Bidirectional around a recurrent layer (merge_mode 'concat'): the sequence read forwards and backwards by two
+/// layers of the same kind, their outputs concatenated (the last step of each reading, or every step aligned in time
+/// with the wrapped layer's ReturnSequences).
+/// </summary>
+public sealed record Bidirectional(Layer Layer) : Layer;
+
 /// <summary>Runs each branch on the same input and concatenates the outputs on the channel axis.</summary>
 public sealed record Concatenate(params Layer[] Branches) : Layer;
 

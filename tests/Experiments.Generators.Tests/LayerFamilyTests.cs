@@ -161,6 +161,62 @@ public sealed class LayerFamilyTests
         Assert.Equal(expected, kept);
     }
 
+    /// <summary>
+    /// Bidirectional: two layers of the wrapped kind, Keras' counts doubled; the last-step output is the forward layer's
+    /// last step beside the backward layer's, which has read the sequence from its end (Keras' merge_mode 'concat').
+    /// </summary>
+    [Fact]
+    public void Bidirectional_reads_the_sequence_both_ways_and_concatenates_as_keras()
+    {
+        IExperiment stacked = GeneratorHarness.Registry(Declaration(
+            "new Bidirectional(new Gru(8, ReturnSequences: true)), new Bidirectional(new SimpleRnn(4)), new Dense(10, Activation.Softmax)", "Input.Sequence")).Single();
+
+        // Keras: GRU 3*(28*8 + 8*8 + 2*8) = 912 per direction, (None, 28, 16); SimpleRNN on 16: 16*4 + 4*4 + 4 = 84 per
+        // direction, (None, 8); Dense 8*10 + 10 = 90.
+        Assert.Equal((2 * 912) + (2 * 84) + 90, (long)stacked.GetType().GetField("KerasTrainableParameters")!.GetValue(null)!);
+        Assert.Contains("bidirectional (Bidirectional)", stacked.Info.Summary, StringComparison.Ordinal);
+        Assert.Contains("(None, 28, 16)", stacked.Info.Summary, StringComparison.Ordinal);
+        Assert.Contains("(None, 8)", stacked.Info.Summary, StringComparison.Ordinal);
+
+        IExperiment experiment = GeneratorHarness.Registry(Declaration("new Bidirectional(new Lstm(16)), new Function(nameof(Keep)), new Dense(10, Activation.Softmax)", "Input.Sequence")
+            .Replace("private static readonly", "public static Tensor Keep(Tensor x) { Kept = x.detach().cpu().data<float>().ToArray(); return x; }\n    public static float[]? Kept;\n    private static readonly", StringComparison.Ordinal)).Single();
+        Assert.Equal((2 * 4 * ((28 * 16) + (16 * 16) + 16)) + 330, (long)experiment.GetType().GetField("KerasTrainableParameters")!.GetValue(null)!);
+        TorchRuntime.Initialize(2);
+        using nn.Module<Tensor, Tensor> model = experiment.CreateModel();
+        using Tensor input = torch.rand(2, 28, 28, generator: torch.manual_seed(9));
+        using Tensor _ = model.call(input);
+        var kept = (float[])experiment.GetType().GetField("Kept")!.GetValue(null)!;
+
+        // Each direction alone: a one-way LSTM with that direction's weights, on the sequence as given and reversed.
+        var named = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        float[] Alone(string suffix, Tensor sequence)
+        {
+            using var lstm = nn.LSTM(28, 16, batchFirst: true);
+            using (torch.no_grad())
+            {
+                foreach (string part in new[] { "weight_ih", "weight_hh", "bias_ih", "bias_hh" })
+                {
+                    lstm.get_parameter(part + "_l0")!.copy_(named["bidirectional." + part + "_l0" + suffix]);
+                }
+            }
+
+            using Tensor last = lstm.call(sequence, null).Item1.select(1, -1);
+            return last.detach().data<float>().ToArray();
+        }
+
+        float[] forward = Alone("", input);
+        using Tensor reversed = input.flip(1);
+        float[] backward = Alone("_reverse", reversed);
+        for (int example = 0; example < 2; example++)
+        {
+            for (int unit = 0; unit < 16; unit++)
+            {
+                Assert.Equal(forward[(example * 16) + unit], kept[(example * 32) + unit], 1e-5f);
+                Assert.Equal(backward[(example * 16) + unit], kept[(example * 32) + 16 + unit], 1e-5f);
+            }
+        }
+    }
+
     [Fact]
     public void Same_average_pooling_averages_the_pixels_inside_the_image_as_Keras_does()
     {
@@ -205,6 +261,7 @@ public sealed class LayerFamilyTests
         { Declaration("new Conv2D(4, 3, L2: -0.01), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0013", "L2 -0.01 is out of range", "new Conv2D(4, 3, L2: -0.01)" },
         { Declaration("new Conv1D(4, 30), new Flatten(), new Dense(10, Activation.Softmax)", "Input.Sequence"), "EXP0013", "the window is longer than the 28 steps", "new Conv1D(4, 30)" },
         { Declaration("new Conv1D(4, 3), new Flatten(), new Dense(10, Activation.Softmax)"), "EXP0005", "layer 1 (Conv1D) needs a 2-D (steps, features) input", "new Conv1D(4, 3)" },
+        { Declaration("new Flatten(), new Bidirectional(new Dense(4)), new Dense(10, Activation.Softmax)", "Input.Sequence"), "EXP0013", "Bidirectional wraps one recurrent layer", "new Bidirectional(new Dense(4))" },
     };
 
     [Theory]

@@ -49,6 +49,9 @@ public enum ForwardKind
     /// <summary>A recurrent module's every step (return_sequences).</summary>
     CallRecurrentSequences,
 
+    /// <summary>A bidirectional recurrent module's forward last step and backward last step (at time 0), concatenated; Arguments: units.</summary>
+    CallBidirectional,
+
     /// <summary>Conv1d target on a (batch, steps, features) value, channels moved first and back; Arguments: padding left, right (0, 0: none or the module's).</summary>
     Conv1d,
 

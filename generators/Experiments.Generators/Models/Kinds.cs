@@ -37,6 +37,7 @@ public enum LayerKind
     Reshape,
     Conv1D,
     MaxPool1D,
+    Bidirectional,
 }
 
 /// <summary>The one table of input shapes: Keras' (channels-last, what shape inference walks) and TorchSharp's (what the model gets).</summary>

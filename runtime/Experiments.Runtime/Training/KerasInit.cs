@@ -58,10 +58,14 @@ public static class KerasInit
     {
         Tensor Get(string name) => recurrent.get_parameter(name)
             ?? throw new ArgumentException($"{recurrent.GetName()} has no parameter {name}; only single-layer recurrent modules are supported.", nameof(recurrent));
-        Recurrent(Get("weight_ih_l0"), Get("weight_hh_l0"), Get("bias_ih_l0"), Get("bias_hh_l0"), gates, units, unitForgetBias);
-        if (freezeSecondBias)
+        // A bidirectional module holds a second, backward layer (the _reverse parameters), initialised the same way after the first.
+        foreach (string suffix in recurrent.get_parameter("weight_ih_l0_reverse") is null ? new[] { "_l0" } : ["_l0", "_l0_reverse"])
         {
-            recurrent.get_parameter("bias_hh_l0")!.requires_grad = false;
+            Recurrent(Get("weight_ih" + suffix), Get("weight_hh" + suffix), Get("bias_ih" + suffix), Get("bias_hh" + suffix), gates, units, unitForgetBias);
+            if (freezeSecondBias)
+            {
+                recurrent.get_parameter("bias_hh" + suffix)!.requires_grad = false;
+            }
         }
     }
 
