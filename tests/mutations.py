@@ -148,7 +148,48 @@ MUTATIONS = {
         "count_include_pad: false",
         "count_include_pad: true",
         GENERATOR_TESTS, "FullyQualifiedName~LayerFamilyTests.Same_average_pooling"),
-
+    "cpu-model-snapshot": (
+        "a CPU model with its own approved snapshot is compared with it, every other model with the main one",
+        "runtime/Experiments.Runtime/Snapshots/CpuModelSnapshots.cs",
+        "return key is not null && File.Exists(SnapshotVerifier.VerifiedPath(Folder(directory, key), experiment))",
+        "return key is null && File.Exists(SnapshotVerifier.VerifiedPath(Folder(directory, key ?? \"\"), experiment))",
+        RUNTIME_TESTS, "FullyQualifiedName~SnapshotTests.A_snapshot_approved_for_one_cpu_model"),
+    "penalty-in-training": (
+        "a kernel regularizer is added to the loss that is minimised and reported in training",
+        "runtime/Experiments.Runtime/Training/ExperimentRunner.cs",
+        "                loss = loss + penalty;",
+        "                _ = penalty;",
+        RUNTIME_TESTS, "FullyQualifiedName~TrainingControlsTests.A_kernel_regularizer"),
+    "penalty-l2-square": (
+        "the L2 penalty is l2 * sum W^2, as Keras' L1L2",
+        "runtime/Experiments.Runtime/Training/KernelPenalty.cs",
+        "weight.square().sum().mul_(L2)",
+        "weight.abs().sum().mul_(L2)",
+        GENERATOR_TESTS, "FullyQualifiedName~LayerFamilyTests.Kernel_regularizers"),
+    "conv1d-same-offset": (
+        "an even Conv1D window under 'same' pads one step more at the end, as Keras does",
+        "generators/Experiments.Generators/ExperimentGenerator.ModelWalk.Layers.cs",
+        "(left, right) = (total / 2, total - (total / 2));",
+        "(left, right) = (total - (total / 2), total / 2);",
+        GENERATOR_TESTS, "FullyQualifiedName~LayerFamilyTests.One_dimensional_convolution"),
+    "bidirectional-backward-step": (
+        "a bidirectional layer's last-step output takes the backward reading at the sequence's first step",
+        "generators/Experiments.Generators/ExperimentGenerator.Emitter.cs",
+        "both.select(1, 0).narrow(1, {a[0]}, {a[0]})",
+        "both.select(1, -1).narrow(1, {a[0]}, {a[0]})",
+        GENERATOR_TESTS, "FullyQualifiedName~LayerFamilyTests.Bidirectional_reads"),
+    "nadam-schedule": (
+        "Nadam's momentum schedule follows Keras 2.2 (mu_t from the step count)",
+        "runtime/Experiments.Runtime/Training/KerasOptimizer.cs",
+        "double muNext = Momentum(t + 1);",
+        "double muNext = Momentum(t);",
+        RUNTIME_TESTS, "FullyQualifiedName~OptimizerTests.Nadam_follows"),
+    "penalty-in-evaluation": (
+        "a kernel regularizer is added to the evaluation loss, as Keras' evaluate reports it",
+        "runtime/Experiments.Runtime/Training/ExperimentRunner.cs",
+        "(penalty is null ? 0 : penalty.to(torch.float64).item<double>())",
+        "(penalty is null ? 0 : 0)",
+        RUNTIME_TESTS, "FullyQualifiedName~TrainingControlsTests.A_kernel_regularizer"),
 }
 
 
