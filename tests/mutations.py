@@ -152,7 +152,7 @@ MUTATIONS = {
         "a CPU model with its own approved snapshot is compared with it, every other model with the main one",
         "runtime/Experiments.Runtime/Snapshots/CpuModelSnapshots.cs",
         "return key is not null && File.Exists(SnapshotVerifier.VerifiedPath(Folder(directory, key), experiment))",
-        "return key is null && File.Exists(SnapshotVerifier.VerifiedPath(Folder(directory, key ?? \"\"), experiment))",
+        "return key is not null && File.Exists(SnapshotVerifier.VerifiedPath(directory, experiment))",
         RUNTIME_TESTS, "FullyQualifiedName~SnapshotTests.A_snapshot_approved_for_one_cpu_model"),
     "penalty-in-training": (
         "a kernel regularizer is added to the loss that is minimised and reported in training",

@@ -46,7 +46,7 @@ public sealed class ParameterLayoutTests
         return a.shape.SequenceEqual(b.shape) && x.bytes.SequenceEqual(y.bytes);
     }
 
-    public static TheoryData<string> Optimizers => ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "rmsprop"];
+    public static TheoryData<string> Optimizers => ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "rmsprop", "adamw", "adagrad", "adamax", "nadam", "adadelta"];
 
     private static OptimizerSettings Settings(string name) => name switch
     {
@@ -54,7 +54,13 @@ public sealed class ParameterLayoutTests
         "sgd-momentum" => OptimizerSettings.Sgd(learningRate: 0.05, momentum: 0.9),
         "sgd-nesterov" => OptimizerSettings.Sgd(learningRate: 0.05, momentum: 0.9, nesterov: true),
         "adam" => OptimizerSettings.Adam(),
-        _ => OptimizerSettings.RmsProp(),
+        "rmsprop" => OptimizerSettings.RmsProp(),
+        "adamw" => OptimizerSettings.AdamW(),
+        "adagrad" => OptimizerSettings.Adagrad(),
+        "adamax" => OptimizerSettings.Adamax(),
+        "nadam" => OptimizerSettings.Nadam(),
+        "adadelta" => OptimizerSettings.Adadelta(),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "no such optimizer in this test"),
     };
 
     private static (Tensor[] Parameters, Tensor[] State, long FrozenChanged, int Unmoved) Train(ParameterLayoutKind kind, string optimizerName, int threads)
