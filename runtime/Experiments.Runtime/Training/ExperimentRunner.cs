@@ -185,6 +185,7 @@ public static class ExperimentRunner
         int batches = (count + settings.BatchSize - 1) / settings.BatchSize;
         using Tensor batchLosses = torch.zeros(batches, torch.float32, device);
         using Tensor predictions = torch.zeros(count, torch.int64, device);
+        IReadOnlyList<(KernelPenalty, Tensor)> penalties = KernelPenalty.Resolve(settings.Regularization, model);
         int batch = start.NextBatch;
         for (; batch < batches; batch++)
         {
@@ -206,7 +207,7 @@ public static class ExperimentRunner
             Tensor targets = data.Targets.index_select(0, index);
             Tensor logits = model.call(inputs);
             Tensor loss = Losses.Mean(settings.Loss, logits, targets, settings.LabelSmoothing);
-            if (KernelPenalty.Total(settings.Regularization, model) is { } penalty)
+            if (KernelPenalty.Total(penalties) is { } penalty)
             {
                 loss = loss + penalty;
             }

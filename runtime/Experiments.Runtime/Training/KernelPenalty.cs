@@ -16,19 +16,28 @@ public sealed record KernelPenalty(string Parameter, double L1, double L2)
     public double L2 { get; } = L2 >= 0 && double.IsFinite(L2) ? L2 : throw new ArgumentOutOfRangeException(nameof(L2), L2, "A regularization factor is 0 or more.");
 
     /// <summary>The penalties' sum on <paramref name="model"/>'s current weights (a scalar on their device, float32); null when there are none.</summary>
-    public static Tensor? Total(IReadOnlyList<KernelPenalty> penalties, nn.Module model)
+    public static Tensor? Total(IReadOnlyList<KernelPenalty> penalties, nn.Module model) => Total(Resolve(penalties, model));
+
+    /// <summary>Each penalty with the model parameter it reads, looked up once (a run resolves them before its batches).</summary>
+    public static IReadOnlyList<(KernelPenalty Penalty, Tensor Weight)> Resolve(IReadOnlyList<KernelPenalty> penalties, nn.Module model)
     {
         if (penalties.Count == 0)
         {
-            return null;
+            return [];
         }
 
         Dictionary<string, TorchSharp.Modules.Parameter> parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        return penalties.Select(penalty => (penalty, (Tensor)(parameters.TryGetValue(penalty.Parameter, out TorchSharp.Modules.Parameter? found) ? found
+            : throw new InvalidOperationException($"The model has no parameter '{penalty.Parameter}' to regularize (it has {string.Join(", ", parameters.Keys)})."))))
+            .ToList();
+    }
+
+    /// <summary>The sum of resolved penalties on the weights' current values; null when there are none.</summary>
+    public static Tensor? Total(IReadOnlyList<(KernelPenalty Penalty, Tensor Weight)> resolved)
+    {
         Tensor? total = null;
-        foreach (KernelPenalty penalty in penalties)
+        foreach ((KernelPenalty penalty, Tensor weight) in resolved)
         {
-            Tensor weight = parameters.TryGetValue(penalty.Parameter, out TorchSharp.Modules.Parameter? found) ? found
-                : throw new InvalidOperationException($"The model has no parameter '{penalty.Parameter}' to regularize (it has {string.Join(", ", parameters.Keys)}).");
             Tensor term = penalty.Term(weight);
             total = total is null ? term : total.add_(term);
         }
