@@ -190,6 +190,24 @@ MUTATIONS = {
         "(penalty is null ? 0 : penalty.to(torch.float64).item<double>())",
         "(penalty is null ? 0 : 0)",
         RUNTIME_TESTS, "FullyQualifiedName~TrainingControlsTests.A_kernel_regularizer"),
+    "sqrt-float32": (
+        "the optimizers' square roots are correctly rounded on every CPU (not oneMKL's float32 vsSqrt)",
+        "runtime/Experiments.Runtime/Training/KerasOptimizer.cs",
+        ": x.to_type(ScalarType.Float64).sqrt_().to_type(ScalarType.Float32);",
+        ": x.sqrt();",
+        RUNTIME_TESTS, "FullyQualifiedName~CorrectlyRoundedSqrtTests"),
+    "rmsprop-plain-sqrt": (
+        "RMSprop divides by the correctly rounded root",
+        "runtime/Experiments.Runtime/Training/KerasOptimizer.cs",
+        "parameter.addcdiv_(gradient, CorrectlyRoundedSqrt(a).add_(Settings.Epsilon), value: -LearningRate);",
+        "parameter.addcdiv_(gradient, a.sqrt().add_(Settings.Epsilon), value: -LearningRate);",
+        RUNTIME_TESTS, "FullyQualifiedName~CorrectlyRoundedSqrtTests.Rmsprop"),
+    "adam-plain-sqrt": (
+        "Adam divides by the correctly rounded root",
+        "runtime/Experiments.Runtime/Training/KerasOptimizer.cs",
+        "parameter.addcdiv_(m, CorrectlyRoundedSqrt(v).add_(Settings.Epsilon), value: -step);",
+        "parameter.addcdiv_(m, v.sqrt().add_(Settings.Epsilon), value: -step);",
+        RUNTIME_TESTS, "FullyQualifiedName~CorrectlyRoundedSqrtTests.Adam"),
 }
 
 

@@ -25,6 +25,11 @@ internal static class KernelBits
             Console.WriteLine($"{name,-44} {Digest(operation())}");
         }
 
+        using (var scope = NewDisposeScope())
+        {
+            Console.WriteLine($"# sqrt not correctly rounded: {SqrtMisses(ScalarType.Float32)} of {1 << 21} in float32, {SqrtMisses(ScalarType.Float64)} through float64");
+        }
+
         return 0;
     }
 
@@ -37,6 +42,7 @@ internal static class KernelBits
 
         // Elementwise functions LibTorch hands to oneMKL's vector maths or computes itself.
         yield return ("sqrt (0, 1e-3], 2M", () => [Values(1 << 21, 1, 1e-3f).abs().add(1e-12f).sqrt()]);
+        yield return ("sqrt correctly rounded (optimizers)", () => [Experiments.Runtime.Training.KerasOptimizer.CorrectlyRoundedSqrt(Values(1 << 21, 1, 1e-3f).abs().add(1e-12f))]);
         yield return ("exp [-8, 8], 2M", () => [Values(1 << 21, 2, 16).exp()]);
         yield return ("log (0, 8], 2M", () => [Values(1 << 21, 3, 8).abs().add(1e-6f).log()]);
         yield return ("tanh [-8, 8], 2M", () => [Values(1 << 21, 4, 16).tanh()]);
@@ -58,6 +64,22 @@ internal static class KernelBits
         yield return ("conv2d 100x1x31x43 2 4x16, backward", () => Convolution(100, 1, 31, 2, 4, 16, width: 43));
         yield return ("conv2d 100x6x29x17 4 16x4, backward", () => Convolution(100, 6, 29, 4, 16, 4, width: 17));
         yield return ("conv2d 100x12x14x14 8 8x8, backward", () => Convolution(100, 12, 14, 8, 8, 8));
+        // The same five, pass by pass (output, input gradient, weight gradient, bias gradient), to name the pass that parts.
+        foreach ((string shape, Func<Tensor[]> convolution) in (IEnumerable<(string, Func<Tensor[]>)>)[
+            ("128x1x28x28 16 3x3", () => Convolution(128, 1, 28, 16, 3, 3)),
+            ("128x16x26x26 36 3x3", () => Convolution(128, 16, 26, 36, 3, 3)),
+            ("100x1x31x43 2 4x16", () => Convolution(100, 1, 31, 2, 4, 16, width: 43)),
+            ("100x6x29x17 4 16x4", () => Convolution(100, 6, 29, 4, 16, 4, width: 17)),
+            ("100x12x14x14 8 8x8", () => Convolution(100, 12, 14, 8, 8, 8))])
+        {
+            string[] passes = ["forward", "input gradient", "weight gradient", "bias gradient"];
+            for (int pass = 0; pass < passes.Length; pass++)
+            {
+                int chosen = pass;
+                yield return ($"  {shape}: {passes[pass]}", () => [convolution()[chosen]]);
+            }
+        }
+
         yield return ("max_pool2d 128x36x24x24 2x2, backward", () => Pool(128, 36, 24));
 
         // A recurrent layer (ATen's cell-by-cell LSTM, as the generated code runs it).
@@ -78,6 +100,19 @@ internal static class KernelBits
         }
 
         return tensor(values);
+    }
+
+    /// <summary>
+    /// How many of the sqrt line's values LibTorch's sqrt (computed in <paramref name="type"/>, rounded to float32)
+    /// gives other than the correctly rounded square root. The reference is .NET's Math.Sqrt in double, rounded to
+    /// float: double has more than 2 x 24 + 2 bits, so that double rounding is exact for a square root.
+    /// </summary>
+    private static int SqrtMisses(ScalarType type)
+    {
+        Tensor input = Values(1 << 21, 1, 1e-3f).abs().add(1e-12f);
+        float[] x = input.data<float>().ToArray();
+        float[] y = input.to_type(type).sqrt().to_type(ScalarType.Float32).data<float>().ToArray();
+        return Enumerable.Range(0, x.Length).Count(i => y[i] != (float)Math.Sqrt(x[i]));
     }
 
     private static Tensor[] Linear(int batch, int inputs, int outputs)
