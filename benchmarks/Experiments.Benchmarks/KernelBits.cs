@@ -28,6 +28,7 @@ internal static class KernelBits
         using (var scope = NewDisposeScope())
         {
             Console.WriteLine($"# sqrt not correctly rounded: {SqrtMisses(ScalarType.Float32)} of {1 << 21} in float32, {SqrtMisses(ScalarType.Float64)} through float64");
+            Console.WriteLine($"# sqrt depending on position: {SqrtShifted()} of {(1 << 21) - 1} values differ when the same inputs start one element later");
         }
 
         return 0;
@@ -113,6 +114,16 @@ internal static class KernelBits
         float[] x = input.data<float>().ToArray();
         float[] y = input.to_type(type).sqrt().to_type(ScalarType.Float32).data<float>().ToArray();
         return Enumerable.Range(0, x.Length).Count(i => y[i] != (float)Math.Sqrt(x[i]));
+    }
+
+    /// <summary>How many roots change when the same values sit one element later in memory (a vector loop's main part against its tail, or another alignment).</summary>
+    private static int SqrtShifted()
+    {
+        Tensor input = Values(1 << 21, 1, 1e-3f).abs().add(1e-12f);
+        float[] whole = input.sqrt().data<float>().ToArray();
+        float[] shifted = cat([zeros(1), input]).narrow(0, 1, 1 << 21).contiguous().sqrt().data<float>().ToArray();
+        float[] tail = input.narrow(0, 1, (1 << 21) - 1).clone().sqrt().data<float>().ToArray();
+        return Enumerable.Range(1, (1 << 21) - 1).Count(i => whole[i] != tail[i - 1] || whole[i] != shifted[i]);
     }
 
     private static Tensor[] Linear(int batch, int inputs, int outputs)
