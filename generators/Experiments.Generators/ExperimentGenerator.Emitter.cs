@@ -192,7 +192,7 @@ public sealed partial class ExperimentGenerator
             s.Line($"{indent}private sealed class Model : nn.Module<Tensor, Tensor>").Line($"{indent}{{");
             foreach (ModuleDecl module in e.Modules)
             {
-                s.Line($"{i1}private readonly global::TorchSharp.Modules.{ModuleType(module.Kind)} {module.Name};");
+                s.Line($"{i1}private readonly global::TorchSharp.Modules.{ModuleType(module)} {module.Name};");
             }
 
             s.Line();
@@ -216,54 +216,51 @@ public sealed partial class ExperimentGenerator
             s.Line($"{i2}return x.MoveToOuterDisposeScope();").Line($"{i1}}}").Line($"{indent}}}");
         }
 
-        private static string ModuleType(ModuleKind kind) => kind switch
+        private static string ModuleType(ModuleDecl module) => module switch
         {
-            ModuleKind.Linear => "Linear",
-            ModuleKind.Conv2d => "Conv2d",
-            ModuleKind.Conv1d => "Conv1d",
-            ModuleKind.Dropout => "Dropout",
-            ModuleKind.BatchNorm1d => "BatchNorm1d",
-            ModuleKind.BatchNorm2d => "BatchNorm2d",
-            ModuleKind.SimpleRnn => "RNN",
-            ModuleKind.LayerNorm => "LayerNorm",
-            ModuleKind.Lstm => "LSTM",
+            LinearDecl => "Linear",
+            Conv2dDecl => "Conv2d",
+            Conv1dDecl => "Conv1d",
+            DropoutDecl => "Dropout",
+            NormDecl n => n.Kind.ToString(),
+            RecurrentDecl { Kind: RecurrentKind.SimpleRnn } => "RNN",
+            RecurrentDecl { Kind: RecurrentKind.Lstm } => "LSTM",
             _ => "GRU",
         };
 
-        private static IEnumerable<string> Construct(ModuleDecl m)
+        private static IEnumerable<string> Construct(ModuleDecl module)
         {
-            EquatableArray<int> a = m.Arguments;
             const string init = "global::Experiments.Runtime.Training.KerasInit";
-            switch (m.Kind)
+            string name = module.Name;
+            switch (module)
             {
-                case ModuleKind.Linear:
-                    yield return $"{m.Name} = nn.Linear({a[0]}, {a[1]});";
-                    yield return $"{init}.Dense({m.Name});";
+                case LinearDecl m:
+                    yield return $"{name} = nn.Linear({m.Inputs}, {m.Units});";
+                    yield return $"{init}.Dense({name});";
                     break;
-                case ModuleKind.Conv2d:
-                    yield return $"{m.Name} = nn.Conv2d({a[0]}, {a[1]}, ({a[2]}, {a[3]}), stride: ({a[4]}, {a[5]}), padding: ({a[6]}, {a[7]}));";
-                    yield return $"{init}.Conv2d({m.Name});";
+                case Conv2dDecl m:
+                    yield return $"{name} = nn.Conv2d({m.Channels}, {m.Filters}, ({m.KernelHeight}, {m.KernelWidth}), stride: ({m.StrideHeight}, {m.StrideWidth}), padding: ({m.PadTop}, {m.PadLeft}));";
+                    yield return $"{init}.Conv2d({name});";
                     break;
-                case ModuleKind.Conv1d:
-                    yield return $"{m.Name} = nn.Conv1d({a[0]}, {a[1]}, {a[2]}, stride: {a[3]}, padding: {a[4]}L);";
-                    yield return $"{init}.Conv1d({m.Name});";
+                case Conv1dDecl m:
+                    yield return $"{name} = nn.Conv1d({m.Channels}, {m.Filters}, {m.Kernel}, stride: {m.Stride}, padding: {m.Pad}L);";
+                    yield return $"{init}.Conv1d({name});";
                     break;
-                case ModuleKind.Dropout:
-                    yield return $"{m.Name} = nn.Dropout({Planner.Number(m.Rate)});";
+                case DropoutDecl m:
+                    yield return $"{name} = nn.Dropout({Planner.Number(m.Rate)});";
                     break;
-                case ModuleKind.BatchNorm1d:
-                case ModuleKind.BatchNorm2d:
-                    // Keras momentum 0.99 is PyTorch momentum 0.01; Keras epsilon is 1e-3.
-                    yield return $"{m.Name} = nn.{ModuleType(m.Kind)}({a[0]}, eps: 1e-3, momentum: 0.01);";
-                    break;
-                case ModuleKind.LayerNorm:
+                case NormDecl { Kind: NormKind.LayerNorm } m:
                     // Keras' epsilon is 1e-3; the scale starts at ones and the centre at zeros, as in Keras.
-                    yield return $"{m.Name} = nn.LayerNorm(new long[] {{ {a[0]} }}, eps: 1e-3);";
+                    yield return $"{name} = nn.LayerNorm(new long[] {{ {m.Features} }}, eps: 1e-3);";
                     break;
-                default:
-                    string nonLinearity = m.Kind == ModuleKind.SimpleRnn ? $", nonLinearity: nn.NonLinearities.{(a[4] == 1 ? "ReLU" : "Tanh")}" : "";
-                    yield return $"{m.Name} = nn.{ModuleType(m.Kind)}({a[0]}, {a[1]}{nonLinearity}, batchFirst: true{(a[5] == 1 ? ", bidirectional: true" : "")});";
-                    yield return $"{init}.Recurrent({m.Name}, gates: {a[2]}, units: {a[1]}, unitForgetBias: {(m.Kind == ModuleKind.Lstm ? "true" : "false")}, freezeSecondBias: {(a[3] == 1 ? "true" : "false")});";
+                case NormDecl m:
+                    // Keras momentum 0.99 is PyTorch momentum 0.01; Keras epsilon is 1e-3.
+                    yield return $"{name} = nn.{ModuleType(m)}({m.Features}, eps: 1e-3, momentum: 0.01);";
+                    break;
+                case RecurrentDecl m:
+                    string nonLinearity = m.Kind == RecurrentKind.SimpleRnn ? $", nonLinearity: nn.NonLinearities.{(m.Relu ? "ReLU" : "Tanh")}" : "";
+                    yield return $"{name} = nn.{ModuleType(m)}({m.Features}, {m.Units}{nonLinearity}, batchFirst: true{(m.Bidirectional ? ", bidirectional: true" : "")});";
+                    yield return $"{init}.Recurrent({name}, gates: {m.Gates}, units: {m.Units}, unitForgetBias: {(m.Kind == RecurrentKind.Lstm ? "true" : "false")}, freezeSecondBias: {(m.FreezeSecondBias ? "true" : "false")});";
                     break;
             }
         }

@@ -83,7 +83,7 @@ public sealed partial class ExperimentGenerator
             bool symmetric = left == right;
             string name = Next("conv1d");
             Penalize(layer, position, type, name);
-            Module(name, ModuleKind.Conv1d, shape[1], layer.Units, kernel, stride, symmetric ? left : 0);
+            Modules.Add(new Conv1dDecl(name, shape[1], layer.Units, kernel, stride, symmetric ? left : 0));
             Step(ForwardKind.Conv1d, variable, name, symmetric ? 0 : left, symmetric ? 0 : right);
             Activate(layer.Activation, variable, fold: false);
             return Row(name, type, new[] { output, layer.Units }, ((long)kernel * shape[1] * layer.Units) + layer.Units, depth);
@@ -112,8 +112,8 @@ public sealed partial class ExperimentGenerator
             // Keras has one bias vector (GRU with reset_after has two, as PyTorch); PyTorch adds bias_hh. Held at zero
             // and frozen, the sum equals Keras' bias.
             bool kerasHasOneBias = layer.Kind != LayerKind.Gru;
-            ModuleKind kind = layer.Kind switch { LayerKind.Lstm => ModuleKind.Lstm, LayerKind.Gru => ModuleKind.Gru, _ => ModuleKind.SimpleRnn };
-            Module(name, kind, features, units, gates, kerasHasOneBias ? 1 : 0, layer.Activation == Activation.Relu ? 1 : 0, bidirectional ? 1 : 0);
+            RecurrentKind kind = layer.Kind switch { LayerKind.Lstm => RecurrentKind.Lstm, LayerKind.Gru => RecurrentKind.Gru, _ => RecurrentKind.SimpleRnn };
+            Modules.Add(new RecurrentDecl(name, kind, features, units, gates, kerasHasOneBias, layer.Activation == Activation.Relu, bidirectional));
             if (kerasHasOneBias)
             {
                 FrozenExtra += (long)directions * gates * units;
@@ -275,7 +275,7 @@ public sealed partial class ExperimentGenerator
             int torchDim = rank == 3 ? (axis == 3 ? 1 : axis + 1) : axis;
             int features = shape[axis - 1];
             string name = Next("layer_normalization");
-            Module(name, ModuleKind.LayerNorm, features);
+            Modules.Add(new NormDecl(name, NormKind.LayerNorm, features));
             if (torchDim == rank)
             {
                 Step(ForwardKind.Call, variable, name);

@@ -93,7 +93,7 @@ public sealed partial class ExperimentGenerator
 
                         string name = Next("dense");
                         Penalize(layer, position, "Dense", name);
-                        Module(name, ModuleKind.Linear, shape[0], layer.Units);
+                        Modules.Add(new LinearDecl(name, shape[0], layer.Units));
                         Step(ForwardKind.Call, variable, name);
                         Activate(layer.Activation, variable, foldSoftmax);
                         return Row(name, "Dense", new[] { layer.Units }, ((long)shape[0] * layer.Units) + layer.Units, depth);
@@ -113,7 +113,7 @@ public sealed partial class ExperimentGenerator
                         }
 
                         string name = Next("dropout");
-                        Modules.Add(new ModuleDecl(name, ModuleKind.Dropout, default, layer.Rate));
+                        Modules.Add(new DropoutDecl(name, layer.Rate));
                         Step(ForwardKind.Call, variable, name);
                         return Row(name, "Dropout", shape, 0, depth);
                     }
@@ -209,7 +209,7 @@ public sealed partial class ExperimentGenerator
             int torchDim = rank == 3 ? (axis == 3 ? 1 : axis + 1) : rank == 2 ? axis : 1;
             int features = shape[axis - 1];
             string name = Next("batch_normalization");
-            Module(name, rank == 3 ? ModuleKind.BatchNorm2d : ModuleKind.BatchNorm1d, features);
+            Modules.Add(new NormDecl(name, rank == 3 ? NormKind.BatchNorm2d : NormKind.BatchNorm1d, features));
             if (rank == 2 && axis == 2)
             {
                 torchDim = 2;
@@ -297,7 +297,7 @@ public sealed partial class ExperimentGenerator
             {
                 string name = Next("conv2d");
                 Penalize(layer, position, type, name);
-                Module(name, ModuleKind.Conv2d, shape[2], layer.Units, layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, symmetric ? top : 0, symmetric ? left : 0);
+                Modules.Add(new Conv2dDecl(name, shape[2], layer.Units, layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, symmetric ? top : 0, symmetric ? left : 0));
                 Step(ForwardKind.Call, variable, name);
                 Activate(layer.Activation, variable, fold: false);
                 return Row(name, type, output, ((long)layer.KernelHeight * layer.KernelWidth * shape[2] * layer.Units) + layer.Units, depth);
@@ -345,7 +345,6 @@ public sealed partial class ExperimentGenerator
             }
         }
 
-        private void Module(string name, ModuleKind kind, params int[] arguments) => Modules.Add(new ModuleDecl(name, kind, EquatableArray.From(arguments), 0));
 
         private void Step(ForwardKind kind, string variable, string target, params int[] arguments) =>
             Forward.Add(new ForwardStep(kind, variable, target, EquatableArray.From(arguments), default));

@@ -1,38 +1,44 @@
 namespace Experiments.Generators.Models;
 
-/// <summary>A TorchSharp module the model holds; <see cref="Arguments"/> are read according to <see cref="Kind"/>.</summary>
-public enum ModuleKind
+/// <summary>A TorchSharp module the generated model holds, with what its constructor needs; the name is its field and checkpoint key.</summary>
+public abstract record ModuleDecl(string Name);
+
+/// <summary>nn.Linear from <paramref name="Inputs"/> features to <paramref name="Units"/>, with Keras' Dense initialisers.</summary>
+public sealed record LinearDecl(string Name, int Inputs, int Units) : ModuleDecl(Name);
+
+/// <summary>
+/// nn.Conv2d with Keras' initialisers. The padding is the symmetric part only; the extra bottom/right row Keras pads
+/// for an even kernel under 'same' is a separate Pad step before the call.
+/// </summary>
+public sealed record Conv2dDecl(string Name, int Channels, int Filters, int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth, int PadTop, int PadLeft) : ModuleDecl(Name);
+
+/// <summary>nn.Conv1d over (channels, steps), padded <paramref name="Pad"/> at both ends (an asymmetric 'same' pads in the forward pass).</summary>
+public sealed record Conv1dDecl(string Name, int Channels, int Filters, int Kernel, int Stride, int Pad) : ModuleDecl(Name);
+
+public sealed record DropoutDecl(string Name, double Rate) : ModuleDecl(Name);
+
+public enum NormKind
 {
-    /// <summary>Arguments: in features, units.</summary>
-    Linear,
-
-    /// <summary>Arguments: in channels, filters, kernel height, kernel width, stride height, stride width, padding top, padding left.</summary>
-    Conv2d,
-
-    /// <summary>Rate: the dropout rate.</summary>
-    Dropout,
-
-    /// <summary>Arguments: features.</summary>
     BatchNorm1d,
-
-    /// <summary>Arguments: features.</summary>
     BatchNorm2d,
-
-    /// <summary>Arguments (as for every recurrent module): features, units, gates, 1 to freeze the second bias, 1 for ReLU (else tanh).</summary>
-    SimpleRnn,
-
-    Lstm,
-
-    Gru,
-
-    /// <summary>Arguments: features (the normalized dimension's size).</summary>
     LayerNorm,
-
-    /// <summary>Arguments: in channels, filters, kernel, stride, padding (both ends).</summary>
-    Conv1d,
 }
 
-public sealed record ModuleDecl(string Name, ModuleKind Kind, EquatableArray<int> Arguments, double Rate);
+/// <summary>A normalisation over <paramref name="Features"/> (the normalised dimension's size), with Keras' epsilon and momentum.</summary>
+public sealed record NormDecl(string Name, NormKind Kind, int Features) : ModuleDecl(Name);
+
+public enum RecurrentKind
+{
+    SimpleRnn,
+    Lstm,
+    Gru,
+}
+
+/// <summary>
+/// A recurrent layer over <paramref name="Features"/> inputs per step; <paramref name="FreezeSecondBias"/> holds
+/// PyTorch's bias_hh at zero where Keras has one bias vector; <paramref name="Relu"/> only for SimpleRNN (else tanh).
+/// </summary>
+public sealed record RecurrentDecl(string Name, RecurrentKind Kind, int Features, int Units, int Gates, bool FreezeSecondBias, bool Relu, bool Bidirectional) : ModuleDecl(Name);
 
 /// <summary>One step of the forward pass.</summary>
 public enum ForwardKind
