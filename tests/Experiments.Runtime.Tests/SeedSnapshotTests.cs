@@ -1,3 +1,4 @@
+using Experiments.Runtime.Results;
 using Experiments.Runtime.Configuration;
 using Experiments.Runtime.Data;
 using Experiments.Runtime.Hosting;
@@ -91,7 +92,7 @@ public sealed class SeedSnapshotTests
         Assert.Equal(ComparisonMode.Distribution, same.Mode);
         Assert.True(same.Matches, string.Join("\n", same.Differences));
         Assert.Equal(4, same.Checks.Count);
-        Assert.All(same.Checks, c => Assert.Equal("within noise", c.Verdict));
+        Assert.All(same.Checks, c => Assert.Equal(SeedVerdict.WithinNoise, c.Verdict));
 
         // Every seed a few points less accurate: the difference of means is exactly the shift, and it is worse.
         double[] accuracies = [.. approved.Values(Metric.TestAccuracy)];
@@ -100,11 +101,11 @@ public sealed class SeedSnapshotTests
         double shift = Math.Max(0.05, 6 * sd);
         SnapshotComparison worse = SeedSnapshotComparison.Compare(approved, Elsewhere(approved, approved.Seeds.Select(s => s with { TestAccuracy = s.TestAccuracy - shift }).ToList()), SeedCheck.Default);
         DistributionCheck accuracy = worse.Checks.Single(c => c.Check.Metric == Metric.TestAccuracy);
-        Assert.Equal("worse", accuracy.Verdict);
+        Assert.Equal(SeedVerdict.Worse, accuracy.Verdict);
         Assert.True(accuracy.Fails);
         Assert.Equal(-shift, accuracy.Received.Mean - accuracy.Approved.Mean, 12);
         Assert.Contains(worse.Differences, d => d.Message.StartsWith("test_accuracy: worse beyond the noise", StringComparison.Ordinal));
-        Assert.All(worse.Checks.Where(c => c.Check.Metric != Metric.TestAccuracy), c => Assert.Equal("within noise", c.Verdict));
+        Assert.All(worse.Checks.Where(c => c.Check.Metric != Metric.TestAccuracy), c => Assert.Equal(SeedVerdict.WithinNoise, c.Verdict));
 
         // A shift far smaller than the seed-to-seed spread is noise.
         SnapshotComparison small = SeedSnapshotComparison.Compare(approved, Elsewhere(approved, approved.Seeds.Select(s => s with { TestAccuracy = s.TestAccuracy - (sd / 10) }).ToList()), SeedCheck.Default);
@@ -113,11 +114,11 @@ public sealed class SeedSnapshotTests
         // Better fails a two-sided check and passes one that declares only worse fails; the verdict says better either way.
         List<SeedRow> improved = approved.Seeds.Select(s => s with { TestAccuracy = s.TestAccuracy + shift }).ToList();
         SnapshotComparison twoSided = SeedSnapshotComparison.Compare(approved, Elsewhere(approved, improved), SeedCheck.Default);
-        Assert.Equal("better", twoSided.Checks.Single(c => c.Check.Metric == Metric.TestAccuracy).Verdict);
+        Assert.Equal(SeedVerdict.Better, twoSided.Checks.Single(c => c.Check.Metric == Metric.TestAccuracy).Verdict);
         Assert.False(twoSided.Matches);
         SnapshotComparison oneSided = SeedSnapshotComparison.Compare(approved, Elsewhere(approved, improved), SeedCheck.For(OnlyWorse, "only-worse"));
         Assert.True(oneSided.Matches, string.Join("\n", oneSided.Differences));
-        Assert.Equal("better", Assert.Single(oneSided.Checks).Verdict);
+        Assert.Equal(SeedVerdict.Better, Assert.Single(oneSided.Checks).Verdict);
 
         // The kernel spread recorded at approval widens the interval: a shift inside it is noise.
         SeedRow first = approved.Seeds[0];
@@ -125,7 +126,7 @@ public sealed class SeedSnapshotTests
         SnapshotComparison widened = SeedSnapshotComparison.Compare(approved with { Kernels = wide }, Elsewhere(approved, approved.Seeds.Select(s => s with { TestAccuracy = s.TestAccuracy - shift }).ToList()), SeedCheck.Default);
         DistributionCheck kernelCheck = widened.Checks.Single(c => c.Check.Metric == Metric.TestAccuracy);
         Assert.Equal(2 * shift, kernelCheck.Widening, 12);
-        Assert.Equal("within noise", kernelCheck.Verdict);
+        Assert.Equal(SeedVerdict.WithinNoise, kernelCheck.Verdict);
         Assert.Contains("kernel sets", widened.ModeReason, StringComparison.Ordinal);
     }
 

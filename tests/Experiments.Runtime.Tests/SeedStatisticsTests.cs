@@ -172,13 +172,13 @@ public sealed class SeedStatisticsTests
         Assert.Equal(0, inside.ZScore, 9);
         Assert.Equal(mean - half, inside.Prediction.Low, 6);
         Assert.Equal(mean + half, inside.Prediction.High, 6);
-        Assert.Equal("within our distribution", inside.Verdict);
+        Assert.Equal(ReportedPlacement.Within, inside.Verdict);
 
         ReportedVerdict below = SeedStatistics.Locate(ours, 0.8271);
         Assert.Equal(0, below.Percentile);
         Assert.Equal((0.8271 - mean) / sd, below.ZScore, 6);
-        Assert.Equal("below our distribution", below.Verdict);
-        Assert.Equal("above our distribution", SeedStatistics.Locate(ours, 0.99).Verdict);
+        Assert.Equal(ReportedPlacement.Below, below.Verdict);
+        Assert.Equal(ReportedPlacement.Above, SeedStatistics.Locate(ours, 0.99).Verdict);
 
         // 3 of 5 below 0.905 (0.88, 0.89, 0.90).
         Assert.Equal(60, SeedStatistics.Locate(ours, 0.905).Percentile, 9);
@@ -199,7 +199,7 @@ public sealed class SeedStatisticsTests
         double half = TQuantile(4) * Math.Sqrt(2.0 / 3);
         Assert.Equal(1 - half, higher.Interval.Low, 6);
         Assert.Equal(1 + half, higher.Interval.High, 6);
-        Assert.Equal("within noise", higher.Verdict);
+        Assert.Equal(SeedVerdict.WithinNoise, higher.Verdict);
 
         // Unequal counts and variances, where Welch differs from the pooled test. By hand: A = 1..6 (n 6, mean 3.5,
         // s² 17.5 / 5 = 3.5), B = 2, 6, 10 (n 3, mean 6, s² 32 / 2 = 16); s²/n: 0.58333 and 5.33333, SE = sqrt(5.91667)
@@ -223,8 +223,26 @@ public sealed class SeedStatisticsTests
 
         double[] clearlyLower = [10.1, 10.2, 10.0, 10.15];
         double[] clearlyHigher = [12.0, 12.1, 11.9, 12.05];
-        Assert.Equal("better", SeedStatistics.Compare(clearlyLower, clearlyHigher, higherIsBetter: true).Verdict);
-        Assert.Equal("worse", SeedStatistics.Compare(clearlyLower, clearlyHigher, higherIsBetter: false).Verdict);
+        Assert.Equal(SeedVerdict.Better, SeedStatistics.Compare(clearlyLower, clearlyHigher, higherIsBetter: true).Verdict);
+        Assert.Equal(SeedVerdict.Worse, SeedStatistics.Compare(clearlyLower, clearlyHigher, higherIsBetter: false).Verdict);
         Assert.Equal(0, SeedStatistics.Compare(clearlyLower, clearlyHigher, higherIsBetter: false).ProbabilityOfImprovement);
+    }
+}
+
+/// <summary>Each verdict has its own words (a report that printed an enum's name would read "WithinNoise").</summary>
+public sealed class VerdictWordsTests
+{
+    [Fact]
+    public void Every_verdict_reads_as_words_of_its_own()
+    {
+        string[] words =
+        [
+            .. Enum.GetValues<SeedVerdict>().Select(v => v.Text()),
+            .. Enum.GetValues<ReportedPlacement>().Select(v => v.Text()),
+            .. Enum.GetValues<ReviewVerdict>().Select(v => v.Text()),
+        ];
+        Assert.All(words, w => Assert.Matches("^[a-z]+( [a-z]+)*$", w));
+        Assert.Equal(words.Length - 1, words.Distinct().Count()); // "within noise" is both a seed verdict and a review verdict
+        Assert.Equal(["changed", "beyond tolerance", "beyond noise"], Enum.GetValues<ReviewVerdict>().Where(v => v.Fails()).Select(v => v.Text()));
     }
 }

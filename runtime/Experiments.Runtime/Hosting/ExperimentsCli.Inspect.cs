@@ -113,7 +113,7 @@ public static partial class ExperimentsCli
                 SeedAggregate after = SeedAggregate.Load(right);
                 IReadOnlyList<SeedDiff.Row> rows = SeedDiff.Compare(before, after);
                 Console.Write(SeedDiff.Render(rows, left, right, before.Experiment, after.Experiment, parse.GetValue(markdown)));
-                return rows.Any(r => r.Comparison.Verdict == "worse") ? RunFailed : Success;
+                return rows.Any(r => r.Comparison.Verdict == Results.SeedVerdict.Worse) ? RunFailed : Success;
             }
 
             Configuration.ExperimentsConfig configuration = Configuration.ExperimentsConfig.Load(

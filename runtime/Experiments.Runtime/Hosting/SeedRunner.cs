@@ -1,3 +1,4 @@
+using Experiments.Runtime.Results;
 using System.Globalization;
 using Experiments.Runtime.Configuration;
 using Experiments.Runtime.Reports;
@@ -132,7 +133,7 @@ internal sealed class SeedRunner(IExperiment experiment, IReadOnlyList<long> see
         {
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"   the source reported {ExperimentReport.Percent(verdict.Reported)}: {verdict.Verdict} (percentile {verdict.Percentile:F0}, z = {verdict.ZScore:F2})"));
+                $"   the source reported {ExperimentReport.Percent(verdict.Reported)}: {verdict.Verdict.Text()} (percentile {verdict.Percentile:F0}, z = {verdict.ZScore:F2})"));
         }
 
         return aggregate;

@@ -1,3 +1,4 @@
+using Experiments.Runtime.Results;
 using Experiments.Runtime.IO;
 using System.Globalization;
 using System.Text;
@@ -80,7 +81,7 @@ public static class ResultsReport
             if (row.Aggregate is { } seeds)
             {
                 // Several seeds: "mean ± SD (n)", and where the source's figure lies in that distribution.
-                reported += seeds.Reported is { } verdict ? $": {verdict.Verdict}" : "";
+                reported += seeds.Reported is { } verdict ? $": {verdict.Verdict.Text()}" : "";
                 md.Append(CultureInfo.InvariantCulture,
                     $"| [{seeds.Experiment}]({row.Folder}/report.md) | {s.Run["dataset"]} | {s.Profile} | {s.Parameters:N0} | {s.History.Count} | {seeds.Final["test_accuracy"].Describe(percent: true)} | {seeds.Final["test_loss"].Mean:F4} | {seeds.Final["train_accuracy"].Describe(percent: true)} | {reported} | {row.Seconds:F1} s |\n");
                 continue;

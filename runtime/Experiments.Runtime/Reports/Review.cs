@@ -1,3 +1,4 @@
+using Experiments.Runtime.Results;
 using System.Globalization;
 using System.Text;
 using Experiments.Runtime.IO;
@@ -72,13 +73,13 @@ public static class Review
         ReviewSet set, Func<string, Tolerances> tolerances, Func<string, IReadOnlyList<SeedCheck>> seedChecks, Func<string, string?> summary,
         string? images, string linkFrom)
     {
-        var sections = new List<(string Experiment, string Profile, string Verdict, string Headline, string Body)>();
+        var sections = new List<(string Experiment, string Profile, ReviewVerdict Verdict, string Headline, string Body)>();
         foreach (ReviewItem item in set.Changed)
         {
             sections.Add(item.Seeds ? SeedSection(item, seedChecks) : Section(item, tolerances, summary, images, linkFrom));
         }
 
-        int beyond = sections.Count(s => s.Verdict.StartsWith("beyond", StringComparison.Ordinal) || s.Verdict == "changed");
+        int beyond = sections.Count(s => s.Verdict.Fails());
         var text = new StringBuilder();
         text.Append(Marker).Append('\n');
         text.Append(CultureInfo.InvariantCulture, $"## Experiment results: {Count(sections.Count, "snapshot")} changed, {beyond} failing {(beyond == 1 ? "its" : "their")} comparison\n\n");
@@ -89,18 +90,18 @@ public static class Review
         }
 
         text.Append(MarkdownTable.Render(
-            [["experiment", "profile", "verdict", "test accuracy"], .. sections.Select(s => new[] { $"[{s.Experiment}](#{Anchor(s.Experiment, s.Profile)})", s.Profile, s.Verdict, s.Headline })],
+            [["experiment", "profile", "verdict", "test accuracy"], .. sections.Select(s => new[] { $"[{s.Experiment}](#{Anchor(s.Experiment, s.Profile)})", s.Profile, s.Verdict.Text(), s.Headline })],
             leftAligned: 3));
         text.Append(CultureInfo.InvariantCulture, $"{Count(set.Unchanged, "other approved snapshot")} unchanged.\n\n");
-        foreach ((string experiment, string profile, string verdict, _, string body) in sections)
+        foreach ((string experiment, string profile, ReviewVerdict verdict, _, string body) in sections)
         {
-            text.Append(CultureInfo.InvariantCulture, $"### {experiment} ({profile}): {verdict}\n\n").Append(body);
+            text.Append(CultureInfo.InvariantCulture, $"### {experiment} ({profile}): {verdict.Text()}\n\n").Append(body);
         }
 
         return text.ToString();
     }
 
-    private static (string, string, string, string, string) Section(
+    private static (string, string, ReviewVerdict, string, string) Section(
         ReviewItem item, Func<string, Tolerances> tolerances, Func<string, string?> summary, string? images, string linkFrom)
     {
         SnapshotDocument? before = item.Approved is null ? null : SnapshotDocument.Parse(item.Approved, item.Path + " (approved)");
@@ -115,13 +116,13 @@ public static class Review
                 [["metric", before is null ? "received" : "approved"], ["test accuracy", ExperimentReport.Percent(only.TestAccuracy)], ["test loss", Loss(only.TestLoss)],
                     ["train accuracy", ExperimentReport.Percent(only.TrainAccuracy)], ["train loss", Loss(only.TrainLoss)]]));
             AppendSummary(body, only.Summary ?? summary(only.Experiment));
-            return (only.Experiment, only.Profile, before is null ? "new" : "removed", ExperimentReport.Percent(only.TestAccuracy), body.ToString());
+            return (only.Experiment, only.Profile, before is null ? ReviewVerdict.New : ReviewVerdict.Removed, ExperimentReport.Percent(only.TestAccuracy), body.ToString());
         }
 
         Tolerances declared = tolerances(after.Experiment);
         SnapshotComparison comparison = SnapshotComparison.Compare(before, after, declared);
-        string verdict = comparison.Matches ? (comparison.Mode == ComparisonMode.Exact ? "exact" : "within tolerance")
-            : comparison.Mode == ComparisonMode.Exact ? "changed" : "beyond tolerance";
+        ReviewVerdict verdict = comparison.Matches ? (comparison.Mode == ComparisonMode.Exact ? ReviewVerdict.Exact : ReviewVerdict.WithinTolerance)
+            : comparison.Mode == ComparisonMode.Exact ? ReviewVerdict.Changed : ReviewVerdict.BeyondTolerance;
         if (before.Run["fingerprint"] != after.Run["fingerprint"])
         {
             body.Append("**The declaration changed** (its fingerprint differs): review the numbers below as a new result.\n");
@@ -228,7 +229,7 @@ public static class Review
         return (any.Experiment, any.Profile, verdict, headline, body.ToString());
     }
 
-    private static (string, string, string, string, string) SeedSection(ReviewItem item, Func<string, IReadOnlyList<SeedCheck>> seedChecks)
+    private static (string, string, ReviewVerdict, string, string) SeedSection(ReviewItem item, Func<string, IReadOnlyList<SeedCheck>> seedChecks)
     {
         SeedSnapshot? before = item.Approved is null ? null : SeedSnapshot.Parse(item.Approved, item.Path + " (approved)");
         SeedSnapshot? after = item.Received is null ? null : SeedSnapshot.Parse(item.Received, item.Path + " (received)");
@@ -237,16 +238,16 @@ public static class Review
         if (before is null || after is null)
         {
             Results.SeedSummary test = Results.SeedStatistics.Summarise(any.Values(Metric.TestAccuracy));
-            return (name, any.Profile, before is null ? "new" : "removed", test.Describe(percent: true),
+            return (name, any.Profile, before is null ? ReviewVerdict.New : ReviewVerdict.Removed, test.Describe(percent: true),
                 (before is null ? "New: no approved multi-seed snapshot before." : "Removed: the approved multi-seed snapshot was deleted.") + "\n\n");
         }
 
         IReadOnlyList<SeedCheck> checks = seedChecks(after.Experiment);
         SnapshotComparison verdictComparison = SeedSnapshotComparison.Compare(before, after, checks);
         SnapshotComparison distribution = SeedSnapshotComparison.Compare(before, after, checks, ComparisonMode.Distribution);
-        string verdict = verdictComparison.Matches
-            ? (verdictComparison.Mode == ComparisonMode.Exact ? "exact" : "within noise")
-            : verdictComparison.Mode == ComparisonMode.Exact ? "changed" : "beyond noise";
+        ReviewVerdict verdict = verdictComparison.Matches
+            ? (verdictComparison.Mode == ComparisonMode.Exact ? ReviewVerdict.Exact : ReviewVerdict.WithinNoise)
+            : verdictComparison.Mode == ComparisonMode.Exact ? ReviewVerdict.Changed : ReviewVerdict.BeyondNoise;
         var body = new StringBuilder();
         body.Append(verdictComparison.Mode == ComparisonMode.Exact
             ? "Same environment: every seed must repeat exactly; the distributions below show what moved.\n"
@@ -259,7 +260,7 @@ public static class Review
                     SeedSnapshotComparison.Key(c.Check.Metric).Replace('_', ' '), c.Check.HigherIsBetter ? "↑ higher" : "↓ lower",
                     c.Approved.Describe(percent: false), c.Received.Describe(percent: false),
                     Invariant($"{Arrow(c.Received.Mean - c.Approved.Mean)} {c.Received.Mean - c.Approved.Mean:+0.######;-0.######;0} [{c.Difference.Low:0.######}, {c.Difference.High:0.######}] at {c.Check.Level * 100:0.##}%"),
-                    c.Verdict,
+                    c.Verdict.Text(),
                 }),
             ],
             leftAligned: 2));

@@ -172,7 +172,7 @@ public sealed class SeedAggregate
                 w.WriteNumberValue(r.Prediction.Low);
                 w.WriteNumberValue(r.Prediction.High);
                 w.WriteEndArray();
-                w.WriteString("verdict", r.Verdict);
+                w.WriteString("verdict", r.Verdict.Text());
                 w.WriteEndObject();
             }
 
@@ -235,7 +235,7 @@ public sealed class SeedAggregate
         if (Reported is { } r)
         {
             md.Append(CultureInfo.InvariantCulture,
-                $"\nThe source reported {ExperimentReport.Percent(r.Reported)}: {r.Verdict} (percentile {r.Percentile:F0}, z = {r.ZScore:F2}; one more run of ours falls in {ExperimentReport.Percent(r.Prediction.Low)} to {ExperimentReport.Percent(r.Prediction.High)} with 95% probability).\n");
+                $"\nThe source reported {ExperimentReport.Percent(r.Reported)}: {r.Verdict.Text()} (percentile {r.Percentile:F0}, z = {r.ZScore:F2}; one more run of ours falls in {ExperimentReport.Percent(r.Prediction.Low)} to {ExperimentReport.Percent(r.Prediction.High)} with 95% probability).\n");
         }
 
         md.Append("\n| seed | test accuracy | test loss | train accuracy | result |\n|---:|---:|---:|---:|---|\n");

@@ -33,7 +33,7 @@ public static class SeedDiff
                 r.B.Describe(percent),
                 string.Create(CultureInfo.InvariantCulture, $"{r.Comparison.Difference * scale:+0.00;-0.00;0.00}{unit} [{r.Comparison.Interval.Low * scale:+0.00;-0.00;0.00}, {r.Comparison.Interval.High * scale:+0.00;-0.00;0.00}]"),
                 string.Create(CultureInfo.InvariantCulture, $"{r.Comparison.ProbabilityOfImprovement:F2}"),
-                r.Comparison.Verdict,
+                r.Comparison.Verdict.Text(),
             };
         });
         var text = new StringBuilder();

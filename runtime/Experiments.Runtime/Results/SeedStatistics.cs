@@ -22,15 +22,15 @@ public sealed record SeedSummary(int Count, double Mean, double StandardDeviatio
 /// <param name="Percentile">Share of our runs below the figure (ties count half), 0 to 100.</param>
 /// <param name="ZScore">(figure - mean) / SD; infinite when every seed gave the same value and the figure differs.</param>
 /// <param name="Prediction">The 95% prediction interval of one more run: mean ± t(n-1) · SD · sqrt(1 + 1/n).</param>
-/// <param name="Verdict">"within our distribution", "above our distribution" or "below our distribution".</param>
-public sealed record ReportedVerdict(double Reported, double Percentile, double ZScore, Interval Prediction, string Verdict);
+/// <param name="Verdict">Inside the prediction interval, above it or below it.</param>
+public sealed record ReportedVerdict(double Reported, double Percentile, double ZScore, Interval Prediction, ReportedPlacement Verdict);
 
 /// <summary>Two sets of seeds compared on one metric (B against A).</summary>
 /// <param name="Difference">Mean of B minus mean of A.</param>
 /// <param name="Interval">Welch's 95% interval of the difference.</param>
 /// <param name="ProbabilityOfImprovement">P(a run of B beats a run of A), over all pairs, ties half (as rliable defines it).</param>
-/// <param name="Verdict">"better", "worse" or "within noise" (the interval contains 0), in the metric's direction.</param>
-public sealed record SeedComparison(double Difference, Interval Interval, double ProbabilityOfImprovement, string Verdict);
+/// <param name="Verdict">Better, worse or within noise (the interval contains 0), in the metric's direction.</param>
+public sealed record SeedComparison(double Difference, Interval Interval, double ProbabilityOfImprovement, SeedVerdict Verdict);
 
 /// <summary>
 /// The statistics of results over seeds. Intervals: Student t on the mean (exact for normal data, the usual choice
@@ -93,7 +93,7 @@ public static class SeedStatistics
         Interval prediction = s.Count > 1
             ? Around(s.Mean, StudentQuantile(s.Count - 1) * s.StandardDeviation * Math.Sqrt(1 + (1.0 / s.Count)), $"prediction interval of one run, 95%")
             : new Interval(s.Mean, s.Mean, "prediction interval: needs two or more seeds");
-        string verdict = prediction.Contains(reported) ? "within our distribution" : reported > prediction.High ? "above our distribution" : "below our distribution";
+        ReportedPlacement verdict = prediction.Contains(reported) ? ReportedPlacement.Within : reported > prediction.High ? ReportedPlacement.Above : ReportedPlacement.Below;
         return new ReportedVerdict(reported, 100 * below / values.Count, z, prediction, verdict);
     }
 
@@ -138,8 +138,7 @@ public static class SeedStatistics
         }
 
         bool noise = interval.Contains(0) && !(interval.Low == interval.High && difference != 0);
-        string verdict = noise ? "within noise" : (difference > 0) == higherIsBetter ? "better" : "worse";
-        return new SeedComparison(difference, interval, wins / (a.Count * b.Count), verdict);
+        return new SeedComparison(difference, interval, wins / (a.Count * b.Count), Verdicts.Of(noise, difference, higherIsBetter));
     }
 
     /// <summary>The two-sided Student t critical value for <paramref name="level"/> (default <see cref="Level"/>).</summary>

@@ -37,8 +37,8 @@ public sealed record SeedCheck(Metric Metric, double Level, bool HigherIsBetter,
 
 /// <summary>One metric of two seed distributions: the summaries, Welch's interval of received minus approved, the widening and the verdict.</summary>
 /// <param name="Widening">The approval's kernel spread for this metric (highest minus lowest of the first seed under the kernel sets); 0 without kernels.</param>
-/// <param name="Verdict">"within noise", "better" or "worse" in the check's direction.</param>
-public sealed record DistributionCheck(SeedCheck Check, SeedSummary Approved, SeedSummary Received, Interval Difference, double Widening, string Verdict, bool Fails);
+/// <param name="Verdict">Within noise, better or worse in the check's direction.</param>
+public sealed record DistributionCheck(SeedCheck Check, SeedSummary Approved, SeedSummary Received, Interval Difference, double Widening, SeedVerdict Verdict, bool Fails);
 
 /// <summary>
 /// A received multi-seed snapshot against the approved one. What was run (fingerprint, settings, the seeds) must be the
@@ -105,15 +105,15 @@ public static class SeedSnapshotComparison
             (double low, double high) = approved.Kernels?.Range(check.Metric, approved.Seeds[0][check.Metric]) ?? (0, 0);
             double widening = high - low;
             var widened = new Interval(welch.Interval.Low - widening, welch.Interval.High + widening, welch.Interval.Method);
-            string verdict = widened.Contains(0) ? "within noise" : (welch.Difference > 0) == check.HigherIsBetter ? "better" : "worse";
-            bool fails = verdict == "worse" || (verdict == "better" && !check.OnlyWorseFails);
+            SeedVerdict verdict = Verdicts.Of(widened.Contains(0), welch.Difference, check.HigherIsBetter);
+            bool fails = verdict == SeedVerdict.Worse || (verdict == SeedVerdict.Better && !check.OnlyWorseFails);
             var result = new DistributionCheck(check, SeedStatistics.Summarise(before), SeedStatistics.Summarise(after), widened, widening, verdict, fails);
             results.Add(result);
             if (fails)
             {
                 string widenedBy = widening > 0 ? Invariant($" widened by the kernel spread {widening:0.######}") : "";
                 differences.Add(new Difference(DifferenceKind.Metric, Key(check.Metric), Invariant($"{result.Approved.Mean:R}"), Invariant($"{result.Received.Mean:R}"), Invariant(
-                    $"{Key(check.Metric)}: {verdict} beyond the noise: approved mean {result.Approved.Mean:R} (SD {result.Approved.StandardDeviation:0.######}, n = {result.Approved.Count}), received mean {result.Received.Mean:R} (SD {result.Received.StandardDeviation:0.######}, n = {result.Received.Count}); difference {welch.Difference:+0.######;-0.######;0}, {welch.Interval.Method} [{welch.Interval.Low:0.######}, {welch.Interval.High:0.######}]{widenedBy} excludes 0"))
+                    $"{Key(check.Metric)}: {verdict.Text()} beyond the noise: approved mean {result.Approved.Mean:R} (SD {result.Approved.StandardDeviation:0.######}, n = {result.Approved.Count}), received mean {result.Received.Mean:R} (SD {result.Received.StandardDeviation:0.######}, n = {result.Received.Count}); difference {welch.Difference:+0.######;-0.######;0}, {welch.Interval.Method} [{welch.Interval.Low:0.######}, {welch.Interval.High:0.######}]{widenedBy} excludes 0"))
                 {
                     Metric = check.Metric,
                 });
@@ -138,7 +138,7 @@ public static class SeedSnapshotComparison
                 c.Approved.Describe(percent: false),
                 c.Received.Describe(percent: false),
                 Invariant($"{c.Received.Mean - c.Approved.Mean:+0.######;-0.######;0} [{c.Difference.Low:0.######}, {c.Difference.High:0.######}] at {c.Check.Level * 100:0.##}%"),
-                c.Verdict + (c.Fails ? " (fails)" : ""),
+                c.Verdict.Text() + (c.Fails ? " (fails)" : ""),
             })],
         leftAligned: 2);
 
