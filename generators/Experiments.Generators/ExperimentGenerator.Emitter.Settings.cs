@@ -115,12 +115,11 @@ public sealed partial class ExperimentGenerator
         }
 
         /// <summary>Keras' average over the pixels inside the image, where 'same' pads one more pixel at the bottom or right: the padded sums over the padded counts.</summary>
-        private static string AveragePadded(ForwardStep step)
+        private static string AveragePadded(PaddedAveragePoolStep step)
         {
             string v = step.Variable;
-            EquatableArray<int> a = step.Arguments;
-            string window = $"new long[] {{ {a[0]}, {a[1]} }}, new long[] {{ {a[2]}, {a[3]} }}";
-            string pad = $"new long[] {{ {a[4]}, {a[5]}, {a[6]}, {a[7]} }}";
+            string window = $"new long[] {{ {step.KernelHeight}, {step.KernelWidth} }}, new long[] {{ {step.StrideHeight}, {step.StrideWidth} }}";
+            string pad = $"new long[] {{ {step.Left}, {step.Right}, {step.Top}, {step.Bottom} }}";
             return $"{v} = nn.functional.avg_pool2d(nn.functional.pad({v}, {pad}), {window}).div(nn.functional.avg_pool2d(nn.functional.pad(torch.ones(1, 1, {v}.shape[2], {v}.shape[3], dtype: {v}.dtype, device: {v}.device), {pad}), {window}));";
         }
     }

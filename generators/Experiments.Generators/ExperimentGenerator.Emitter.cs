@@ -268,42 +268,47 @@ public sealed partial class ExperimentGenerator
         private static string Statement(ForwardStep step)
         {
             string v = step.Variable;
-            EquatableArray<int> a = step.Arguments;
-            return step.Kind switch
+            const string aten = "using (global::Experiments.Runtime.Training.RecurrentKernels.Aten())";
+            return step switch
             {
-                ForwardKind.Call => $"{v} = {step.Target}.call({v});",
-                ForwardKind.CallTransposed => $"{v} = {step.Target}.call({v}.transpose(1, {a[0]})).transpose(1, {a[0]});",
-                ForwardKind.CallRecurrent => $"using (global::Experiments.Runtime.Training.RecurrentKernels.Aten()) {{ {v} = {step.Target}.call({v}, null).Item1.select(1, -1); }}",
-                ForwardKind.CallBidirectional => $"using (global::Experiments.Runtime.Training.RecurrentKernels.Aten()) {{ Tensor both = {step.Target}.call({v}, null).Item1; {v} = torch.cat(new[] {{ both.select(1, -1).narrow(1, 0, {a[0]}), both.select(1, 0).narrow(1, {a[0]}, {a[0]}) }}, 1); }}",
-                ForwardKind.CallRecurrentSequences => $"using (global::Experiments.Runtime.Training.RecurrentKernels.Aten()) {{ {v} = {step.Target}.call({v}, null).Item1; }}",
-                ForwardKind.Conv1d => $"{v} = {step.Target}.call({Padded(v + ".transpose(1, 2)", a[0], a[1], "")}).transpose(1, 2);",
-                ForwardKind.MaxPool1d => $"{v} = nn.functional.max_pool1d({Padded(v + ".transpose(1, 2)", a[2], a[3], ", value: double.NegativeInfinity")}, {a[0]}, {a[1]}).transpose(1, 2);",
-                ForwardKind.Relu => $"{v} = nn.functional.relu({v});",
-                ForwardKind.Sigmoid => $"{v} = torch.sigmoid({v});",
-                ForwardKind.Tanh => $"{v} = torch.tanh({v});",
-                ForwardKind.Softmax => $"{v} = nn.functional.softmax({v}, -1);",
-                ForwardKind.FoldedSoftmax => "// softmax: folded into the loss (cross-entropy and MSE take logits), the same mathematics",
-                ForwardKind.Flatten => $"{v} = {v}.flatten(1);",
-                ForwardKind.FlattenChannelsLast => $"{v} = {v}.permute(0, 2, 3, 1).flatten(1);",
-                ForwardKind.Pad => $"{v} = nn.functional.pad({v}, new long[] {{ {a[0]}, {a[1]}, {a[2]}, {a[3]} }}{(step.Target == "-inf" ? ", value: double.NegativeInfinity" : "")});",
-                ForwardKind.MaxPool => $"{v} = nn.functional.max_pool2d({v}, new long[] {{ {a[0]}, {a[1]} }}, new long[] {{ {a[2]}, {a[3]} }}, new long[] {{ {a[4]}, {a[5]} }});",
-                ForwardKind.Branch => $"Tensor {v} = {step.Target};",
-                ForwardKind.Concatenate => $"{v} = torch.cat(new[] {{ {string.Join(", ", step.Branches)} }}, 1);",
-                ForwardKind.Add => $"{v} = {string.Join(" + ", step.Branches)};",
-                ForwardKind.LeakyRelu => $"{v} = nn.functional.leaky_relu({v}, 0.2);",
-                ForwardKind.Elu => $"{v} = nn.functional.elu({v}, 1.0);",
-                ForwardKind.Gelu => $"{v} = nn.functional.gelu({v});",
-                ForwardKind.Swish => $"{v} = nn.functional.silu({v});",
-                ForwardKind.Softplus => $"{v} = nn.functional.softplus({v});",
-                ForwardKind.AvgPool => $"{v} = nn.functional.avg_pool2d({v}, new long[] {{ {a[0]}, {a[1]} }}, new long[] {{ {a[2]}, {a[3]} }}, new long[] {{ {a[4]}, {a[5]} }}, count_include_pad: false);",
-                ForwardKind.AvgPoolPadded => AveragePadded(step),
-                ForwardKind.GlobalAvgPool => $"{v} = {v}.mean(new long[] {{ 2, 3 }});",
-                ForwardKind.GlobalMaxPool => $"{v} = {v}.amax(new long[] {{ 2, 3 }});",
-                ForwardKind.CallLastTransposed => $"{v} = {step.Target}.call({v}.transpose({a[0]}, -1)).transpose({a[0]}, -1);",
-                ForwardKind.Reshape => $"{v} = {v}{(a[0] == 1 ? ".permute(0, 2, 3, 1)" : "")}.reshape(new long[] {{ {v}.shape[0], {string.Join(", ", a.Skip(2))} }}){(a[1] == 1 ? ".permute(0, 3, 1, 2)" : "")};",
-                _ => $"{v} = {step.Target}({v});",
+                CallStep { Dimension: null } c => $"{v} = {c.Module}.call({v});",
+                CallStep { ToLast: false } c => $"{v} = {c.Module}.call({v}.transpose(1, {c.Dimension})).transpose(1, {c.Dimension});",
+                CallStep c => $"{v} = {c.Module}.call({v}.transpose({c.Dimension}, -1)).transpose({c.Dimension}, -1);",
+                FunctionStep f => $"{v} = {f.Method}({v});",
+                RecurrentStep { Output: RecurrentOutput.LastStep } r => $"{aten} {{ {v} = {r.Module}.call({v}, null).Item1.select(1, -1); }}",
+                RecurrentStep { Output: RecurrentOutput.Bidirectional } r => $"{aten} {{ Tensor both = {r.Module}.call({v}, null).Item1; {v} = torch.cat(new[] {{ both.select(1, -1).narrow(1, 0, {r.Units}), both.select(1, 0).narrow(1, {r.Units}, {r.Units}) }}, 1); }}",
+                RecurrentStep r => $"{aten} {{ {v} = {r.Module}.call({v}, null).Item1; }}",
+                Conv1dStep c => $"{v} = {c.Module}.call({Padded(v + ".transpose(1, 2)", c.PadStart, c.PadEnd, "")}).transpose(1, 2);",
+                MaxPool1dStep p => $"{v} = nn.functional.max_pool1d({Padded(v + ".transpose(1, 2)", p.PadStart, p.PadEnd, ", value: double.NegativeInfinity")}, {p.Pool}, {p.Stride}).transpose(1, 2);",
+                OperationStep o => Operate(v, o.Operation),
+                PadStep p => $"{v} = nn.functional.pad({v}, new long[] {{ {p.Left}, {p.Right}, {p.Top}, {p.Bottom} }}{(p.NegativeInfinity ? ", value: double.NegativeInfinity" : "")});",
+                Pool2dStep p => $"{v} = nn.functional.{(p.Average ? "avg" : "max")}_pool2d({v}, new long[] {{ {p.KernelHeight}, {p.KernelWidth} }}, new long[] {{ {p.StrideHeight}, {p.StrideWidth} }}, new long[] {{ {p.PadTop}, {p.PadLeft} }}{(p.Average ? ", count_include_pad: false" : "")});",
+                PaddedAveragePoolStep p => AveragePadded(p),
+                BranchStep b => $"Tensor {v} = {b.From};",
+                MergeStep { Sum: false } m => $"{v} = torch.cat(new[] {{ {string.Join(", ", m.Branches)} }}, 1);",
+                MergeStep m => $"{v} = {string.Join(" + ", m.Branches)};",
+                ReshapeStep r => $"{v} = {v}{(r.FromImage ? ".permute(0, 2, 3, 1)" : "")}.reshape(new long[] {{ {v}.shape[0], {string.Join(", ", r.Dimensions)} }}){(r.ToImage ? ".permute(0, 3, 1, 2)" : "")};",
+                _ => throw new System.ArgumentOutOfRangeException(nameof(step), step, "Unknown forward step."),
             };
         }
+
+        private static string Operate(string v, Operation operation) => operation switch
+        {
+            Operation.Relu => $"{v} = nn.functional.relu({v});",
+            Operation.Sigmoid => $"{v} = torch.sigmoid({v});",
+            Operation.Tanh => $"{v} = torch.tanh({v});",
+            Operation.Softmax => $"{v} = nn.functional.softmax({v}, -1);",
+            Operation.FoldedSoftmax => "// softmax: folded into the loss (cross-entropy and MSE take logits), the same mathematics",
+            Operation.Flatten => $"{v} = {v}.flatten(1);",
+            Operation.FlattenChannelsLast => $"{v} = {v}.permute(0, 2, 3, 1).flatten(1);",
+            Operation.LeakyRelu => $"{v} = nn.functional.leaky_relu({v}, 0.2);",
+            Operation.Elu => $"{v} = nn.functional.elu({v}, 1.0);",
+            Operation.Gelu => $"{v} = nn.functional.gelu({v});",
+            Operation.Swish => $"{v} = nn.functional.silu({v});",
+            Operation.Softplus => $"{v} = nn.functional.softplus({v});",
+            Operation.GlobalAveragePool => $"{v} = {v}.mean(new long[] {{ 2, 3 }});",
+            _ => $"{v} = {v}.amax(new long[] {{ 2, 3 }});",
+        };
 
         private static string Padded(string value, int left, int right, string fill) =>
             left == 0 && right == 0 ? value : $"nn.functional.pad({value}, new long[] {{ {left}, {right} }}{fill})";

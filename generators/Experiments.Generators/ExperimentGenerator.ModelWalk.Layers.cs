@@ -75,7 +75,7 @@ public sealed partial class ExperimentGenerator
 
             if (!conv)
             {
-                Step(ForwardKind.MaxPool1d, variable, "", kernel, stride, left, right);
+                Forward.Add(new MaxPool1dStep(variable, kernel, stride, left, right));
                 return Row(Next("max_pooling1d"), type, new[] { output, shape[1] }, 0, depth);
             }
 
@@ -84,7 +84,7 @@ public sealed partial class ExperimentGenerator
             string name = Next("conv1d");
             Penalize(layer, position, type, name);
             Modules.Add(new Conv1dDecl(name, shape[1], layer.Units, kernel, stride, symmetric ? left : 0));
-            Step(ForwardKind.Conv1d, variable, name, symmetric ? 0 : left, symmetric ? 0 : right);
+            Forward.Add(new Conv1dStep(variable, name, symmetric ? 0 : left, symmetric ? 0 : right));
             Activate(layer.Activation, variable, fold: false);
             return Row(name, type, new[] { output, layer.Units }, ((long)kernel * shape[1] * layer.Units) + layer.Units, depth);
         }
@@ -119,8 +119,8 @@ public sealed partial class ExperimentGenerator
                 FrozenExtra += (long)directions * gates * units;
             }
 
-            ForwardKind call = layer.ReturnSequences ? ForwardKind.CallRecurrentSequences : bidirectional ? ForwardKind.CallBidirectional : ForwardKind.CallRecurrent;
-            Step(call, variable, name, units);
+            RecurrentOutput call = layer.ReturnSequences ? RecurrentOutput.EveryStep : bidirectional ? RecurrentOutput.Bidirectional : RecurrentOutput.LastStep;
+            Forward.Add(new RecurrentStep(variable, name, call, units));
             long parameters = directions * (long)gates * (((long)features * units) + ((long)units * units) + ((kerasHasOneBias ? 1 : 2) * units));
             int outputs = directions * units;
             return Row(name, bidirectional ? "Bidirectional" : type, layer.ReturnSequences ? new[] { shape[0], outputs } : new[] { outputs }, parameters, depth);
@@ -148,7 +148,7 @@ public sealed partial class ExperimentGenerator
                 }
             }
 
-            Forward.Add(new ForwardStep(ForwardKind.Concatenate, variable, "", default, EquatableArray.From(branches.Select(b => b.Variable).ToList())));
+            Forward.Add(new MergeStep(variable, Sum: false, EquatableArray.From(branches.Select(b => b.Variable).ToList())));
             return Row(Next("concatenate"), "Concatenate", new[] { outputs[0][0], outputs[0][1], outputs.Sum(o => o[2]) }, 0, depth);
         }
 
@@ -176,7 +176,7 @@ public sealed partial class ExperimentGenerator
                 }
             }
 
-            Forward.Add(new ForwardStep(ForwardKind.Add, variable, "", default, EquatableArray.From(branches.Select(b => b.Variable).ToList())));
+            Forward.Add(new MergeStep(variable, Sum: true, EquatableArray.From(branches.Select(b => b.Variable).ToList())));
             return Row(Next("add"), "Add", branches[0].Output, 0, depth);
         }
 
@@ -187,7 +187,7 @@ public sealed partial class ExperimentGenerator
             for (int i = 0; i < layer.Children.Count; i++)
             {
                 string branch = $"branch{++_branchVariables}";
-                Step(ForwardKind.Branch, branch, variable);
+                Forward.Add(new BranchStep(branch, variable));
                 int[]? output = Walk(layer.Children[i], $"{position}.{i + 1}", branch, shape, depth + 1, foldSoftmax: false);
                 if (output is null)
                 {
@@ -257,7 +257,7 @@ public sealed partial class ExperimentGenerator
                 return null;
             }
 
-            Step(average ? ForwardKind.GlobalAvgPool : ForwardKind.GlobalMaxPool, variable, "");
+            Operate(average ? Operation.GlobalAveragePool : Operation.GlobalMaxPool, variable);
             return Row(Next(average ? "global_average_pooling2d" : "global_max_pooling2d"), type, new[] { shape[2] }, 0, depth);
         }
 
@@ -278,11 +278,11 @@ public sealed partial class ExperimentGenerator
             Modules.Add(new NormDecl(name, NormKind.LayerNorm, features));
             if (torchDim == rank)
             {
-                Step(ForwardKind.Call, variable, name);
+                Forward.Add(new CallStep(variable, name));
             }
             else
             {
-                Step(ForwardKind.CallLastTransposed, variable, name, torchDim);
+                Forward.Add(new CallStep(variable, name, torchDim, ToLast: true));
             }
 
             return Row(name, "LayerNormalization", shape, 2L * features, depth);
@@ -308,7 +308,7 @@ public sealed partial class ExperimentGenerator
             int[] output = target.Select(d => d == -1 ? size / known : d).ToArray();
 
             // Keras reshapes channels-last values; an image tensor here is channels-first, so it is permuted around the reshape.
-            Step(ForwardKind.Reshape, variable, "", new[] { shape.Length == 3 ? 1 : 0, output.Length == 3 ? 1 : 0 }.Concat(output).ToArray());
+            Forward.Add(new ReshapeStep(variable, shape.Length == 3, output.Length == 3, EquatableArray.From(output)));
             return Row(Next("reshape"), "Reshape", output, 0, depth);
         }
     }

@@ -94,7 +94,7 @@ public sealed partial class ExperimentGenerator
                         string name = Next("dense");
                         Penalize(layer, position, "Dense", name);
                         Modules.Add(new LinearDecl(name, shape[0], layer.Units));
-                        Step(ForwardKind.Call, variable, name);
+                        Forward.Add(new CallStep(variable, name));
                         Activate(layer.Activation, variable, foldSoftmax);
                         return Row(name, "Dense", new[] { layer.Units }, ((long)shape[0] * layer.Units) + layer.Units, depth);
                     }
@@ -114,13 +114,13 @@ public sealed partial class ExperimentGenerator
 
                         string name = Next("dropout");
                         Modules.Add(new DropoutDecl(name, layer.Rate));
-                        Step(ForwardKind.Call, variable, name);
+                        Forward.Add(new CallStep(variable, name));
                         return Row(name, "Dropout", shape, 0, depth);
                     }
 
                 case LayerKind.Flatten:
                     // Keras flattens channels-last; permuting first keeps its feature order.
-                    Step(shape.Length == 3 ? ForwardKind.FlattenChannelsLast : ForwardKind.Flatten, variable, "");
+                    Operate(shape.Length == 3 ? Operation.FlattenChannelsLast : Operation.Flatten, variable);
                     return Row(Next("flatten"), "Flatten", new[] { shape.Aggregate(1, (a, b) => a * b) }, 0, depth);
 
                 case LayerKind.BatchNormalization:
@@ -187,7 +187,7 @@ public sealed partial class ExperimentGenerator
                     }
 
                 case LayerKind.Function:
-                    Step(ForwardKind.Function, variable, $"{layer.MethodOwner}.{layer.Method}");
+                    Forward.Add(new FunctionStep(variable, $"{layer.MethodOwner}.{layer.Method}"));
                     return Row(Next("lambda"), $"Lambda({layer.Method})", shape, 0, depth);
 
                 default:
@@ -217,11 +217,11 @@ public sealed partial class ExperimentGenerator
 
             if (torchDim == 1)
             {
-                Step(ForwardKind.Call, variable, name);
+                Forward.Add(new CallStep(variable, name));
             }
             else
             {
-                Step(ForwardKind.CallTransposed, variable, name, torchDim);
+                Forward.Add(new CallStep(variable, name, torchDim));
             }
 
             KerasNonTrainable += 2L * features;
@@ -283,14 +283,15 @@ public sealed partial class ExperimentGenerator
             if (average)
             {
                 // Keras averages 'same' windows over the pixels inside the image only.
-                Step(symmetric ? ForwardKind.AvgPool : ForwardKind.AvgPoolPadded, variable, "", layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth,
-                    symmetric ? top : left, symmetric ? left : padW - left, top, padH - top);
+                Forward.Add(symmetric
+                    ? new Pool2dStep(variable, Average: true, layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, top, left)
+                    : new PaddedAveragePoolStep(variable, layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, left, padW - left, top, padH - top));
                 return Row(Next("average_pooling2d"), type, output, 0, depth);
             }
 
             if (!symmetric)
             {
-                Step(ForwardKind.Pad, variable, conv ? "" : "-inf", left, padW - left, top, padH - top);
+                Forward.Add(new PadStep(variable, left, padW - left, top, padH - top, NegativeInfinity: !conv));
             }
 
             if (conv)
@@ -298,12 +299,12 @@ public sealed partial class ExperimentGenerator
                 string name = Next("conv2d");
                 Penalize(layer, position, type, name);
                 Modules.Add(new Conv2dDecl(name, shape[2], layer.Units, layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, symmetric ? top : 0, symmetric ? left : 0));
-                Step(ForwardKind.Call, variable, name);
+                Forward.Add(new CallStep(variable, name));
                 Activate(layer.Activation, variable, fold: false);
                 return Row(name, type, output, ((long)layer.KernelHeight * layer.KernelWidth * shape[2] * layer.Units) + layer.Units, depth);
             }
 
-            Step(ForwardKind.MaxPool, variable, "", layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, symmetric ? top : 0, symmetric ? left : 0);
+            Forward.Add(new Pool2dStep(variable, Average: false, layer.KernelHeight, layer.KernelWidth, layer.StrideHeight, layer.StrideWidth, symmetric ? top : 0, symmetric ? left : 0));
             return Row(Next("max_pooling2d"), type, output, 0, depth);
         }
 
@@ -312,42 +313,41 @@ public sealed partial class ExperimentGenerator
             switch (activation)
             {
                 case Activation.Relu:
-                    Step(ForwardKind.Relu, variable, "");
+                    Operate(Operation.Relu, variable);
                     break;
                 case Activation.Sigmoid:
-                    Step(ForwardKind.Sigmoid, variable, "");
+                    Operate(Operation.Sigmoid, variable);
                     break;
                 case Activation.Tanh:
-                    Step(ForwardKind.Tanh, variable, "");
+                    Operate(Operation.Tanh, variable);
                     break;
                 case Activation.Softmax when fold:
-                    Step(ForwardKind.FoldedSoftmax, variable, "");
+                    Operate(Operation.FoldedSoftmax, variable);
                     SoftmaxFolded = true;
                     break;
                 case Activation.Softmax:
-                    Step(ForwardKind.Softmax, variable, "");
+                    Operate(Operation.Softmax, variable);
                     break;
                 case Activation.LeakyRelu:
-                    Step(ForwardKind.LeakyRelu, variable, "");
+                    Operate(Operation.LeakyRelu, variable);
                     break;
                 case Activation.Elu:
-                    Step(ForwardKind.Elu, variable, "");
+                    Operate(Operation.Elu, variable);
                     break;
                 case Activation.Gelu:
-                    Step(ForwardKind.Gelu, variable, "");
+                    Operate(Operation.Gelu, variable);
                     break;
                 case Activation.Swish:
-                    Step(ForwardKind.Swish, variable, "");
+                    Operate(Operation.Swish, variable);
                     break;
                 case Activation.Softplus:
-                    Step(ForwardKind.Softplus, variable, "");
+                    Operate(Operation.Softplus, variable);
                     break;
             }
         }
 
 
-        private void Step(ForwardKind kind, string variable, string target, params int[] arguments) =>
-            Forward.Add(new ForwardStep(kind, variable, target, EquatableArray.From(arguments), default));
+        private void Operate(Operation operation, string variable) => Forward.Add(new OperationStep(variable, operation));
 
         private bool Rank(LayerSpec layer, string position, int[] shape, int rank, string needs, string fix)
         {
