@@ -193,8 +193,8 @@ MUTATIONS = {
     "sqrt-float32": (
         "the optimizers' square roots are correctly rounded on every CPU (not oneMKL's float32 vsSqrt)",
         "runtime/Experiments.Runtime/Training/KerasOptimizer.cs",
-        "if (x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32)\n        {\n            return x.sqrt();",
-        "if (x.device_type == DeviceType.CPU || x.dtype != ScalarType.Float32)\n        {\n            return x.sqrt();",
+        "private static bool OnHostFloat32(Tensor x) => x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32;",
+        "private static bool OnHostFloat32(Tensor x) => x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float64;",
         RUNTIME_TESTS, "FullyQualifiedName~CorrectlyRoundedSqrtTests"),
     "rmsprop-plain-sqrt": (
         "RMSprop divides by the correctly rounded root",

@@ -42,13 +42,13 @@ internal static class KernelBits
         yield return ("linear 48x256 -> 10 (partial batch)", () => Linear(48, 256, 10));
 
         // Elementwise functions LibTorch hands to oneMKL's vector maths or computes itself.
-        yield return ("sqrt (0, 1e-3], 2M", () => [Values(1 << 21, 1, 1e-3f).abs().add(1e-12f).sqrt()]);
-        yield return ("sqrt correctly rounded (optimizers)", () => [Experiments.Runtime.Training.KerasOptimizer.CorrectlyRoundedSqrt(Values(1 << 21, 1, 1e-3f).abs().add(1e-12f))]);
+        yield return ("sqrt (0, 1e-3], 2M", () => [SqrtInputs().sqrt()]);
+        yield return ("sqrt correctly rounded (optimizers)", () => [Experiments.Runtime.Training.KerasOptimizer.CorrectlyRoundedSqrt(SqrtInputs())]);
         yield return ("exp [-8, 8], 2M", () => [Values(1 << 21, 2, 16).exp()]);
         yield return ("log (0, 8], 2M", () => [Values(1 << 21, 3, 8).abs().add(1e-6f).log()]);
         yield return ("tanh [-8, 8], 2M", () => [Values(1 << 21, 4, 16).tanh()]);
         yield return ("sigmoid [-8, 8], 2M", () => [Values(1 << 21, 5, 16).sigmoid()]);
-        yield return ("pow 0.5 (0, 1e-3], 2M", () => [Values(1 << 21, 1, 1e-3f).abs().add(1e-12f).pow(0.5)]);
+        yield return ("pow 0.5 (0, 1e-3], 2M", () => [SqrtInputs().pow(0.5)]);
 
         // Reductions and the loss.
         yield return ("sum of 1,048,576", () => [Values(1 << 20, 6, 2).sum()]);
@@ -60,18 +60,21 @@ internal static class KernelBits
         yield return ("batch_norm 64x128x26x26 train, backward", () => BatchNorm([64, 128, 26, 26]));
 
         // Convolutions (oneDNN unless switched off) and pooling: seed 001's CNN and seed 002's branch kernels.
-        yield return ("conv2d 128x1x28x28 16 3x3, backward", () => Convolution(128, 1, 28, 16, 3, 3));
-        yield return ("conv2d 128x16x26x26 36 3x3, backward", () => Convolution(128, 16, 26, 36, 3, 3));
-        yield return ("conv2d 100x1x31x43 2 4x16, backward", () => Convolution(100, 1, 31, 2, 4, 16, width: 43));
-        yield return ("conv2d 100x6x29x17 4 16x4, backward", () => Convolution(100, 6, 29, 4, 16, 4, width: 17));
-        yield return ("conv2d 100x12x14x14 8 8x8, backward", () => Convolution(100, 12, 14, 8, 8, 8));
-        // The same five, pass by pass (output, input gradient, weight gradient, bias gradient), to name the pass that parts.
-        foreach ((string shape, Func<Tensor[]> convolution) in (IEnumerable<(string, Func<Tensor[]>)>)[
+        (string Shape, Func<Tensor[]> Run)[] convolutions =
+        [
             ("128x1x28x28 16 3x3", () => Convolution(128, 1, 28, 16, 3, 3)),
             ("128x16x26x26 36 3x3", () => Convolution(128, 16, 26, 36, 3, 3)),
             ("100x1x31x43 2 4x16", () => Convolution(100, 1, 31, 2, 4, 16, width: 43)),
             ("100x6x29x17 4 16x4", () => Convolution(100, 6, 29, 4, 16, 4, width: 17)),
-            ("100x12x14x14 8 8x8", () => Convolution(100, 12, 14, 8, 8, 8))])
+            ("100x12x14x14 8 8x8", () => Convolution(100, 12, 14, 8, 8, 8)),
+        ];
+        foreach ((string shape, Func<Tensor[]> convolution) in convolutions)
+        {
+            yield return ($"conv2d {shape}, backward", convolution);
+        }
+
+        // The same five, pass by pass (output, input gradient, weight gradient, bias gradient), to name the pass that parts.
+        foreach ((string shape, Func<Tensor[]> convolution) in convolutions)
         {
             string[] passes = ["forward", "input gradient", "weight gradient", "bias gradient"];
             for (int pass = 0; pass < passes.Length; pass++)
@@ -110,7 +113,7 @@ internal static class KernelBits
     /// </summary>
     private static int SqrtMisses(ScalarType type)
     {
-        Tensor input = Values(1 << 21, 1, 1e-3f).abs().add(1e-12f);
+        Tensor input = SqrtInputs();
         float[] x = input.data<float>().ToArray();
         float[] y = input.to_type(type).sqrt().to_type(ScalarType.Float32).data<float>().ToArray();
         return Enumerable.Range(0, x.Length).Count(i => y[i] != (float)Math.Sqrt(x[i]));
@@ -119,12 +122,15 @@ internal static class KernelBits
     /// <summary>How many roots change when the same values sit one element later in memory (a vector loop's main part against its tail, or another alignment).</summary>
     private static int SqrtShifted()
     {
-        Tensor input = Values(1 << 21, 1, 1e-3f).abs().add(1e-12f);
+        Tensor input = SqrtInputs();
         float[] whole = input.sqrt().data<float>().ToArray();
         float[] shifted = cat([zeros(1), input]).narrow(0, 1, 1 << 21).contiguous().sqrt().data<float>().ToArray();
         float[] tail = input.narrow(0, 1, (1 << 21) - 1).clone().sqrt().data<float>().ToArray();
         return Enumerable.Range(1, (1 << 21) - 1).Count(i => whole[i] != tail[i - 1] || whole[i] != shifted[i]);
     }
+
+    /// <summary>The square-root lines' inputs: 2M values in (0, 1e-3], where Adam's and RMSprop's second moments lie.</summary>
+    private static Tensor SqrtInputs() => Values(1 << 21, 1, 1e-3f).abs().add(1e-12f);
 
     private static Tensor[] Linear(int batch, int inputs, int outputs)
     {

@@ -46,6 +46,11 @@ public sealed class CorrectlyRoundedSqrtTests
         float[] y = root.data<float>().ToArray();
         int[] wrong = Enumerable.Range(0, x.Length).Where(i => BitConverter.SingleToInt32Bits(y[i]) != BitConverter.SingleToInt32Bits(Exact(x[i]))).Take(5).ToArray();
         Assert.True(wrong.Length == 0, "not correctly rounded: " + string.Join(", ", wrong.Select(i => $"sqrt({x[i]:R}) = {y[i]:R}, exact {Exact(x[i]):R}")));
+
+        // The in-place form, which the optimizers use on their temporaries, gives the same bits.
+        using Tensor overwritten = input.clone();
+        Assert.Same(overwritten, KerasOptimizer.CorrectlyRoundedSqrt_(overwritten));
+        Assert.Equal(y.Select(BitConverter.SingleToInt32Bits), overwritten.data<float>().ToArray().Select(BitConverter.SingleToInt32Bits));
     }
 
     [Fact]
@@ -54,61 +59,63 @@ public sealed class CorrectlyRoundedSqrtTests
         // One step from a = 0: a = (1 - rho) g^2, p -= lr * g / (sqrt(a) + eps), the root computed here exactly and
         // every other operation the optimizer's own.
         OptimizerSettings settings = OptimizerSettings.RmsProp();
-        (float[] stepped, Tensor p, Tensor g) = OneStep(settings);
-        using (p)
-        using (g)
-        using (no_grad())
+        AssertStepWithExactRoots(settings, (p, g) =>
         {
             using Tensor a = zeros_like(g).mul_(settings.Rho).addcmul_(g, g, value: 1 - settings.Rho);
             using Tensor denominator = ExactRoot(a).add_(settings.Epsilon);
             p.addcdiv_(g, denominator, value: -settings.LearningRate);
-            AssertSameBits(p, stepped);
-        }
+        });
     }
 
     [Fact]
     public void Adam_divides_by_the_correctly_rounded_root()
     {
         OptimizerSettings settings = OptimizerSettings.Adam();
-        (float[] stepped, Tensor p, Tensor g) = OneStep(settings);
-        using (p)
-        using (g)
-        using (no_grad())
+        AssertStepWithExactRoots(settings, (p, g) =>
         {
             double step = settings.LearningRate * Math.Sqrt(1 - settings.Beta2) / (1 - settings.Beta1);
             using Tensor m = zeros_like(g).mul_(settings.Beta1).add_(g, alpha: 1 - settings.Beta1);
             using Tensor v = zeros_like(g).mul_(settings.Beta2).addcmul_(g, g, value: 1 - settings.Beta2);
             using Tensor denominator = ExactRoot(v).add_(settings.Epsilon);
             p.addcdiv_(m, denominator, value: -step);
-            AssertSameBits(p, stepped);
-        }
+        });
     }
 
-    /// <summary>One optimizer step on a parameter whose gradient is <c>g</c> (loss = g . p); returns the stepped values and copies of the start and the gradient.</summary>
-    private static (float[] Stepped, Tensor Start, Tensor Gradient) OneStep(OptimizerSettings settings)
+    /// <summary>
+    /// One optimizer step on a parameter whose gradient is <c>g</c> (loss = g . p) against <paramref name="expected"/>,
+    /// which steps a copy of the start p by hand from g: the two must have the same bits.
+    /// </summary>
+    private static void AssertStepWithExactRoots(OptimizerSettings settings, Action<Tensor, Tensor> expected)
     {
         TorchRuntime.Initialize(threads: 2);
         float[] start = Enumerable.Range(0, 100_000).Select(i => (float)Math.Sin(i * 0.37)).ToArray();
         float[] gradient = Enumerable.Range(0, 100_000).Select(i => (float)(Math.Cos(i * 0.11) * Math.Pow(10, -(i % 7)))).ToArray();
-        using var parameter = new TorchSharp.Modules.Parameter(tensor(start));
-        using Tensor g = tensor(gradient);
-        using KerasOptimizer optimizer = KerasOptimizer.Create(settings, [parameter]);
-        optimizer.ZeroGrad();
-        using (Tensor loss = (parameter * g).sum())
+        float[] stepped;
+        using (var parameter = new TorchSharp.Modules.Parameter(tensor(start)))
+        using (Tensor g = tensor(gradient))
+        using (KerasOptimizer optimizer = KerasOptimizer.Create(settings, [parameter]))
         {
-            loss.backward();
+            optimizer.ZeroGrad();
+            using (Tensor loss = (parameter * g).sum())
+            {
+                loss.backward();
+            }
+
+            optimizer.Step();
+            stepped = parameter.data<float>().ToArray();
         }
 
-        optimizer.Step();
-        return (parameter.data<float>().ToArray(), tensor(start), tensor(gradient));
+        using Tensor p = tensor(start);
+        using Tensor gradientCopy = tensor(gradient);
+        using (no_grad())
+        {
+            expected(p, gradientCopy);
+        }
+
+        float[] e = p.data<float>().ToArray();
+        int differing = Enumerable.Range(0, e.Length).Count(i => BitConverter.SingleToInt32Bits(e[i]) != BitConverter.SingleToInt32Bits(stepped[i]));
+        Assert.True(differing == 0, $"{differing} of {e.Length} values differ from the step with correctly rounded roots");
     }
 
     private static Tensor ExactRoot(Tensor x) => tensor(x.data<float>().ToArray().Select(Exact).ToArray());
-
-    private static void AssertSameBits(Tensor expected, float[] actual)
-    {
-        float[] e = expected.data<float>().ToArray();
-        int differing = Enumerable.Range(0, e.Length).Count(i => BitConverter.SingleToInt32Bits(e[i]) != BitConverter.SingleToInt32Bits(actual[i]));
-        Assert.True(differing == 0, $"{differing} of {e.Length} values differ from the step with correctly rounded roots");
-    }
 }

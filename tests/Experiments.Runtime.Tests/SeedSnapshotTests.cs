@@ -1,7 +1,7 @@
-using Experiments.Runtime.Results;
 using Experiments.Runtime.Configuration;
 using Experiments.Runtime.Data;
 using Experiments.Runtime.Hosting;
+using Experiments.Runtime.Results;
 using Experiments.Runtime.Snapshots;
 using Experiments.Runtime.Training;
 using Xunit;

@@ -1,7 +1,7 @@
-using Experiments.Runtime.Results;
 using System.Globalization;
 using Experiments.Runtime.Configuration;
 using Experiments.Runtime.Reports;
+using Experiments.Runtime.Results;
 using Experiments.Runtime.Training;
 
 namespace Experiments.Runtime.Hosting;

@@ -1,5 +1,5 @@
-using Experiments.Runtime.Results;
 using Experiments.Runtime.IO;
+using Experiments.Runtime.Results;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

@@ -1,7 +1,7 @@
-using Experiments.Runtime.Results;
 using System.Globalization;
 using System.Text;
 using Experiments.Runtime.IO;
+using Experiments.Runtime.Results;
 using Experiments.Runtime.Snapshots;
 using Experiments.Runtime.Training;
 

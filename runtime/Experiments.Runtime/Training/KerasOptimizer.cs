@@ -131,13 +131,27 @@ public abstract class KerasOptimizer : IDisposable
     /// </summary>
     public static Tensor CorrectlyRoundedSqrt(Tensor x)
     {
-        if (x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32)
+        if (!OnHostFloat32(x))
         {
             return x.sqrt();
         }
 
         using Tensor input = x.contiguous();
-        Tensor root = torch.empty_like(input);
+        return RootInto(input, torch.empty_like(input));
+    }
+
+    /// <summary>
+    /// <see cref="CorrectlyRoundedSqrt"/> written over <paramref name="x"/> itself (the same bits), for a temporary the
+    /// step made anyway: no second buffer is allocated (and zero-filled) per step.
+    /// </summary>
+    public static Tensor CorrectlyRoundedSqrt_(Tensor x) =>
+        !OnHostFloat32(x) ? x.sqrt_() : x.is_contiguous() ? RootInto(x, x) : x.copy_(CorrectlyRoundedSqrt(x));
+
+    private static bool OnHostFloat32(Tensor x) => x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32;
+
+    /// <summary>The roots of contiguous <paramref name="input"/> into contiguous <paramref name="root"/> (the same tensor is allowed).</summary>
+    private static Tensor RootInto(Tensor input, Tensor root)
+    {
         System.Numerics.Tensors.TensorPrimitives.Sqrt(
             System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(input.bytes),
             System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(root.bytes));
@@ -249,7 +263,7 @@ internal sealed class KerasAdagrad : KerasOptimizer
     protected override void Update(int index, Tensor parameter, Tensor gradient)
     {
         Tensor a = _accumulator[index].addcmul_(gradient, gradient, value: 1);
-        parameter.addcdiv_(gradient, CorrectlyRoundedSqrt(a.add(Settings.Epsilon)), value: -LearningRate);
+        parameter.addcdiv_(gradient, CorrectlyRoundedSqrt_(a.add(Settings.Epsilon)), value: -LearningRate);
     }
 
     protected override void Dispose(bool disposing) => DisposeAll(_accumulator);
@@ -331,7 +345,7 @@ internal sealed class KerasNadam : KerasOptimizer
         Tensor m = _m[index].mul_(b1).add_(gradient, alpha: 1 - b1);
         Tensor v = _v[index].mul_(b2).addcmul_(gradient, gradient, value: 1 - b2);
         using Tensor mBar = gradient.mul((1 - mu) / (1 - schedule)).add_(m, alpha: muNext / (1 - (schedule * muNext)));
-        using Tensor denominator = CorrectlyRoundedSqrt(v.div(1 - Math.Pow(b2, t))).add_(Settings.Epsilon);
+        using Tensor denominator = CorrectlyRoundedSqrt_(v.div(1 - Math.Pow(b2, t))).add_(Settings.Epsilon);
         parameter.addcdiv_(mBar, denominator, value: -LearningRate);
     }
 
@@ -360,7 +374,7 @@ internal sealed class KerasAdadelta : KerasOptimizer
         double eps = Settings.Epsilon;
         Tensor a = _squares[index].mul_(rho).addcmul_(gradient, gradient, value: 1 - rho);
         Tensor d = _updates[index];
-        using Tensor update = gradient.mul(CorrectlyRoundedSqrt(d.add(eps))).div_(CorrectlyRoundedSqrt(a.add(eps)));
+        using Tensor update = gradient.mul(CorrectlyRoundedSqrt_(d.add(eps))).div_(CorrectlyRoundedSqrt_(a.add(eps)));
         parameter.add_(update, alpha: -LearningRate);
         d.mul_(rho).addcmul_(update, update, value: 1 - rho);
     }
