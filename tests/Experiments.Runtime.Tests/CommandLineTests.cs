@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Experiments.Runtime.Reports;
 using Experiments.Runtime.Snapshots;
 using SkiaSharp;
 using Xunit;
@@ -176,6 +177,28 @@ public sealed class CommandLineTests
             Assert.Equal(sd, test.GetProperty("sd").GetDouble(), 12);
             Assert.Equal([1L, 2L, 3L], aggregate.RootElement.GetProperty("seeds").EnumerateArray().Select(e => e.GetInt64()));
             Assert.Equal(2, aggregate.RootElement.GetProperty("history").GetArrayLength());
+        }
+
+        // A reported figure's place: a number where the seeds spread, the string "+inf"/"-inf" where two equal seeds leave no spread.
+        using (JsonDocument located = JsonDocument.Parse(SeedAggregate.Load(root, reported: 0.5).Json()))
+        {
+            JsonElement reported = located.RootElement.GetProperty("reported");
+            Assert.Equal(0.5, reported.GetProperty("test_accuracy").GetDouble());
+            Assert.Equal(JsonValueKind.Number, reported.GetProperty("z_score").ValueKind);
+            Assert.Equal(2, reported.GetProperty("prediction_95").GetArrayLength());
+        }
+
+        string twins = TestEnvironment.TempDirectory("cli-seeds-twins");
+        foreach (string seed in new[] { "seed-1", "seed-2" })
+        {
+            Directory.CreateDirectory(Path.Combine(twins, seed));
+            File.Copy(Path.Combine(root, "seed-1", "snapshot.txt"), Path.Combine(twins, seed, "snapshot.txt"));
+        }
+
+        using (JsonDocument flat = JsonDocument.Parse(SeedAggregate.Load(twins, reported: accuracies[0] + 0.01).Json()))
+        {
+            Assert.Equal("+inf", flat.RootElement.GetProperty("reported").GetProperty("z_score").GetString());
+            Assert.Equal(0, flat.RootElement.GetProperty("final").GetProperty("test_accuracy").GetProperty("sd").GetDouble());
         }
 
         foreach (string picture in new[] { "accuracy.png", "loss.png", "seeds.png" })

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Experiments.Runtime.IO;
 using Experiments.Runtime.Results;
 using Experiments.Runtime.Snapshots;
@@ -111,114 +110,24 @@ public sealed class SeedAggregate
     /// <summary>True when <paramref name="folder"/> is a multi-seed experiment folder.</summary>
     public static bool IsAggregateFolder(string folder) => File.Exists(Path.Combine(folder, FileName));
 
-    public string Json()
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("experiment", Experiment);
-            w.WriteStartArray("seeds");
-            Runs.ToList().ForEach(r => w.WriteNumberValue(r.Seed));
-            w.WriteEndArray();
-            w.WriteStartObject("intervals");
-            w.WriteString("student_t", $"Student t interval of the mean, 95%, n - 1 degrees of freedom");
-            w.WriteString("bootstrap", $"percentile bootstrap interval of the mean, 95%, {SeedStatistics.BootstrapResamples} resamples of the seeds with replacement, fixed generator seed");
-            w.WriteEndObject();
-            w.WriteStartObject("final");
-            foreach ((string key, SeedSummary summary) in Final)
-            {
-                WriteSummary(w, key, summary, Values(key));
-            }
-
-            w.WriteEndObject();
-            w.WriteStartArray("history");
-            foreach (EpochSummary epoch in History)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("epoch", epoch.Epoch);
-                WriteSummary(w, "loss", epoch.Loss);
-                WriteSummary(w, "accuracy", epoch.Accuracy);
-                if (epoch.ValidationLoss is { } vl)
-                {
-                    WriteSummary(w, "val_loss", vl);
-                }
-
-                if (epoch.ValidationAccuracy is { } va)
-                {
-                    WriteSummary(w, "val_accuracy", va);
-                }
-
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("confusion_test_mean");
-            foreach (double[] row in MeanTestConfusion)
-            {
-                w.WriteStartArray();
-                row.ToList().ForEach(w.WriteNumberValue);
-                w.WriteEndArray();
-            }
-
-            w.WriteEndArray();
-            if (Reported is { } r)
-            {
-                w.WriteStartObject("reported");
-                w.WriteNumber("test_accuracy", r.Reported);
-                w.WriteNumber("percentile", r.Percentile);
-                Number(w, "z_score", r.ZScore);
-                w.WriteStartArray("prediction_95");
-                w.WriteNumberValue(r.Prediction.Low);
-                w.WriteNumberValue(r.Prediction.High);
-                w.WriteEndArray();
-                w.WriteString("verdict", r.Verdict.Text());
-                w.WriteEndObject();
-            }
-
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
-    }
-
-    private static void WriteSummary(Utf8JsonWriter w, string name, SeedSummary s, IReadOnlyList<double>? values = null)
-    {
-        w.WriteStartObject(name);
-        w.WriteNumber("n", s.Count);
-        w.WriteNumber("mean", s.Mean);
-        w.WriteNumber("sd", s.StandardDeviation);
-        w.WriteNumber("min", s.Min);
-        w.WriteNumber("max", s.Max);
-        w.WriteStartArray("student_t_95");
-        w.WriteNumberValue(s.StudentT.Low);
-        w.WriteNumberValue(s.StudentT.High);
-        w.WriteEndArray();
-        w.WriteStartArray("bootstrap_95");
-        w.WriteNumberValue(s.Bootstrap.Low);
-        w.WriteNumberValue(s.Bootstrap.High);
-        w.WriteEndArray();
-        if (values is not null)
-        {
-            w.WriteStartArray("values");
-            values.ToList().ForEach(w.WriteNumberValue);
-            w.WriteEndArray();
-        }
-
-        w.WriteEndObject();
-    }
-
-    private static void Number(Utf8JsonWriter w, string name, double value)
-    {
-        if (double.IsFinite(value))
-        {
-            w.WriteNumber(name, value);
-        }
-        else
-        {
-            w.WriteString(name, value > 0 ? "+inf" : "-inf");
-        }
-    }
+    /// <summary>aggregate.json: the seeds, how the intervals were computed, the final metrics with their values per seed, every epoch, the mean test confusion matrix and the reported figure's place.</summary>
+    public string Json() => ResultJsonContext.Text(
+        new AggregateDocument(
+            Experiment,
+            Runs.Select(r => r.Seed).ToList(),
+            new IntervalsDocument(
+                "Student t interval of the mean, 95%, n - 1 degrees of freedom",
+                $"percentile bootstrap interval of the mean, 95%, {SeedStatistics.BootstrapResamples} resamples of the seeds with replacement, fixed generator seed"),
+            Final.ToDictionary(f => f.Key, f => SummaryDocument.Of(f.Value, Values(f.Key))),
+            History.Select(e => new EpochSummaryDocument(
+                e.Epoch,
+                SummaryDocument.Of(e.Loss),
+                SummaryDocument.Of(e.Accuracy),
+                e.ValidationLoss is { } vl ? SummaryDocument.Of(vl) : null,
+                e.ValidationAccuracy is { } va ? SummaryDocument.Of(va) : null)).ToList(),
+            MeanTestConfusion,
+            Reported is { } r ? new ReportedDocument(r.Reported, r.Percentile, r.ZScore, [r.Prediction.Low, r.Prediction.High], r.Verdict.Text()) : null),
+        ResultJsonContext.Default.AggregateDocument);
 
     /// <summary>The aggregate section: a table of the final metrics with both intervals, the verdict, and the plots.</summary>
     public string Markdown()
