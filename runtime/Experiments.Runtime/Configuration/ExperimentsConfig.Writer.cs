@@ -1,7 +1,4 @@
-using System.Globalization;
 using Experiments.Runtime.IO;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Experiments.Runtime.Configuration;
 
@@ -14,70 +11,35 @@ public sealed partial record ExperimentsConfig
     /// </summary>
     public static string Resolved(string experiment, ProfileConfig profile, string device, int threads, string output, ExperimentOverrides? overrides, long? seed)
     {
-        var profileNode = new YamlMappingNode();
-        AddIf(profileNode, "train_examples", profile.TrainExamples);
-        AddIf(profileNode, "test_examples", profile.TestExamples);
-        AddIf(profileNode, "max_epochs", profile.MaxEpochs);
-        if (profile.SettleBatchNorm)
-        {
-            profileNode.Add("settle_batch_norm", "true");
-        }
-        var root = new YamlMappingNode
-        {
-            { "output", output },
+        var settings = new ResolvedExperiment(
+            overrides?.Epochs,
+            overrides?.BatchSize,
+            overrides?.LearningRate,
+            seed ?? overrides?.Seed,
+            overrides?.RecordDivergence == true ? true : null,
+            overrides?.Tolerances is { Count: > 0 } tolerances ? tolerances.OrderBy(t => t.Key).ToDictionary(t => Reader.Snake(t.Key), t => t.Value) : null);
+        var document = new ResolvedConfiguration(
+            output,
+            new ResolvedRun([experiment], profile.Name, device, threads),
+            new Dictionary<string, ResolvedProfile>
             {
-                "run", new YamlMappingNode
-                {
-                    { "experiments", new YamlSequenceNode(new YamlScalarNode(experiment)) },
-                    { "profile", profile.Name },
-                    { "device", device },
-                    { "threads", threads.ToString(CultureInfo.InvariantCulture) },
-                }
+                [profile.Name] = new(profile.TrainExamples, profile.TestExamples, profile.MaxEpochs, profile.SettleBatchNorm ? true : null),
             },
-            { "profiles", new YamlMappingNode { { profile.Name, profileNode } } },
-        };
-        var experimentNode = new YamlMappingNode();
-        AddIf(experimentNode, "epochs", overrides?.Epochs);
-        AddIf(experimentNode, "batch_size", overrides?.BatchSize);
-        if (overrides?.LearningRate is { } lr)
-        {
-            experimentNode.Add("learning_rate", lr.ToString("R", CultureInfo.InvariantCulture));
-        }
-
-        if ((seed ?? overrides?.Seed) is { } s)
-        {
-            experimentNode.Add("seed", s.ToString(CultureInfo.InvariantCulture));
-        }
-
-        if (overrides?.RecordDivergence == true)
-        {
-            experimentNode.Add("record_divergence", "true");
-        }
-
-        if (overrides?.Tolerances is { Count: > 0 } tolerances)
-        {
-            var node = new YamlMappingNode();
-            foreach ((Metric metric, double value) in tolerances.OrderBy(t => t.Key))
-            {
-                node.Add(Reader.Snake(metric), value.ToString("R", CultureInfo.InvariantCulture));
-            }
-
-            experimentNode.Add("tolerances", node);
-        }
-
-        if (experimentNode.Children.Count > 0)
-        {
-            root.Add("experiments", new YamlMappingNode { { experiment, experimentNode } });
-        }
-
-        return "# Resolved configuration of this run. Replay it exactly with: run --from <this file>\n" + YamlText.Emit(root);
+            settings == ResolvedExperiment.None ? null : new Dictionary<string, ResolvedExperiment> { [experiment] = settings });
+        return "# Resolved configuration of this run. Replay it exactly with: run --from <this file>\n" + YamlText.Serialize(document);
     }
 
-    private static void AddIf(YamlMappingNode node, string key, int? value)
+    // config.yaml's sections as records (YamlDotNet's serializer writes them, snake_case, null members left out); the
+    // reader above reads the same keys, with file positions in its errors.
+    private sealed record ResolvedConfiguration(
+        string Output, ResolvedRun Run, IReadOnlyDictionary<string, ResolvedProfile> Profiles, IReadOnlyDictionary<string, ResolvedExperiment>? Experiments);
+
+    private sealed record ResolvedRun(IReadOnlyList<string> Experiments, string Profile, string Device, int Threads);
+
+    private sealed record ResolvedProfile(int? TrainExamples, int? TestExamples, int? MaxEpochs, bool? SettleBatchNorm);
+
+    private sealed record ResolvedExperiment(int? Epochs, int? BatchSize, double? LearningRate, long? Seed, bool? RecordDivergence, IReadOnlyDictionary<string, double>? Tolerances)
     {
-        if (value is { } v)
-        {
-            node.Add(key, v.ToString(CultureInfo.InvariantCulture));
-        }
+        public static readonly ResolvedExperiment None = new(null, null, null, null, null, null);
     }
 }

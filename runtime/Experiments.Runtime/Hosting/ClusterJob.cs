@@ -61,30 +61,24 @@ public sealed record ClusterJob
         .Where(t => units.Skip(t * UnitsPerTask).Take(UnitsPerTask).Any(isMissing))
         .ToList();
 
-    public string Render()
-    {
-        var options = new YamlMappingNode();
-        foreach ((string key, string value) in Options.OrderBy(o => o.Key, StringComparer.Ordinal))
-        {
-            options.Add(key, value);
-        }
+    public string Render() =>
+        "# A scheduler job over work units, written by `experiments " + Scheduler + "`; `collect` and resubmissions read it.\n" + YamlText.Serialize(new JobFile(
+            Scheduler,
+            Experiments,
+            Seeds?.ToString(CultureInfo.InvariantCulture) ?? "",
+            Profile,
+            Threads,
+            Device,
+            Output,
+            Config ?? "",
+            App.Select(a => new YamlText.DoubleQuoted(a)).ToList(),
+            UnitsPerTask,
+            new SortedDictionary<string, string>(Options.ToDictionary(), StringComparer.Ordinal)));
 
-        var root = new YamlMappingNode
-        {
-            { "scheduler", Scheduler },
-            { "experiments", new YamlSequenceNode(Experiments.Select(e => new YamlScalarNode(e))) },
-            { "seeds", Seeds?.ToString(CultureInfo.InvariantCulture) ?? "" },
-            { "profile", Profile },
-            { "threads", Threads.ToString(CultureInfo.InvariantCulture) },
-            { "device", Device },
-            { "output", Output },
-            { "config", Config ?? "" },
-            { "app", new YamlSequenceNode(App.Select(a => new YamlScalarNode(a) { Style = ScalarStyle.DoubleQuoted })) },
-            { "units_per_task", UnitsPerTask.ToString(CultureInfo.InvariantCulture) },
-            { "options", options },
-        };
-        return "# A scheduler job over work units, written by `experiments " + Scheduler + "`; `collect` and resubmissions read it.\n" + YamlText.Emit(root);
-    }
+    /// <summary>job.yaml as written; <see cref="Load"/> reads it key by key, naming a missing or malformed field.</summary>
+    private sealed record JobFile(
+        string Scheduler, IReadOnlyList<string> Experiments, string Seeds, string Profile, int Threads, string Device, string Output, string Config,
+        IReadOnlyList<YamlText.DoubleQuoted> App, int UnitsPerTask, IReadOnlyDictionary<string, string> Options);
 
     public static ClusterJob Load(string folder)
     {

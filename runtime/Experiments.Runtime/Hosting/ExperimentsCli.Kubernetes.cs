@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using Experiments.Runtime.Configuration;
 using Experiments.Runtime.IO;
-using YamlDotNet.RepresentationModel;
 
 namespace Experiments.Runtime.Hosting;
 
@@ -49,7 +48,7 @@ public static partial class ExperimentsCli
             string manifest = Path.Combine(folder, "job.k8s.yaml");
             // The pod reads the configuration from the ConfigMap, beside the unit list.
             string? configText = prepared.Config is { } configFile ? File.ReadAllText(configFile) : null;
-            AtomicFile.WriteAllText(manifest, KubernetesManifest(
+            AtomicFile.WriteAllText(manifest, KubernetesManifest.Render(
                 prepared with { Output = mountPath, Config = configText is null ? null : "/etc/experiments/" + ExperimentsConfig.FileName },
                 units,
                 parse.GetValue(cpus) ?? prepared.Threads,
@@ -59,77 +58,5 @@ public static partial class ExperimentsCli
             return Success;
         }));
         return command;
-    }
-
-    /// <summary>A ConfigMap with the unit list and an Indexed Job whose pod i runs task i (JOB_COMPLETION_INDEX).</summary>
-    internal static string KubernetesManifest(ClusterJob job, IReadOnlyList<WorkUnit> units, int cpus, string? configText)
-    {
-        string name = job.Options["name"];
-        int completions = ClusterJob.Tasks(units.Count, job.UnitsPerTask);
-        var resources = new YamlMappingNode { { "cpu", cpus.ToString(CultureInfo.InvariantCulture) } };
-        var limits = new YamlMappingNode();
-        if (job.Options.TryGetValue("gpus", out string? gpus))
-        {
-            limits.Add("nvidia.com/gpu", gpus);
-        }
-
-        var configMap = new YamlMappingNode
-        {
-            { "apiVersion", "v1" },
-            { "kind", "ConfigMap" },
-            { "metadata", new YamlMappingNode { { "name", name + "-units" } } },
-            { "data", new YamlMappingNode { { ClusterJob.UnitsFile, new YamlScalarNode(UnitList.Render(units)) { Style = YamlDotNet.Core.ScalarStyle.Literal } } } },
-        };
-        if (configText is not null)
-        {
-            ((YamlMappingNode)configMap.Children["data"]).Add(ExperimentsConfig.FileName, new YamlScalarNode(configText) { Style = YamlDotNet.Core.ScalarStyle.Literal });
-        }
-
-        var container = new YamlMappingNode
-        {
-            { "name", "experiments" },
-            { "image", job.Options["image"] },
-            { "command", new YamlSequenceNode(job.App.Concat(job.RunArguments("/etc/experiments/" + ClusterJob.UnitsFile)).Select(a => new YamlScalarNode(a) { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted })) },
-            { "resources", limits.Children.Count > 0 ? new YamlMappingNode { { "requests", resources }, { "limits", limits } } : new YamlMappingNode { { "requests", resources } } },
-            {
-                "volumeMounts", new YamlSequenceNode(
-                    new YamlMappingNode { { "name", "results" }, { "mountPath", job.Output } },
-                    new YamlMappingNode { { "name", "units" }, { "mountPath", "/etc/experiments" }, { "readOnly", "true" } })
-            },
-        };
-        var jobNode = new YamlMappingNode
-        {
-            { "apiVersion", "batch/v1" },
-            { "kind", "Job" },
-            { "metadata", new YamlMappingNode { { "name", name } } },
-            {
-                "spec", new YamlMappingNode
-                {
-                    { "completionMode", "Indexed" },
-                    { "completions", completions.ToString(CultureInfo.InvariantCulture) },
-                    { "parallelism", job.Options["parallelism"] },
-                    { "backoffLimitPerIndex", "2" },
-                    {
-                        "template", new YamlMappingNode
-                        {
-                            {
-                                "spec", new YamlMappingNode
-                                {
-                                    { "restartPolicy", "Never" },
-                                    { "containers", new YamlSequenceNode(container) },
-                                    {
-                                        "volumes", new YamlSequenceNode(
-                                            new YamlMappingNode { { "name", "results" }, { "persistentVolumeClaim", new YamlMappingNode { { "claimName", job.Options["claim"] } } } },
-                                            new YamlMappingNode { { "name", "units" }, { "configMap", new YamlMappingNode { { "name", name + "-units" } } } })
-                                    },
-                                }
-                            },
-                        }
-                    },
-                }
-            },
-        };
-        return $"# Written by `experiments k8s`: {units.Count} work units; pod i runs task i of the unit list (JOB_COMPLETION_INDEX).\n"
-            + YamlText.Emit(configMap) + "---\n" + YamlText.Emit(jobNode);
     }
 }
