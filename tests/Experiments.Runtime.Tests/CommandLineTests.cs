@@ -107,6 +107,9 @@ public sealed class CommandLineTests
     [InlineData("run mnist-mlp-50-sgd --seeds 0", "error: --seeds 0: use at least 1.")]
     [InlineData("run mnist-mlp-50-sgd --parallel -2", "error: --parallel -2: use at least 1.")]
     [InlineData("run mnist-mlp-50-sgd --unit-index -1", "error: --unit-index -1: use at least 0.")]
+    [InlineData("run mnist-mlp-50-sgd --pin-kernels avx3", "error: --pin-kernels avx3: Unknown kernel set 'avx3'. Known: all, native,")]
+    [InlineData("run mnist-mlp-50-sgd --kernels portable,avx3", "error: --kernels portable,avx3: Unknown kernel set 'avx3'.")]
+    [InlineData("run mnist-mlp-50-sgd --shard 5/4", "error: --shard '5/4': a shard is i/N with 1 <= i <= N")]
     [InlineData("publish --backend gpu", "error: Argument 'gpu' not recognized. Must be one of:")]
     [InlineData("run mnist-mlp-50-sgd --thread 2", "error: No experiment matches '--thread'.")]
     public void Bad_arguments_are_usage_errors_that_name_the_option_before_anything_runs(string arguments, string message)

@@ -55,7 +55,7 @@ public static partial class ExperimentsCli
     }
 
     /// <summary>Refuses a given value below <paramref name="minimum"/> while parsing, with the option's name in the message (a usage error).</summary>
-    private static Option<int?> AtLeast(this Option<int?> option, int minimum)
+    internal static Option<int?> AtLeast(this Option<int?> option, int minimum)
     {
         option.Validators.Add(result =>
         {
