@@ -87,8 +87,9 @@ public sealed class CommandLineTests
 
         var markdown = ProcessDeterminismTests.Cli("diff", original, changed, "--md");
         Assert.Equal(1, markdown.ExitCode);
-        Assert.Contains("| metric | A | B | change |", markdown.Output, StringComparison.Ordinal);
-        Assert.Contains("| test accuracy |", markdown.Output, StringComparison.Ordinal);
+        Assert.Contains("| metric | better | A | B | change | tolerance | verdict |", markdown.Output, StringComparison.Ordinal);
+        Assert.Contains("| test accuracy | ↑ higher | ", markdown.Output, StringComparison.Ordinal);
+        Assert.Contains("| **beyond** |", markdown.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -270,7 +271,7 @@ public sealed class CommandLineTests
         File.WriteAllText(received, receivedText);
         var accept = ProcessDeterminismTests.CliIn(folder, "accept", snapshots, "--kernels", "all");
         Assert.True(accept.ExitCode == 0, accept.Output);
-        Assert.Contains("a repeat of all 3 seeds in a separate process was identical", accept.Output, StringComparison.Ordinal);
+        Assert.Contains("a repeat of the 3 seeds of 'mnist-mlp-50-sgd' (tiny) in a separate process was identical", accept.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(received));
         string verifiedPath = Path.Combine(snapshots, "mnist-mlp-50-sgd.seeds.verified.txt");
         SeedSnapshot approved = SeedSnapshot.Parse(File.ReadAllText(verifiedPath), verifiedPath);

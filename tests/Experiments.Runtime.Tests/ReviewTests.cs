@@ -9,7 +9,7 @@ using Xunit;
 
 namespace Experiments.Runtime.Tests;
 
-/// <summary>`review` and `diff --md` as a reviewer sees them: GitHub-flavoured Markdown parsed by Markdig, real PNGs, a real git history.</summary>
+/// <summary>`review` and `diff --md` (one renderer, two pairs of sides) as a reviewer sees them: GitHub-flavoured Markdown parsed by Markdig, real PNGs, a real git history.</summary>
 public sealed class ReviewTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     private static readonly MarkdownPipeline Gfm = new MarkdownPipelineBuilder().UsePipeTables().Build();
@@ -287,10 +287,13 @@ public sealed class ReviewTests(Xunit.Abstractions.ITestOutputHelper log)
         MarkdownDocument document = Markdown.Parse(diff.Output, Gfm);
         List<Table> tables = document.Descendants<Table>().ToList();
         Assert.Contains(tables, t => Cells(t)[0].SequenceEqual(["field", "A", "B"]) && Cells(t).Any(r => r[0] == "run.settings"));
-        Assert.Contains(tables, t => Cells(t)[0].SequenceEqual(["metric", "A", "B", "change"]));
+        Assert.Contains(tables, t => Cells(t)[0].SequenceEqual(["metric", "better", "A", "B", "change", "tolerance", "verdict"]));
         Assert.Empty(document.Descendants<ListItemBlock>().SelectMany(i => i.Descendants<Table>()));
         Assert.DoesNotContain(document.Descendants<ListItemBlock>(), i => diff.Output.Substring(i.Span.Start, i.Span.Length).Contains("run.settings", StringComparison.Ordinal));
-        Assert.Contains("**Confusion (test):**", diff.Output, StringComparison.Ordinal);
+        Assert.Contains("Confusion cells that moved (test)", diff.Output, StringComparison.Ordinal);
+
+        // The review's renderer, not its comment: no marker a CI script would take for its own review.
+        Assert.DoesNotContain(Review.Marker, diff.Output, StringComparison.Ordinal);
         Assert.NotEqual(before.TestAccuracy, after.TestAccuracy);
     }
 

@@ -118,11 +118,26 @@ public static partial class ExperimentsCli
 
             Configuration.ExperimentsConfig configuration = Configuration.ExperimentsConfig.Load(
                 parse.GetValue(config) ?? Configuration.ExperimentsConfig.Discover(ProjectDirectory()), []);
-            IReadOnlyList<DiffEntry> entries = ResultDiff.Compare(
-                ResultDiff.Load(left),
-                ResultDiff.Load(right),
-                DeclaredTolerances(registry, configuration));
-            Console.Write(ResultDiff.Render(entries, left, right, parse.GetValue(markdown)));
+            Func<string, Tolerances> tolerances = DeclaredTolerances(registry, configuration);
+            IReadOnlyList<DiffEntry> entries = ResultDiff.Compare(ResultDiff.Load(left), ResultDiff.Load(right), tolerances);
+            if (parse.GetValue(markdown))
+            {
+                // The same renderer as `review`, with A and B for sides and the declared tolerances for every pair.
+                IExperiment? Known(string name) => registry.FirstOrDefault(e => e.Info.Name == name);
+                Console.Write(Review.Markdown(
+                    ResultDiff.AsReview(entries, left, right),
+                    tolerances,
+                    name => Known(name) is { } known ? SeedCheck.For(known) : SeedCheck.Default,
+                    name => Known(name)?.Info.Summary,
+                    images: null,
+                    Directory.GetCurrentDirectory(),
+                    ReviewSides.Diff));
+            }
+            else
+            {
+                Console.Write(ResultDiff.Render(entries, left, right));
+            }
+
             return entries.Any(e => e.Beyond.Count > 0) ? RunFailed : Success;
         }));
         return command;

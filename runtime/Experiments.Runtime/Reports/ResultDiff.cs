@@ -12,7 +12,7 @@ public sealed record DiffEntry(string Experiment, SnapshotDocument? A, SnapshotD
 
 /// <summary>
 /// `diff A B`: metric deltas and confusion-matrix changes between two results, result folders or snapshot files, for a
-/// terminal or as Markdown for a pull-request comment.
+/// terminal (<see cref="Render"/>) or, through <see cref="AsReview"/>, as the same Markdown `review` writes.
 /// </summary>
 public static class ResultDiff
 {
@@ -89,38 +89,38 @@ public static class ResultDiff
         return new DiffEntry(name, a, b, comparison.Differences);
     }
 
-    public static string Render(IReadOnlyList<DiffEntry> entries, string aName, string bName, bool markdown)
+    /// <summary>The pairs as a review's items (A before, B after); pairs with the same text count as unchanged.</summary>
+    public static ReviewSet AsReview(IReadOnlyList<DiffEntry> entries, string aName, string bName)
+    {
+        var items = entries
+            .Select(e => new ReviewItem(e.Experiment, e.A?.Render(), e.B?.Render()))
+            .Where(i => i.Approved != i.Received)
+            .ToList();
+        return new ReviewSet(items, entries.Count - items.Count, $"differences between A = {aName} and B = {bName}");
+    }
+
+    public static string Render(IReadOnlyList<DiffEntry> entries, string aName, string bName)
     {
         var text = new StringBuilder();
         int beyond = entries.Count(e => e.Beyond.Count > 0);
-        text.Append(markdown ? "### Experiment results: " : "")
-            .Append(CultureInfo.InvariantCulture, $"{entries.Count} experiment(s), {beyond} beyond tolerance (A = {aName}, B = {bName})\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"{entries.Count} experiment(s), {beyond} beyond tolerance (A = {aName}, B = {bName})\n\n");
         foreach (DiffEntry entry in entries)
         {
-            string status = entry.Beyond.Count == 0 ? "within tolerance" : "BEYOND TOLERANCE";
-            text.Append(markdown ? $"#### {entry.Experiment}: {(entry.Beyond.Count == 0 ? "within tolerance" : "**beyond tolerance**")}\n\n" : $"== {entry.Experiment}: {status}\n");
+            text.Append(CultureInfo.InvariantCulture, $"== {entry.Experiment}: {(entry.Beyond.Count == 0 ? "within tolerance" : "BEYOND TOLERANCE")}\n");
             if (entry.A is not { } a || entry.B is not { } b)
             {
                 text.Append(entry.A is null ? "only in B" : "only in A").Append("\n\n");
                 continue;
             }
 
-            string[][] fields =
-            [
-                .. SnapshotDocument.RunKeys.Where(k => a.Run[k] != b.Run[k]).Select(k => new[] { "run." + k, a.Run[k], b.Run[k] }),
-                .. SnapshotDocument.BitKeys.Where(k => a.Environment[k] != b.Environment[k]).Select(k => new[] { "environment." + k, a.Environment[k], b.Environment[k] }),
-            ];
-            if (markdown)
+            foreach (string key in SnapshotDocument.RunKeys.Where(k => a.Run[k] != b.Run[k]))
             {
-                // A table of its own between blank lines: under a list, GitHub would render it as the item's text.
-                text.Append(fields.Length == 0 ? "" : MarkdownTable.Render([["field", "A", "B"], .. fields], leftAligned: 3));
+                text.Append(CultureInfo.InvariantCulture, $"  run.{key}: {a.Run[key]} -> {b.Run[key]}\n");
             }
-            else
+
+            foreach (string key in SnapshotDocument.BitKeys.Where(k => a.Environment[k] != b.Environment[k]))
             {
-                foreach (string[] field in fields)
-                {
-                    text.Append(CultureInfo.InvariantCulture, $"  {field[0]}: {field[1]} -> {field[2]}\n");
-                }
+                text.Append(CultureInfo.InvariantCulture, $"  environment.{key}: {a.Environment[key]} -> {b.Environment[key]}\n");
             }
 
             string[][] rows =
@@ -134,20 +134,14 @@ public static class ResultDiff
                 Loss("history: largest loss change", 0, LargestChange(a, b, e => e.Loss)),
                 Accuracy("history: largest accuracy change", 0, LargestChange(a, b, e => e.Accuracy)),
             ];
-            text.Append(markdown ? MarkdownTable.Render(rows) : TextTable.Render(rows, leftAligned: 1, indent: "  "));
-            AppendConfusion(text, "test", a.TestConfusion, b.TestConfusion, markdown);
-            AppendConfusion(text, "train", a.TrainConfusion, b.TrainConfusion, markdown);
+            text.Append(TextTable.Render(rows, leftAligned: 1, indent: "  "));
+            AppendConfusion(text, "test", a.TestConfusion, b.TestConfusion);
+            AppendConfusion(text, "train", a.TrainConfusion, b.TrainConfusion);
 
-            // The run fields are in the table above; list only the metrics beyond tolerance.
-            IEnumerable<string> beyondMetrics = entry.Beyond.Where(d => d.Kind != DifferenceKind.Run).Select(d => d.Message);
-            if (markdown && beyondMetrics.Any())
+            // The run fields are listed above; list only the metrics beyond tolerance.
+            foreach (Difference difference in entry.Beyond.Where(d => d.Kind != DifferenceKind.Run))
             {
-                text.Append("Beyond tolerance:\n\n");
-            }
-
-            foreach (string difference in beyondMetrics)
-            {
-                text.Append(markdown ? "- " : "  beyond tolerance: ").Append(difference).Append('\n');
+                text.Append("  beyond tolerance: ").Append(difference.Message).Append('\n');
             }
 
             text.Append('\n');
@@ -165,11 +159,11 @@ public static class ResultDiff
     private static string[] Loss(string name, double a, double b) =>
         [name, a.ToString("F4", CultureInfo.InvariantCulture), b.ToString("F4", CultureInfo.InvariantCulture), (b - a).ToString("+0.0000;-0.0000;0", CultureInfo.InvariantCulture)];
 
-    private static void AppendConfusion(StringBuilder text, string set, ConfusionMatrix a, ConfusionMatrix b, bool markdown)
+    private static void AppendConfusion(StringBuilder text, string set, ConfusionMatrix a, ConfusionMatrix b)
     {
         if (!a.ClassNames.SequenceEqual(b.ClassNames))
         {
-            text.Append(CultureInfo.InvariantCulture, $"confusion ({set}): different classes\n");
+            text.Append(CultureInfo.InvariantCulture, $"  confusion ({set}): different classes\n");
             return;
         }
 
@@ -178,6 +172,6 @@ public static class ResultDiff
             ? "no cell changed"
             : string.Join(", ", changes.Select(c => (Cell: $"{c.True} as {c.Predicted}", c.Approved, c.Received, c.Change)).OrderByDescending(c => Math.Abs(c.Change)).ThenBy(c => c.Cell, StringComparer.Ordinal).Take(10)
                 .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Cell} {c.Approved} -> {c.Received}"))) + (changes.Count > 10 ? $", and {changes.Count - 10} more" : "");
-        text.Append(markdown ? $"**Confusion ({set}):** {summary}\n\n" : $"  confusion ({set}): {summary}\n");
+        text.Append(CultureInfo.InvariantCulture, $"  confusion ({set}): {summary}\n");
     }
 }

@@ -17,6 +17,24 @@ public sealed record ReviewItem(string Path, string? Approved, string? Received)
 public sealed record ReviewSet(IReadOnlyList<ReviewItem> Changed, int Unchanged, string Source);
 
 /// <summary>
+/// How a review names and compares its two sides: `review` shows approved against received snapshots, comparing
+/// exactly where the environments match and carrying the marker its CI script finds its comment by; `diff --md` shows
+/// any two results, A against B, always under the declared tolerances (its exit code follows them).
+/// </summary>
+/// <param name="Noun">What one side's file is called in the counts ("approved snapshot", "result").</param>
+public sealed record ReviewSides(string Before, string After, ComparisonMode? Mode, bool Marker, string Noun)
+{
+    public static ReviewSides ApprovedReceived { get; } = new("approved", "received", null, Marker: true, "approved snapshot");
+
+    public static ReviewSides Diff { get; } = new("A", "B", ComparisonMode.Tolerance, Marker: false, "result");
+
+    /// <summary>The line for an experiment on one side only.</summary>
+    public string OneSided(bool onlyAfter) => Marker
+        ? (onlyAfter ? "New: no approved snapshot before." : "Removed: the approved snapshot was deleted.")
+        : $"Only in {(onlyAfter ? After : Before)}.";
+}
+
+/// <summary>
 /// `review`: a pull-request comment for the result snapshots that changed. Per experiment: what changed in what was run
 /// (fingerprint, settings, data, environment), the final metrics with direction arrows, tolerance and verdict, the
 /// learning curves before and after in one picture, the change of the test confusion matrix as a heatmap, and in
@@ -69,30 +87,36 @@ public static class Review
     /// <param name="seedChecks">The declared multi-seed checks of an experiment (by name).</param>
     /// <param name="summary">The current layer summary of an experiment, if it is registered.</param>
     /// <param name="images">Where the pictures go (null: none); <paramref name="linkFrom"/> is the folder the Markdown's relative links start from.</param>
+    /// <param name="sides">How the two sides are named and compared; by default approved against received.</param>
     public static string Markdown(
         ReviewSet set, Func<string, Tolerances> tolerances, Func<string, IReadOnlyList<SeedCheck>> seedChecks, Func<string, string?> summary,
-        string? images, string linkFrom)
+        string? images, string linkFrom, ReviewSides? sides = null)
     {
+        sides ??= ReviewSides.ApprovedReceived;
         var sections = new List<(string Experiment, string Profile, ReviewVerdict Verdict, string Headline, string Body)>();
         foreach (ReviewItem item in set.Changed)
         {
-            sections.Add(item.Seeds ? SeedSection(item, seedChecks) : Section(item, tolerances, summary, images, linkFrom));
+            sections.Add(item.Seeds ? SeedSection(item, seedChecks) : Section(item, tolerances, summary, images, linkFrom, sides));
         }
 
         int beyond = sections.Count(s => s.Verdict.Fails());
         var text = new StringBuilder();
-        text.Append(Marker).Append('\n');
+        if (sides.Marker)
+        {
+            text.Append(Marker).Append('\n');
+        }
+
         text.Append(CultureInfo.InvariantCulture, $"## Experiment results: {Count(sections.Count, "snapshot")} changed, {beyond} failing {(beyond == 1 ? "its" : "their")} comparison\n\n");
         if (sections.Count == 0)
         {
-            text.Append(CultureInfo.InvariantCulture, $"No {set.Source}; {Count(set.Unchanged, "approved snapshot")} unchanged.\n");
+            text.Append(CultureInfo.InvariantCulture, $"No {set.Source}; {Count(set.Unchanged, sides.Noun)} unchanged.\n");
             return text.ToString();
         }
 
         text.Append(MarkdownTable.Render(
             [["experiment", "profile", "verdict", "test accuracy"], .. sections.Select(s => new[] { $"[{s.Experiment}](#{Anchor(s.Experiment, s.Profile)})", s.Profile, s.Verdict.Text(), s.Headline })],
             leftAligned: 3));
-        text.Append(CultureInfo.InvariantCulture, $"{Count(set.Unchanged, "other approved snapshot")} unchanged.\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"{Count(set.Unchanged, "other " + sides.Noun)} unchanged.\n\n");
         foreach ((string experiment, string profile, ReviewVerdict verdict, _, string body) in sections)
         {
             text.Append(CultureInfo.InvariantCulture, $"### {experiment} ({profile}): {verdict.Text()}\n\n").Append(body);
@@ -102,8 +126,9 @@ public static class Review
     }
 
     private static (string, string, ReviewVerdict, string, string) Section(
-        ReviewItem item, Func<string, Tolerances> tolerances, Func<string, string?> summary, string? images, string linkFrom)
+        ReviewItem item, Func<string, Tolerances> tolerances, Func<string, string?> summary, string? images, string linkFrom, ReviewSides sides)
     {
+        (string first, string second) = (sides.Before, sides.After);
         SnapshotDocument? before = item.Approved is null ? null : SnapshotDocument.Parse(item.Approved, item.Path + " (approved)");
         SnapshotDocument? after = item.Received is null ? null : SnapshotDocument.Parse(item.Received, item.Path + " (received)");
         SnapshotDocument any = (after ?? before)!;
@@ -111,16 +136,16 @@ public static class Review
         if (before is null || after is null)
         {
             SnapshotDocument only = (before ?? after)!;
-            body.Append(before is null ? "New: no approved snapshot before.\n" : "Removed: the approved snapshot was deleted.\n");
+            body.Append(sides.OneSided(onlyAfter: before is null)).Append('\n');
             body.Append(MarkdownTable.Render(
-                [["metric", before is null ? "received" : "approved"], ["test accuracy", ExperimentReport.Percent(only.TestAccuracy)], ["test loss", Loss(only.TestLoss)],
+                [["metric", before is null ? second : first], ["test accuracy", ExperimentReport.Percent(only.TestAccuracy)], ["test loss", Loss(only.TestLoss)],
                     ["train accuracy", ExperimentReport.Percent(only.TrainAccuracy)], ["train loss", Loss(only.TrainLoss)]]));
             AppendSummary(body, only.Summary ?? summary(only.Experiment));
             return (only.Experiment, only.Profile, before is null ? ReviewVerdict.New : ReviewVerdict.Removed, ExperimentReport.Percent(only.TestAccuracy), body.ToString());
         }
 
         Tolerances declared = tolerances(after.Experiment);
-        SnapshotComparison comparison = SnapshotComparison.Compare(before, after, declared);
+        SnapshotComparison comparison = SnapshotComparison.Compare(before, after, declared, sides.Mode);
         ReviewVerdict verdict = comparison.Matches ? (comparison.Mode == ComparisonMode.Exact ? ReviewVerdict.Exact : ReviewVerdict.WithinTolerance)
             : comparison.Mode == ComparisonMode.Exact ? ReviewVerdict.Changed : ReviewVerdict.BeyondTolerance;
         if (before.Run["fingerprint"] != after.Run["fingerprint"])
@@ -137,7 +162,7 @@ public static class Review
             .ToList();
         body.Append(fields.Count == 0
             ? "Same experiment, settings and environment.\n"
-            : MarkdownTable.Render([["field", "approved", "received"], .. fields], leftAligned: 3));
+            : MarkdownTable.Render([["field", first, second], .. fields], leftAligned: 3));
         body.Append(comparison.Mode == ComparisonMode.Exact
             ? "Same environment: every number must match exactly.\n"
             : $"Compared under tolerances: {comparison.ModeReason}.\n");
@@ -162,7 +187,7 @@ public static class Review
 
         body.Append(MarkdownTable.Render(
             [
-                ["metric", "better", "approved", "received", "change", "tolerance", "verdict"],
+                ["metric", "better", first, second, "change", "tolerance", "verdict"],
                 MetricRow("test accuracy", "final.test_accuracy", Metric.TestAccuracy, before.TestAccuracy, after.TestAccuracy, true),
                 MetricRow("test loss", "final.test_loss", Metric.TestLoss, before.TestLoss, after.TestLoss, false),
                 MetricRow("train accuracy", "final.train_accuracy", Metric.TrainAccuracy, before.TrainAccuracy, after.TrainAccuracy, true),
@@ -177,11 +202,11 @@ public static class Review
             string curves = System.IO.Path.Combine(images, stem + "-curves.png");
             string confusion = System.IO.Path.Combine(images, stem + "-confusion.png");
             AtomicFile.WriteAllBytes(curves, Plots.BeforeAfterCurves(before, after));
-            AtomicFile.WriteAllBytes(confusion, Plots.ConfusionChange(before.TestConfusion, after.TestConfusion, $"{after.Experiment}: test confusion, received minus approved"));
-            body.Append(CultureInfo.InvariantCulture, $"![learning curves, approved and received]({Link(linkFrom, curves)}) ![test confusion change]({Link(linkFrom, confusion)})\n\n");
+            AtomicFile.WriteAllBytes(confusion, Plots.ConfusionChange(before.TestConfusion, after.TestConfusion, $"{after.Experiment}: test confusion, {second} minus {first}"));
+            body.Append(CultureInfo.InvariantCulture, $"![learning curves, {first} and {second}]({Link(linkFrom, curves)}) ![test confusion change]({Link(linkFrom, confusion)})\n\n");
         }
 
-        var history = new List<string[]> { new[] { "epoch", "loss approved", "loss received", "accuracy approved", "accuracy received" } };
+        var history = new List<string[]> { new[] { "epoch", $"loss {first}", $"loss {second}", $"accuracy {first}", $"accuracy {second}" } };
         for (int e = 0; e < Math.Max(before.History.Count, after.History.Count); e++)
         {
             SnapshotEpoch? a = e < before.History.Count ? before.History[e] : null;
@@ -189,7 +214,7 @@ public static class Review
             history.Add([Invariant(e + 1), a is null ? "-" : Loss(a.Loss), b is null ? "-" : Loss(b.Loss), a is null ? "-" : ExperimentReport.Percent(a.Accuracy), b is null ? "-" : ExperimentReport.Percent(b.Accuracy)]);
         }
 
-        body.Append(MarkdownTable.Details($"History per epoch ({before.History.Count} approved, {after.History.Count} received)", MarkdownTable.Render(history)));
+        body.Append(MarkdownTable.Details($"History per epoch ({before.History.Count} {first}, {after.History.Count} {second})", MarkdownTable.Render(history)));
         foreach ((string set, ConfusionMatrix a, ConfusionMatrix b) in new[] { ("test", before.TestConfusion, after.TestConfusion), ("train", before.TrainConfusion, after.TrainConfusion) })
         {
             if (!a.ClassNames.SequenceEqual(b.ClassNames))
@@ -211,14 +236,14 @@ public static class Review
                 .ToList();
             body.Append(MarkdownTable.Details(
                 Invariant($"Confusion cells that moved ({set}): {cells.Count}, {a.ShareMoved(b) * 100:0.##}% of examples changed cell{(cells.Count > 30 ? "; the 30 largest" : "")}"),
-                MarkdownTable.Render([["true", "predicted", "approved", "received", "change"], .. rows], leftAligned: 2)));
+                MarkdownTable.Render([["true", "predicted", first, second, "change"], .. rows], leftAligned: 2)));
         }
 
         if (before.Summary is { } layersBefore && after.Summary is { } layersAfter && layersBefore != layersAfter)
         {
             body.Append(MarkdownTable.Details(
-                "Layer summary: approved → received",
-                "```diff\n" + SnapshotVerifier.UnifiedDiff(layersBefore, layersAfter, "approved", "received") + "```"));
+                $"Layer summary: {first} → {second}",
+                "```diff\n" + SnapshotVerifier.UnifiedDiff(layersBefore, layersAfter, first, second) + "```"));
         }
         else
         {

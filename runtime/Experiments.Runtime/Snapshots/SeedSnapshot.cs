@@ -28,7 +28,7 @@ public sealed record SeedRow(long Seed, double TestAccuracy, double TestLoss, do
 /// matching identity every row must repeat exactly; otherwise the rows are compared as distributions
 /// (<see cref="SeedSnapshotComparison"/>).
 /// </summary>
-public sealed record SeedSnapshot
+public sealed record SeedSnapshot : IResultSnapshot<SeedSnapshot>
 {
     /// <summary>NAME.seeds.verified.txt and NAME.seeds.received.txt: beside the single-seed snapshots, never confused with them.</summary>
     public const string Infix = ".seeds";
@@ -52,6 +52,13 @@ public sealed record SeedSnapshot
     public KernelEnvelope? Kernels { get; init; }
 
     public string Profile => Run["profile"];
+
+    public string Subject => $"the {Seeds.Count} seeds of '{Experiment}' ({Profile})";
+
+    public SeedSnapshot WithKernels(KernelEnvelope? kernels) => this with { Kernels = kernels };
+
+    public static SnapshotComparison CompareExactly(SeedSnapshot approved, SeedSnapshot received) =>
+        SeedSnapshotComparison.Compare(approved, received, SeedCheck.Default, ComparisonMode.Exact);
 
     public IReadOnlyList<double> Values(Metric metric) => Seeds.Select(s => s[metric]).ToList();
 

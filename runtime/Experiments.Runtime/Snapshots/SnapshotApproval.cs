@@ -56,23 +56,7 @@ public static class SnapshotApproval
             verifiedPath = Path.Combine(CpuModelSnapshots.Folder(Path.GetDirectoryName(Path.GetFullPath(receivedPath))!, key), Path.GetFileName(verifiedPath));
         }
 
-        string repeatedText = repeat(received);
-        if (!string.Equals(receivedText, repeatedText, StringComparison.Ordinal))
-        {
-            IReadOnlyList<string> fields = SnapshotComparison.Compare(received, SnapshotDocument.Parse(repeatedText, "repeated run"), Tolerances.Default, ComparisonMode.Exact).Lines;
-            return new Approval(receivedPath, verifiedPath, false,
-                $"Not approved: repeating '{received.Experiment}' ({received.Profile}) in a separate process gave a different result, so the run is " +
-                "not deterministic and its snapshot would not hold. The received file is left in place.\n" +
-                (fields.Count > 0 ? "Fields that differ:\n  - " + string.Join("\n  - ", fields) + "\n" : "") +
-                SnapshotVerifier.UnifiedDiff(receivedText, repeatedText, receivedPath, "repeated run"));
-        }
-
-        KernelEnvelope? kernels = envelope?.Invoke(received);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(verifiedPath))!);
-        AtomicFile.WriteAllText(verifiedPath, kernels is null ? receivedText : (received with { Kernels = kernels }).Render());
-        File.Delete(receivedPath);
-        return new Approval(receivedPath, verifiedPath, true,
-            $"Approved {verifiedPath}: a repeat in a separate process was identical." + (kernels is null ? "" : "\n" + Spread(kernels, received)));
+        return Approve(received, receivedText, receivedPath, verifiedPath, repeat, envelope, kernels => Spread(kernels, received));
     }
 
     /// <summary>
@@ -90,28 +74,37 @@ public static class SnapshotApproval
         string verifiedPath = receivedPath[..^SnapshotVerifier.ReceivedSuffix.Length] + SnapshotVerifier.VerifiedSuffix;
         string receivedText = File.ReadAllText(receivedPath);
         SeedSnapshot received = SeedSnapshot.Parse(receivedText, receivedPath);
+        return Approve(received, receivedText, receivedPath, verifiedPath, repeat, envelope, kernels =>
+            string.Join("; ", SeedSnapshot.FinalMetrics.Select(m => (m, kernels.Range(m, received.Seeds[0][m])))
+                .Select(x => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{SeedSnapshotComparison.Key(x.m)} spread {x.Item2.High - x.Item2.Low:G3}")))
+            + $" over {kernels.Runs.Count} kernel sets (seed {received.Seeds[0].Seed}).");
+    }
+
+    /// <summary>
+    /// The approval itself, the same for one seed and several: the repeat's text must equal the received text byte for
+    /// byte; then the kernel spread (if asked) is added and the verified file replaces the received one atomically.
+    /// </summary>
+    private static Approval Approve<T>(
+        T received, string receivedText, string receivedPath, string verifiedPath, Func<T, string> repeat, Func<T, KernelEnvelope?>? envelope, Func<KernelEnvelope, string> spread)
+        where T : IResultSnapshot<T>
+    {
         string repeatedText = repeat(received);
         if (!string.Equals(receivedText, repeatedText, StringComparison.Ordinal))
         {
-            IReadOnlyList<string> fields = SeedSnapshotComparison.Compare(received, SeedSnapshot.Parse(repeatedText, "repeated run"), SeedCheck.Default, ComparisonMode.Exact).Lines;
+            IReadOnlyList<string> fields = T.CompareExactly(received, T.Parse(repeatedText, "repeated run")).Lines;
             return new Approval(receivedPath, verifiedPath, false,
-                $"Not approved: repeating the {received.Seeds.Count} seeds of '{received.Experiment}' ({received.Profile}) in a separate process gave a different result, " +
-                "so the run is not deterministic and its snapshot would not hold. The received file is left in place.\n" +
+                $"Not approved: repeating {received.Subject} in a separate process gave a different result, so the run is " +
+                "not deterministic and its snapshot would not hold. The received file is left in place.\n" +
                 (fields.Count > 0 ? "Fields that differ:\n  - " + string.Join("\n  - ", fields) + "\n" : "") +
                 SnapshotVerifier.UnifiedDiff(receivedText, repeatedText, receivedPath, "repeated run"));
         }
 
         KernelEnvelope? kernels = envelope?.Invoke(received);
-        SeedSnapshot approved = received with { Kernels = kernels };
-        AtomicFile.WriteAllText(verifiedPath, kernels is null ? receivedText : approved.Render());
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(verifiedPath))!);
+        AtomicFile.WriteAllText(verifiedPath, kernels is null ? receivedText : received.WithKernels(kernels).Render());
         File.Delete(receivedPath);
-        string spread = kernels is null
-            ? ""
-            : "\n" + string.Join("; ", SeedSnapshot.FinalMetrics.Select(m => (m, kernels.Range(m, approved.Seeds[0][m])))
-                .Select(x => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{SeedSnapshotComparison.Key(x.m)} spread {x.Item2.High - x.Item2.Low:G3}")))
-                + $" over {kernels.Runs.Count} kernel sets (seed {approved.Seeds[0].Seed}).";
         return new Approval(receivedPath, verifiedPath, true,
-            $"Approved {verifiedPath}: a repeat of all {received.Seeds.Count} seeds in a separate process was identical.{spread}");
+            $"Approved {verifiedPath}: a repeat of {received.Subject} in a separate process was identical." + (kernels is null ? "" : "\n" + spread(kernels)));
     }
 
     /// <summary>The kernel envelope in two lines: how far test accuracy and the confusion cells moved across the sets.</summary>

@@ -11,7 +11,7 @@ namespace Experiments.Runtime.Snapshots;
 /// the final metrics, the per-epoch history and the confusion matrices as aligned text tables with class names.
 /// Numbers are written in round-trip form, so parsing the text gives back the exact doubles.
 /// </summary>
-public sealed partial record SnapshotDocument
+public sealed partial record SnapshotDocument : IResultSnapshot<SnapshotDocument>
 {
     /// <summary>Keys of <see cref="Run"/>: what was run, always compared exactly (<see cref="RunDefinition"/> defines them).</summary>
     public static IReadOnlyList<string> RunKeys => RunDefinition.Keys;
@@ -72,6 +72,13 @@ public sealed partial record SnapshotDocument
     public KernelEnvelope? Kernels { get; init; }
 
     public string Profile => Run["profile"];
+
+    public string Subject => $"'{Experiment}' ({Profile})";
+
+    public SnapshotDocument WithKernels(KernelEnvelope? kernels) => this with { Kernels = kernels };
+
+    public static SnapshotComparison CompareExactly(SnapshotDocument approved, SnapshotDocument received) =>
+        SnapshotComparison.Compare(approved, received, Tolerances.Default, ComparisonMode.Exact);
 
     public static SnapshotDocument From(ExperimentResult result)
     {
