@@ -58,6 +58,12 @@ MUTATIONS = {
         "string repeatedText = repeat(received);\n        if (!string.Equals(",
         "string repeatedText = repeat(received);\n        if (false && !string.Equals(",
         RUNTIME_TESTS, "FullyQualifiedName~SnapshotTests.Approval_requires_an_identical_repeat"),
+    "predict-scale": (
+        "predict scales pixels as training did (its probabilities give the run's test loss)",
+        "runtime/Experiments.Runtime/Hosting/Predictor.cs",
+        "Experiment.Settings.InputShape, Experiment.Settings.InputScale, CPU)",
+        "Experiment.Settings.InputShape, 1f, CPU)",
+        RUNTIME_TESTS, "FullyQualifiedName~PredictTests.Predict_gives_the_runs_own_predictions"),
     "dataset-sha256": (
         "a corrupted dataset file is a data error naming it (SHA-256)",
         "runtime/Experiments.Runtime/Data/DatasetProvisioner.cs",

@@ -21,6 +21,12 @@ public sealed record DatasetSpec(
 {
     public IReadOnlyList<DatasetFile> Files => [TrainImages, TrainLabels, TestImages, TestLabels];
 
+    /// <summary>Image height in pixels; both IDX datasets are 28 x 28 (their headers are checked when they load).</summary>
+    public int ImageRows { get; init; } = 28;
+
+    /// <summary>Image width in pixels.</summary>
+    public int ImageCols { get; init; } = 28;
+
     public static DatasetSpec Mnist { get; } = new(
         Dataset.Mnist,
         "mnist",

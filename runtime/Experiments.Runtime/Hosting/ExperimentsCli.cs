@@ -31,6 +31,7 @@ public static partial class ExperimentsCli
         root.Subcommands.Add(RunCommand(registry));
         root.Subcommands.Add(ReportCommand(registry));
         root.Subcommands.Add(DiffCommand(registry));
+        root.Subcommands.Add(PredictCommand(registry));
         root.Subcommands.Add(AcceptCommand(registry));
         root.Subcommands.Add(ReviewCommand(registry));
         root.Subcommands.Add(DataCommand());

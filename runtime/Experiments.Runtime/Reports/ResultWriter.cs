@@ -49,6 +49,12 @@ public static class ResultWriter
                 Text("config.yaml", configuration);
             }
 
+            if (result.ModelWeights is { } weights)
+            {
+                File.WriteAllBytes(Path.Combine(staging, TrainedWeights.FileName), weights);
+                files.Add(TrainedWeights.FileName);
+            }
+
             Picture("accuracy.png", path => Plots.Curve(result, "accuracy", path));
             Picture("loss.png", path => Plots.Curve(result, "loss", path));
             Picture("confusion-test.png", path => Plots.Confusion(result.TestConfusion, $"{result.Identity.Experiment}: test set ({result.Test.Count} images)", path));

@@ -35,6 +35,12 @@ public sealed record ConfusionDocument(
     [property: JsonConverter(typeof(MatrixRowsConverter))] IReadOnlyList<IReadOnlyList<int>> Train,
     [property: JsonConverter(typeof(MatrixRowsConverter))] IReadOnlyList<IReadOnlyList<int>> Test);
 
+/// <summary>`predict`'s answer for one image file: its classes, most probable first (`predict --json` prints a list of them).</summary>
+public sealed record Prediction(string File, IReadOnlyList<ClassProbability> Top);
+
+/// <summary>A class and the model's probability for it (the softmax of its logits).</summary>
+public sealed record ClassProbability(string Class, double Probability);
+
 /// <summary>timing.json: wall-clock seconds, kept out of metrics.json because they differ from run to run.</summary>
 public sealed record TimingDocument(IReadOnlyList<EpochSecondsDocument> Epochs, double TotalSeconds);
 
@@ -88,6 +94,7 @@ public sealed record ReportedDocument(
 [JsonSerializable(typeof(TimingDocument))]
 [JsonSerializable(typeof(Dictionary<string, List<MisclassifiedDocument>>))]
 [JsonSerializable(typeof(AggregateDocument))]
+[JsonSerializable(typeof(List<Prediction>))]
 public sealed partial class ResultJsonContext : JsonSerializerContext
 {
     /// <summary>The document as its file holds it: the serialiser's text and a final newline.</summary>

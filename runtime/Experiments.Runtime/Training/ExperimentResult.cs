@@ -32,6 +32,9 @@ public sealed record ExperimentResult(
 {
     /// <summary>Where early stopping ended the run and whose weights were kept; null when the run declares none.</summary>
     public EarlyStoppingOutcome? EarlyStopping { get; init; }
+
+    /// <summary>The final weights as safetensors bytes (<see cref="TrainedWeights"/>), written to the result folder; null where none were kept.</summary>
+    public byte[]? ModelWeights { get; init; }
 }
 
 /// <summary>A result and the test examples its metrics refer to (after any subset): the images stay out of the result, which is data about them.</summary>

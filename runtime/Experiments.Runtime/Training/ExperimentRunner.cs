@@ -157,9 +157,10 @@ public static class ExperimentRunner
             ConfusionMatrix.From(spec.ClassNames, test.Labels, testEval.Predictions),
             misclassified,
             divergence,
-            WeightsHash(model))
+            TrainedWeights.Sha256(model))
         {
             EarlyStopping = stopping,
+            ModelWeights = TrainedWeights.Save(model),
         };
         return new TrainedRun(result, test);
     }
@@ -259,19 +260,6 @@ public static class ExperimentRunner
             .Where(m => m is TorchSharp.Modules.LSTM or TorchSharp.Modules.GRU or TorchSharp.Modules.RNN)
             .SelectMany(m => m.parameters())
             .ToHashSet(ParameterLayout.ReferenceComparer);
-
-    private static string WeightsHash(nn.Module model)
-    {
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        foreach ((string name, Tensor tensor) in model.state_dict())
-        {
-            using Tensor onHost = tensor.detach().cpu().contiguous();
-            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name));
-            hash.AppendData(onHost.bytes);
-        }
-
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
 
     /// <summary>The first batch whose loss is NaN or infinite, if any (batches not reached are zero).</summary>
     private static Divergence? FirstNonFinite(ReadOnlySpan<float> batchLosses, int epoch)

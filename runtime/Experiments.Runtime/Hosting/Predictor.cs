@@ -1,0 +1,84 @@
+using Experiments.Runtime.Data;
+using Experiments.Runtime.Results;
+using Experiments.Runtime.Snapshots;
+using Experiments.Runtime.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Experiments.Runtime.Hosting;
+
+/// <summary>
+/// A trained result put to use: the registered experiment's model with the weights its result folder kept
+/// (<see cref="TrainedWeights.FileName"/>), in inference mode on the CPU, giving class probabilities for image files
+/// decoded the way the datasets' images are (<see cref="ImageFiles"/>) and scaled as in training.
+/// </summary>
+public sealed class Predictor : IDisposable
+{
+    private readonly nn.Module<Tensor, Tensor> _model;
+
+    private Predictor(IExperiment experiment, nn.Module<Tensor, Tensor> model, IReadOnlyList<string> classNames)
+    {
+        Experiment = experiment;
+        _model = model;
+        ClassNames = classNames;
+    }
+
+    public IExperiment Experiment { get; }
+
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The result in <paramref name="folder"/> (a result folder with snapshot.txt and the weights), for the experiment <paramref name="registry"/> declares under its name.</summary>
+    public static Predictor Open(string folder, IReadOnlyList<IExperiment> registry)
+    {
+        string snapshotPath = Path.Combine(folder, "snapshot.txt");
+        if (!File.Exists(snapshotPath))
+        {
+            throw new FileNotFoundException($"{folder} is not a result folder (no snapshot.txt); give a folder `run` wrote, e.g. results/NAME.", snapshotPath);
+        }
+
+        SnapshotDocument snapshot = SnapshotDocument.Parse(File.ReadAllText(snapshotPath), snapshotPath);
+        IExperiment experiment = registry.FirstOrDefault(e => e.Info.Name == snapshot.Experiment)
+            ?? throw new UsageException($"{folder} holds a result of '{snapshot.Experiment}', which this program does not declare; predict with the program that trained it.");
+        if (experiment.Info.Fingerprint != snapshot.Run["fingerprint"])
+        {
+            throw new UsageException(
+                $"{folder} was trained from another declaration of '{snapshot.Experiment}' (fingerprint {snapshot.Run["fingerprint"]}, now {experiment.Info.Fingerprint}): its weights do not fit today's model. Train it again with `run`.");
+        }
+
+        string weights = Path.Combine(folder, TrainedWeights.FileName);
+        if (!File.Exists(weights))
+        {
+            throw new FileNotFoundException($"{folder} keeps no {TrainedWeights.FileName} (results written before trained weights were kept): train it again with `run`.", weights);
+        }
+
+        Native.TorchRuntime.Initialize(threads: 1);
+        nn.Module<Tensor, Tensor> model = experiment.CreateModel();
+        TrainedWeights.Load(model, weights);
+        model.eval();
+        return new Predictor(experiment, model, snapshot.TestConfusion.ClassNames);
+    }
+
+    /// <summary>The <paramref name="top"/> most probable classes of each image (softmax of the model's logits).</summary>
+    public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> files, int top)
+    {
+        DatasetSpec spec = DatasetSpec.For(Experiment.Info.Dataset);
+        byte[] pixels = files.SelectMany(f => ImageFiles.ReadGray(f, spec.ImageRows, spec.ImageCols)).ToArray();
+        var images = new ImageSet(pixels, new byte[files.Count], spec.ImageRows, spec.ImageCols);
+        using var data = new DeviceData(images, Experiment.Settings.InputShape, Experiment.Settings.InputScale, CPU);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor probabilities = nn.functional.softmax(_model.call(data.Inputs), 1).to(float64);
+        double[] values = probabilities.data<double>().ToArray();
+        int classes = ClassNames.Count;
+        int k = Math.Clamp(top, 1, classes);
+        return files.Select((file, i) => new Prediction(
+            file,
+            Enumerable.Range(0, classes)
+                .Select(c => new ClassProbability(ClassNames[c], values[(i * classes) + c]))
+                .OrderByDescending(p => p.Probability)
+                .Take(k)
+                .ToList())).ToList();
+    }
+
+    public void Dispose() => _model.Dispose();
+}
