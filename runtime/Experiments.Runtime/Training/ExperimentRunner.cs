@@ -160,7 +160,8 @@ public static class ExperimentRunner
             TrainedWeights.Sha256(model))
         {
             EarlyStopping = stopping,
-            ModelWeights = TrainedWeights.Save(model),
+            // The model's last use: PyBridge reads each tensor's bytes, which only host memory gives, so a GPU model moves to the CPU.
+            ModelWeights = TrainedWeights.Save(device.type == DeviceType.CPU ? model : model.cpu()),
         };
         return new TrainedRun(result, test);
     }

@@ -12,7 +12,7 @@ public static class TrainedWeights
 {
     public const string FileName = "model.safetensors";
 
-    /// <summary>The model's state dict as safetensors bytes (copied to the host first, where it lives elsewhere).</summary>
+    /// <summary>The model's state dict as safetensors bytes; the model must be on the CPU.</summary>
     public static byte[] Save(nn.Module model)
     {
         using var stream = new MemoryStream();
