@@ -4,7 +4,7 @@ namespace Experiments.Runtime.Data;
 
 /// <summary>
 /// Image files as the datasets' examples: one byte per pixel, 0 black to 255 white, row by row. A colour image is
-/// reduced to its luma (ITU-R BT.601 weights, rounded), a grey one is taken as it is; decoding is SkiaSharp's.
+/// reduced to its luma (ITU-R BT.601 weights, rounded), which leaves a grey one as it is; decoding is SkiaSharp's.
 /// </summary>
 public static class ImageFiles
 {
@@ -29,7 +29,8 @@ public static class ImageFiles
             for (int x = 0; x < cols; x++)
             {
                 SKColor c = bitmap.GetPixel(x, y);
-                pixels[(y * cols) + x] = c.Red == c.Green && c.Green == c.Blue ? c.Red : (byte)(((299 * c.Red) + (587 * c.Green) + (114 * c.Blue) + 500) / 1000);
+                // The weights sum to 1000, so a grey pixel (R = G = B) keeps its value exactly.
+                pixels[(y * cols) + x] = (byte)(((299 * c.Red) + (587 * c.Green) + (114 * c.Blue) + 500) / 1000);
             }
         }
 

@@ -123,15 +123,7 @@ public static partial class ExperimentsCli
             if (parse.GetValue(markdown))
             {
                 // The same renderer as `review`, with A and B for sides and the declared tolerances for every pair.
-                IExperiment? Known(string name) => registry.FirstOrDefault(e => e.Info.Name == name);
-                Console.Write(Review.Markdown(
-                    ResultDiff.AsReview(entries, left, right),
-                    tolerances,
-                    name => Known(name) is { } known ? SeedCheck.For(known) : SeedCheck.Default,
-                    name => Known(name)?.Info.Summary,
-                    images: null,
-                    Directory.GetCurrentDirectory(),
-                    ReviewSides.Diff));
+                Console.Write(ReviewMarkdown(registry, ResultDiff.AsReview(entries, left, right), tolerances, images: null, Directory.GetCurrentDirectory(), ReviewSides.Diff));
             }
             else
             {

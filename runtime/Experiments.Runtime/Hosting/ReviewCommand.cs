@@ -35,14 +35,7 @@ public static partial class ExperimentsCli
             string? output = parse.GetValue(markdown) is { } path ? Path.GetFullPath(path) : null;
             string linkFrom = output is null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(output)!;
             string? pictures = parse.GetValue(images) is { } given ? Path.GetFullPath(given) : output is null ? null : Path.Combine(linkFrom, "review-images");
-            IExperiment? Known(string name) => registry.FirstOrDefault(e => e.Info.Name == name);
-            string text = Review.Markdown(
-                set,
-                DeclaredTolerances(registry, configuration),
-                name => Known(name) is { } known ? SeedCheck.For(known) : SeedCheck.Default,
-                name => Known(name)?.Info.Summary,
-                pictures,
-                linkFrom);
+            string text = ReviewMarkdown(registry, set, DeclaredTolerances(registry, configuration), pictures, linkFrom, ReviewSides.ApprovedReceived);
             if (output is null)
             {
                 Console.Write(text);
@@ -57,5 +50,20 @@ public static partial class ExperimentsCli
             return Success;
         }));
         return command;
+    }
+
+    /// <summary>The review's Markdown with what the registry declares: tolerances, multi-seed checks and layer summaries (`review`, `diff --md`).</summary>
+    private static string ReviewMarkdown(
+        IReadOnlyList<IExperiment> registry, ReviewSet set, Func<string, Tolerances> tolerances, string? images, string linkFrom, ReviewSides sides)
+    {
+        IExperiment? Known(string name) => registry.FirstOrDefault(e => e.Info.Name == name);
+        return Review.Markdown(
+            set,
+            tolerances,
+            name => Known(name) is { } known ? SeedCheck.For(known) : SeedCheck.Default,
+            name => Known(name)?.Info.Summary,
+            images,
+            linkFrom,
+            sides);
     }
 }
