@@ -20,7 +20,7 @@ internal static class DiagnosticDescriptors
         "EXP0002", "Argument is not a compile-time constant", "Experiment '{0}', layer {1} ({2}): argument '{3}' is not a compile-time constant; use a literal, a const or nameof(...)");
 
     public static readonly DiagnosticDescriptor UnknownDataset = Create(
-        "EXP0003", "Unknown dataset", "Experiment '{0}': dataset value {1} is not a known dataset; use Dataset.Mnist or Dataset.FashionMnist");
+        "EXP0003", "Unknown dataset", "Experiment '{0}': dataset value {1} is not a known dataset; use Dataset.Mnist, Dataset.FashionMnist or Dataset.ImageFolder");
 
     public static readonly DiagnosticDescriptor DuplicateName = Create(
         "EXP0004", "Duplicate experiment name", "Experiment name '{0}' is used by both {1} and {2}; names identify results and snapshots, so give each experiment its own");
@@ -84,6 +84,9 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor AddMismatch = Create(
         "EXP0024", "Added branches disagree in shape", "Experiment '{0}', layer {1} (Add): branch {2} gives {3} but branch 1 gives {4}; every branch of an Add must give the same shape (a residual branch keeps its filters and uses padding Same)");
+
+    public static readonly DiagnosticDescriptor BadDataDeclaration = Create(
+        "EXP0025", "Dataset settings are missing or do not apply", "Experiment '{0}': {1}; {2}");
 
     private static DiagnosticDescriptor Create(string id, string title, string message) => new(
         id,

@@ -137,6 +137,11 @@ public sealed partial class ExperimentGenerator
             }
 
             initializers.AddRange(Checks(checks));
+            if (settings.DeclaredSize)
+            {
+                initializers.Add($"Folder = new {Runtime}.Data.ImageFolderSource({Literal(settings.DataPath)}, {settings.ImageHeight}, {settings.ImageWidth}, {(settings.Channels == 0 ? 1 : settings.Channels)}, " +
+                    $"{Planner.Number(settings.TestFraction == 0 ? 0.2 : settings.TestFraction)}, {(settings.Resize ? "true" : "false")}, classes: {e.Classes}),");
+            }
 
             if (initializers.Count == 0)
             {
@@ -152,7 +157,7 @@ public sealed partial class ExperimentGenerator
 
             s.Line();
             s.Line($"{indent}public {Runtime}.Training.TrainingSettings Settings {{ get; }} = new(");
-            s.Line($"{i1}inputShape: new[] {{ {string.Join(", ", InputShapes.Torch(settings.Input))} }},");
+            s.Line($"{i1}inputShape: new[] {{ {string.Join(", ", InputShapes.Torch(settings))} }},");
             s.Line($"{i1}optimizer: {OptimizerExpression(settings)},");
             s.Line($"{i1}loss: global::Experiments.Loss.{settings.Loss},");
             s.Line($"{i1}batchSize: {settings.BatchSize},");

@@ -31,7 +31,7 @@ public sealed partial class ExperimentGenerator
             _layers = layers;
             _location = location;
             int last = layers.Count - 1;
-            int[]? output = InputShapes.Keras(settings.Input);
+            int[]? output = InputShapes.Keras(settings);
             for (int i = 0; i < layers.Count && output is not null; i++)
             {
                 output = Walk(layers[i], (i + 1).ToString(CultureInfo.InvariantCulture), "x", output, depth: 0, foldSoftmax: i == last);
@@ -39,6 +39,7 @@ public sealed partial class ExperimentGenerator
 
             if (output is not null)
             {
+                Classes = output.Length == 1 ? output[0] : 0;
                 CheckOutput(output);
             }
         }
@@ -50,6 +51,9 @@ public sealed partial class ExperimentGenerator
         public List<ForwardStep> Forward { get; } = new();
 
         public List<SummaryRow> Rows { get; } = new();
+
+        /// <summary>The model's outputs per example: the classes it tells apart (checked against a folder's classes at run time).</summary>
+        public int Classes { get; private set; }
 
         public long KerasTrainable { get; private set; }
 
@@ -63,7 +67,8 @@ public sealed partial class ExperimentGenerator
         private void CheckOutput(int[] output)
         {
             LayerSpec last = _layers[_layers.Count - 1];
-            if (output.Length != 1 || output[0] != 10)
+            // A folder's classes are known only when it is read: the runtime checks the units against them.
+            if (output.Length != 1 || (output[0] != 10 && !_settings.DeclaredSize))
             {
                 Report(DiagnosticDescriptors.ClassCountMismatch, last.Location, _name, Shape(output), InputShapes.DatasetLabel(_settings.Dataset), "10");
             }

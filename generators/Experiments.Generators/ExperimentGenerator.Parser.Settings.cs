@@ -91,6 +91,26 @@ public sealed partial class ExperimentGenerator
 
                     updated = property == "Tf32" ? settings with { Tf32 = flag } : settings with { Nesterov = flag };
                     return null;
+                case "ImageHeight": return Integer(v => settings with { ImageHeight = (int)v }, narrow: true, out updated);
+                case "ImageWidth": return Integer(v => settings with { ImageWidth = (int)v }, narrow: true, out updated);
+                case "Channels": return Integer(v => settings with { Channels = (int)v }, narrow: true, out updated);
+                case "TestFraction": return Number(v => settings with { TestFraction = v }, out updated);
+                case "Resize":
+                    if (raw is not bool resize)
+                    {
+                        return $"{property} takes true or false, not {Describe(value)}";
+                    }
+
+                    updated = settings with { Resize = resize };
+                    return null;
+                case "DataPath":
+                    if (raw is not string path)
+                    {
+                        return $"{property} takes a string, not {Describe(value)}";
+                    }
+
+                    updated = settings with { DataPath = path };
+                    return null;
                 case "Description":
                     if (raw is not string description)
                     {
@@ -101,6 +121,54 @@ public sealed partial class ExperimentGenerator
                     return null;
                 default:
                     return $"'{property}' is not an argument of [Experiment]";
+            }
+        }
+
+        /// <summary>
+        /// What a folder dataset needs (its path and the images' size) and what only it takes, as errors at the
+        /// declaration: the model's shapes are inferred from the declared size, so it cannot be left to run time.
+        /// </summary>
+        internal static void DataProblems(ExperimentSettings settings, string experiment, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+        {
+            void Report(string problem, string fix) => diagnostics.Add(Diagnostic(DiagnosticDescriptors.BadDataDeclaration, location, experiment, problem, fix));
+            if (settings.Dataset != Dataset.ImageFolder)
+            {
+                string[] folderOnly =
+                {
+                    settings.DataPath.Length > 0 ? "DataPath" : "", settings.ImageHeight != 0 ? "ImageHeight" : "", settings.ImageWidth != 0 ? "ImageWidth" : "",
+                    settings.Channels != 0 ? "Channels" : "", settings.TestFraction != 0 ? "TestFraction" : "", settings.Resize ? "Resize" : "",
+                };
+                string set = string.Join(", ", folderOnly.Where(s => s.Length > 0));
+                if (set.Length > 0)
+                {
+                    Report($"{set} {(set.Contains(",") ? "are" : "is")} set but Dataset.{settings.Dataset} is a built-in dataset of fixed size", "remove them, or use Dataset.ImageFolder for your own images");
+                }
+
+                return;
+            }
+
+            if (settings.DataPath.Trim().Length == 0)
+            {
+                Report("Dataset.ImageFolder needs DataPath", "set DataPath = \"data/my-digits\" (a folder with train/<class>/ image files)");
+            }
+
+            if (settings.ImageHeight <= 0 || settings.ImageWidth <= 0)
+            {
+                Report($"Dataset.ImageFolder needs the images' size (ImageHeight {settings.ImageHeight}, ImageWidth {settings.ImageWidth})", "set ImageHeight and ImageWidth to the images' pixels, e.g. ImageHeight = 28, ImageWidth = 28");
+            }
+            else if ((long)settings.ImageHeight * settings.ImageWidth > 4096L * 4096L)
+            {
+                Report($"{settings.ImageHeight} x {settings.ImageWidth} pixels per image is more than 4096 x 4096", "declare a smaller size and set Resize = true");
+            }
+
+            if (settings.Channels is not (0 or 1 or 3))
+            {
+                Report($"Channels {settings.Channels} is neither 1 (grayscale) nor 3 (RGB)", "set Channels = 1 or Channels = 3");
+            }
+
+            if (!(settings.TestFraction >= 0 && settings.TestFraction < 1))
+            {
+                Report($"TestFraction {Value(settings.TestFraction)} is outside [0, 1)", "hold out a share such as TestFraction = 0.2 (0 means 0.2)");
             }
         }
 

@@ -77,6 +77,11 @@ public sealed partial class ExperimentGenerator
             var reader = new DeclarationReader(context.SemanticModel.Compilation, label, cancellationToken);
             Declaration? declaration = reader.Read(type, attribute, classLocation, diagnostics, new List<INamedTypeSymbol>());
             ExperimentSettings settings = declaration?.Settings ?? Defaults;
+            if (declaration is not null)
+            {
+                DataProblems(settings, label, classLocation, diagnostics);
+            }
+
             List<SweepPoint> points = diagnostics.Count == 0 ? Sweeps(type, name, settings, classLocation, diagnostics) : new List<SweepPoint>();
             DeclaredChecks checks = Checks(type, label, classLocation, diagnostics);
             TrainingControlsSpec controls = Controls(type, label, classLocation, diagnostics);

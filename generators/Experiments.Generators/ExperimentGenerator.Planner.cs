@@ -79,6 +79,7 @@ public sealed partial class ExperimentGenerator
                     EquatableArray.From(walk.Forward))
                 {
                     Augmentations = EquatableArray.From(walk.Augmentations),
+                    Classes = walk.Classes,
                     Penalties = EquatableArray.From(walk.Penalties),
                 });
             }
@@ -205,6 +206,13 @@ public sealed partial class ExperimentGenerator
             if (settings.WeightDecay > 0)
             {
                 canonical.Append("|weight_decay:").Append(Number(settings.WeightDecay));
+            }
+
+            if (settings.DeclaredSize)
+            {
+                // The folder's path is where the data is, not what it is: the dataset's content hash identifies it.
+                canonical.Append("|image_folder:").Append(string.Join(",", settings.ImageHeight, settings.ImageWidth, settings.Channels == 0 ? 1 : settings.Channels,
+                    Number(settings.TestFraction == 0 ? 0.2 : settings.TestFraction), settings.Resize));
             }
 
             if (controls?.Schedule is { } s)

@@ -3,21 +3,29 @@ namespace Experiments;
 /// <summary>How pixels are shaped for the model (after scaling by 1/255).</summary>
 public enum Input
 {
-    /// <summary>784 values per image (Keras reshape(-1, 784)).</summary>
+    /// <summary>784 values per image (Keras reshape(-1, 784)); height x width x channels for declared sizes.</summary>
     Flat,
 
-    /// <summary>A 28x28x1 image (Keras reshape(-1, 28, 28, 1)); stored channels-first for TorchSharp.</summary>
+    /// <summary>A 28x28x1 image (Keras reshape(-1, 28, 28, 1)), or the declared height x width x channels; stored channels-first for TorchSharp.</summary>
     Image,
 
-    /// <summary>28 time steps of 28 values, one image row per step (the seeds' LSTM preprocessing).</summary>
+    /// <summary>28 time steps of 28 values, one image row per step (the seeds' LSTM preprocessing); for declared sizes, height steps of width x channels values.</summary>
     Sequence,
 }
 
-/// <summary>The built-in datasets, each pinned by the SHA-256 of its files.</summary>
+/// <summary>The datasets: the built-in ones, each pinned by the SHA-256 of its files, and the user's own.</summary>
 public enum Dataset
 {
     Mnist,
     FashionMnist,
+
+    /// <summary>
+    /// The user's images: <see cref="ExperimentAttribute.DataPath"/>/train/&lt;class&gt;/*.png|jpg|jpeg|bmp|gif|webp and
+    /// optionally DataPath/test/&lt;class&gt;/... (else a stratified <see cref="ExperimentAttribute.TestFraction"/> of train).
+    /// Classes are the folder names in ordinal order; needs <see cref="ExperimentAttribute.ImageHeight"/> and
+    /// <see cref="ExperimentAttribute.ImageWidth"/>. Its identity is the SHA-256 of the decoded pixels, labels and class names.
+    /// </summary>
+    ImageFolder,
 }
 
 public enum Optimizer
@@ -151,6 +159,27 @@ public sealed class ExperimentAttribute : Attribute
 
     /// <summary>One line on where the experiment comes from (shown by `list`).</summary>
     public string Description { get; set; } = "";
+
+    /// <summary>
+    /// <see cref="Dataset.ImageFolder"/>'s folder. A relative path is looked up from the current directory and then from
+    /// each directory above it (so `dotnet test` in a test project's output folder finds the repository's data/).
+    /// </summary>
+    public string DataPath { get; set; } = "";
+
+    /// <summary>The images' height in pixels (needed by <see cref="Dataset.ImageFolder"/>; every image must have it unless <see cref="Resize"/>).</summary>
+    public int ImageHeight { get; set; }
+
+    /// <summary>The images' width in pixels.</summary>
+    public int ImageWidth { get; set; }
+
+    /// <summary>1 (grayscale, ITU-R BT.601 luma) or 3 (RGB); 0 means 1.</summary>
+    public int Channels { get; set; }
+
+    /// <summary>Without a test folder: the stratified share of each class held out as the test set (0 means 0.2).</summary>
+    public double TestFraction { get; set; }
+
+    /// <summary>Resize images of another size to the declared one (bilinear, no mipmaps; recorded in the identity) instead of failing.</summary>
+    public bool Resize { get; set; }
 }
 
 /// <summary>

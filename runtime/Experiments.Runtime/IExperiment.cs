@@ -49,6 +49,9 @@ public sealed record ExperimentInfo(string Name, Dataset Dataset, string Fingerp
 
     /// <summary>The declaration's [Reported] figure, or null when it declares none.</summary>
     public ReportedAttribute? Reported { get; init; }
+
+    /// <summary>Dataset.ImageFolder's folder, declared size and class count; null for the built-in datasets.</summary>
+    public Data.ImageFolderSource? Folder { get; init; }
 }
 
 /// <summary>One swept parameter of a sweep point, as the point's name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>

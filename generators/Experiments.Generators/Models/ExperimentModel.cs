@@ -56,6 +56,9 @@ public sealed record PlannedExperiment(
     /// <summary>The augmentation layers the runtime applies to training batches, in order.</summary>
     public EquatableArray<AugmentationDecl> Augmentations { get; init; }
 
+    /// <summary>The model's outputs per example (its classes).</summary>
+    public int Classes { get; init; }
+
     /// <summary>The regularized kernels, in layer order.</summary>
     public EquatableArray<PenaltyDecl> Penalties { get; init; }
 }

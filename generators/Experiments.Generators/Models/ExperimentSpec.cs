@@ -87,7 +87,25 @@ public sealed record ExperimentSettings(
     int Seeds = 1,
     bool Nesterov = false,
     double WeightDecay = 0,
-    double LabelSmoothing = 0);
+    double LabelSmoothing = 0)
+{
+    /// <summary>The image folder's path, as declared (Dataset.ImageFolder only).</summary>
+    public string DataPath { get; init; } = "";
+
+    public int ImageHeight { get; init; }
+
+    public int ImageWidth { get; init; }
+
+    /// <summary>1 or 3; 0 as declared means 1.</summary>
+    public int Channels { get; init; }
+
+    public double TestFraction { get; init; }
+
+    public bool Resize { get; init; }
+
+    /// <summary>Whether the images' size is declared (a folder dataset) rather than the built-in datasets' 28 x 28 x 1.</summary>
+    public bool DeclaredSize => Dataset == Dataset.ImageFolder;
+}
 
 /// <summary>One swept parameter of a sweep point, as its name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>
 public sealed record SweepParameter(string Name, string Value);

@@ -43,19 +43,36 @@ public enum LayerKind
 /// <summary>The one table of input shapes: Keras' (channels-last, what shape inference walks) and TorchSharp's (what the model gets).</summary>
 public static class InputShapes
 {
-    public static int[] Keras(Input input) => input switch
+    public static int[] Keras(ExperimentSettings settings)
     {
-        Input.Flat => new[] { 784 },
-        Input.Sequence => new[] { 28, 28 },
-        _ => new[] { 28, 28, 1 },
-    };
+        (int height, int width, int channels) = Size(settings);
+        return settings.Input switch
+        {
+            Input.Flat => new[] { height * width * channels },
+            Input.Sequence => new[] { height, width * channels },
+            _ => new[] { height, width, channels },
+        };
+    }
 
-    public static int[] Torch(Input input) => input switch
+    public static int[] Torch(ExperimentSettings settings)
     {
-        Input.Flat => new[] { 784 },
-        Input.Sequence => new[] { 28, 28 },
-        _ => new[] { 1, 28, 28 },
-    };
+        (int height, int width, int channels) = Size(settings);
+        return settings.Input switch
+        {
+            Input.Flat => new[] { height * width * channels },
+            Input.Sequence => new[] { height, width * channels },
+            _ => new[] { channels, height, width },
+        };
+    }
 
-    public static string DatasetLabel(Dataset dataset) => dataset == Dataset.FashionMnist ? "Fashion-MNIST" : "MNIST";
+    /// <summary>The built-in datasets' 28 x 28 x 1, or the declared size of a folder's images.</summary>
+    public static (int Height, int Width, int Channels) Size(ExperimentSettings settings) =>
+        settings.DeclaredSize ? (settings.ImageHeight, settings.ImageWidth, settings.Channels == 0 ? 1 : settings.Channels) : (28, 28, 1);
+
+    public static string DatasetLabel(Dataset dataset) => dataset switch
+    {
+        Dataset.FashionMnist => "Fashion-MNIST",
+        Dataset.ImageFolder => "the image folder",
+        _ => "MNIST",
+    };
 }

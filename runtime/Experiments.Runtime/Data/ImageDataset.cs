@@ -1,11 +1,15 @@
 namespace Experiments.Runtime.Data;
 
-/// <summary>One split of an image-classification dataset in memory: N images of Rows x Cols bytes and N labels.</summary>
-public sealed record ImageSet(byte[] Images, byte[] Labels, int Rows, int Cols)
+/// <summary>
+/// One split of an image-classification dataset in memory: N images of Channels x Rows x Cols bytes (channel planes
+/// one after another, as the channels-first model takes them) and N labels.
+/// </summary>
+public sealed record ImageSet(byte[] Images, byte[] Labels, int Rows, int Cols, int Channels = 1)
 {
     public int Count => Labels.Length;
 
-    public int PixelsPerImage => Rows * Cols;
+    /// <summary>Bytes per image: every channel's plane.</summary>
+    public int PixelsPerImage => Rows * Cols * Channels;
 
     /// <summary>The examples at <paramref name="indices"/>, in that order.</summary>
     public ImageSet Select(IReadOnlyList<int> indices)
@@ -19,14 +23,27 @@ public sealed record ImageSet(byte[] Images, byte[] Labels, int Rows, int Cols)
             labels[i] = Labels[indices[i]];
         }
 
-        return new ImageSet(images, labels, Rows, Cols);
+        return new ImageSet(images, labels, Rows, Cols, Channels);
     }
 }
 
-/// <summary>A dataset's train and test sets, read from verified IDX files.</summary>
-public sealed record ImageDataset(DatasetSpec Spec, ImageSet Train, ImageSet Test)
+/// <summary>A dataset's train and test sets: a built-in one read from verified IDX files, or an image folder.</summary>
+/// <param name="Key">What the result's identity calls it: <c>mnist</c>, or <c>image-folder:PATH</c>.</param>
+public sealed record ImageDataset(string Key, IReadOnlyList<string> ClassNames, ImageSet Train, ImageSet Test)
 {
-    public int ClassCount => Spec.ClassNames.Count;
+    public ImageDataset(DatasetSpec spec, ImageSet train, ImageSet test)
+        : this(spec.Key, spec.ClassNames, train, test)
+    {
+    }
+
+    public int ClassCount => ClassNames.Count;
+
+    /// <summary>
+    /// The SHA-256 of the decoded data (sizes, class names, every image's pixels and label, train then test), for
+    /// datasets whose files are not pinned: it enters the result's identity and the checkpoint key. Null for the
+    /// built-in datasets, whose files are pinned by their own SHA-256.
+    /// </summary>
+    public string? ContentSha256 { get; init; }
 
     /// <summary>
     /// The dataset's files, provisioned if needed, read once per process: later runs (the seeds of a multi-seed run,

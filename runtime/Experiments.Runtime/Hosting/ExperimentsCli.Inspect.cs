@@ -31,7 +31,7 @@ public static partial class ExperimentsCli
             {
                 var rows = shown.Select(e => new
                 {
-                    name = e.Info.Name, dataset = DatasetSpec.For(e.Info.Dataset).Key, parameters = e.Info.Parameters, fingerprint = e.Info.Fingerprint, description = e.Info.Description,
+                    name = e.Info.Name, dataset = DatasetLabel(e.Info), parameters = e.Info.Parameters, fingerprint = e.Info.Fingerprint, description = e.Info.Description,
                     sweep = e.Info.Sweep.Length > 0 ? e.Info.Sweep : null,
                     sweep_parameters = e.Info.Sweep.Length > 0 ? e.Info.SweepParameters.ToDictionary(p => p.Name, p => p.Value) : null,
                 });
@@ -43,7 +43,7 @@ public static partial class ExperimentsCli
             string[] header = ["name", "dataset", "parameters", "fingerprint"];
             IEnumerable<string[]> table = shown.Select(e => new[]
             {
-                e.Info.Name, DatasetSpec.For(e.Info.Dataset).Key, e.Info.Parameters.ToString("N0", CultureInfo.InvariantCulture), e.Info.Fingerprint,
+                e.Info.Name, DatasetLabel(e.Info), e.Info.Parameters.ToString("N0", CultureInfo.InvariantCulture), e.Info.Fingerprint,
             });
             Console.Write(TextTable.Render([header, .. table], leftAligned: 2));
 
@@ -135,9 +135,16 @@ public static partial class ExperimentsCli
         return command;
     }
 
-    private static Command DataCommand()
+    private static string DatasetLabel(ExperimentInfo info) => info.Folder is { } folder ? $"image-folder:{folder.Path}" : DatasetSpec.For(info.Dataset).Key;
+
+    private static Command DataCommand(IReadOnlyList<IExperiment> registry)
     {
         var dataset = new Argument<string[]>("datasets") { Description = "mnist, fashion-mnist (default: both).", Arity = ArgumentArity.ZeroOrMore };
+        var verifyArguments = new Argument<string[]>("datasets")
+        {
+            Description = "mnist, fashion-mnist, or experiments (names or globs) on image folders, whose content SHA-256 is printed (default: the built-in two).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var fetch = new Command("fetch", "Provision datasets into the user cache, verifying SHA-256.") { dataset };
         fetch.SetAction(parse => Guard(() =>
         {
@@ -149,11 +156,30 @@ public static partial class ExperimentsCli
 
             return Success;
         }));
-        var verify = new Command("verify", "Check the provisioned files' SHA-256 without fetching anything; exit code 3 if one is missing or wrong.") { dataset };
+        var verify = new Command(
+            "verify",
+            "Check the provisioned files' SHA-256 without fetching anything, or read an experiment's image folder and print its content SHA-256 (what its results' identity records); exit code 3 if one is missing or wrong.")
+        {
+            verifyArguments,
+        };
         verify.SetAction(parse => Guard(() =>
         {
             bool allGood = true;
-            foreach (DatasetSpec spec in Datasets(parse.GetValue(dataset)!))
+            string[] keys = parse.GetValue(verifyArguments)!;
+            string[] builtIn = keys.Where(k => k is "mnist" or "fashion-mnist").ToArray();
+            string[] experiments = keys.Except(builtIn).ToArray();
+            foreach (IExperiment experiment in experiments.Length == 0 ? [] : ExperimentSelector.Select(registry, experiments))
+            {
+                if (experiment.Info.Folder is null)
+                {
+                    throw new UsageException($"{experiment.Info.Name} trains on {DatasetSpec.For(experiment.Info.Dataset).Key}, whose files `data verify {DatasetSpec.For(experiment.Info.Dataset).Key}` checks.");
+                }
+
+                ImageDataset data = Data.Datasets.Load(experiment.Info);
+                Console.WriteLine($"{experiment.Info.Name}: {data.Key}: sha256 {data.ContentSha256} ({data.Train.Count} train and {data.Test.Count} test images, {data.ClassCount} classes: {string.Join(", ", data.ClassNames)})");
+            }
+
+            foreach (DatasetSpec spec in builtIn.Length == 0 && experiments.Length > 0 ? [] : Datasets(builtIn))
             {
                 foreach ((string path, string status) in new DatasetProvisioner().Check(spec))
                 {
@@ -169,7 +195,31 @@ public static partial class ExperimentsCli
 
             return allGood ? Success : DataError;
         }));
-        var command = new Command("data", "Provision and verify datasets.") { fetch, verify };
+        var command = new Command("data", "Provision and verify datasets, or write a built-in one as an image folder.") { fetch, verify, ImagesCommand() };
+        return command;
+    }
+
+    private static Command ImagesCommand()
+    {
+        var dataset = new Argument<string>("dataset") { Description = "mnist or fashion-mnist." };
+        var output = new Argument<string>("folder") { Description = "The image folder to create (it must not exist yet)." };
+        var train = new Option<int>("--train") { Description = "Training images per class (the first of each class in file order).", DefaultValueFactory = _ => 50 };
+        var test = new Option<int>("--test") { Description = "Test images per class (0: no test folder, so a declaration holds out TestFraction).", DefaultValueFactory = _ => 10 };
+        var command = new Command("images", "Write the first images of each class of a built-in dataset as PNG files: FOLDER/train/<class>/NNNNN.png and FOLDER/test/<class>/...") { dataset, output, train, test };
+        command.SetAction(parse => Guard(() =>
+        {
+            DatasetSpec spec = Datasets([parse.GetValue(dataset)!]).Single();
+            int perClassTrain = parse.GetValue(train), perClassTest = parse.GetValue(test);
+            if (perClassTrain < 1 || perClassTest < 0)
+            {
+                throw new UsageException($"--train must be at least 1 and --test at least 0 (got {perClassTrain} and {perClassTest}).");
+            }
+
+            ImageDataset data = ImageDataset.Load(spec, new DatasetProvisioner(), Console.WriteLine);
+            (int trainCount, int testCount) = ImageFolderWriter.Write(data, parse.GetValue(output)!, perClassTrain, perClassTest);
+            Console.WriteLine($"{spec.DisplayName}: wrote {trainCount} training and {testCount} test images to {Path.GetFullPath(parse.GetValue(output)!)}");
+            return Success;
+        }));
         return command;
     }
 

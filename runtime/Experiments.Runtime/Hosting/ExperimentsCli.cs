@@ -34,7 +34,7 @@ public static partial class ExperimentsCli
         root.Subcommands.Add(PredictCommand(registry));
         root.Subcommands.Add(AcceptCommand(registry));
         root.Subcommands.Add(ReviewCommand(registry));
-        root.Subcommands.Add(DataCommand());
+        root.Subcommands.Add(DataCommand(registry));
         root.Subcommands.Add(SlurmCommand(registry));
         root.Subcommands.Add(KubernetesCommand(registry));
         root.Subcommands.Add(CollectCommand(registry));

@@ -61,9 +61,11 @@ public sealed class Predictor : IDisposable
     /// <summary>The <paramref name="top"/> most probable classes of each image (softmax of the model's logits).</summary>
     public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> files, int top)
     {
-        DatasetSpec spec = DatasetSpec.For(Experiment.Info.Dataset);
-        byte[] pixels = files.SelectMany(f => ImageFiles.ReadGray(f, spec.ImageRows, spec.ImageCols)).ToArray();
-        var images = new ImageSet(pixels, new byte[files.Count], spec.ImageRows, spec.ImageCols);
+        (int rows, int cols, int channels, bool resize) = Experiment.Info.Folder is { } folder
+            ? (folder.Height, folder.Width, folder.Channels, folder.Resize)
+            : (DatasetSpec.For(Experiment.Info.Dataset).ImageRows, DatasetSpec.For(Experiment.Info.Dataset).ImageCols, 1, false);
+        byte[] pixels = files.SelectMany(f => ImageFiles.Read(f, rows, cols, channels, resize)).ToArray();
+        var images = new ImageSet(pixels, new byte[files.Count], rows, cols, channels);
         using var data = new DeviceData(images, Experiment.Settings.InputShape, Experiment.Settings.InputScale, CPU);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();

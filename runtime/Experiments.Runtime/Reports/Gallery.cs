@@ -86,9 +86,26 @@ public static class Gallery
         AtomicFile.Write(path, png.SaveTo);
     }
 
-    /// <summary>One dataset image, dark ink on white like the notebooks' plt.imshow(cmap='binary').</summary>
+    /// <summary>One dataset image: a grey one as dark ink on white like the notebooks' plt.imshow(cmap='binary'); a colour one in its colours.</summary>
     private static SKBitmap Bitmap(ImageSet images, int index)
     {
+        if (images.Channels == 3)
+        {
+            var colour = new SKBitmap(new SKImageInfo(images.Cols, images.Rows, SKColorType.Rgba8888, SKAlphaType.Opaque));
+            int plane = images.Rows * images.Cols;
+            long first = (long)index * images.PixelsPerImage;
+            for (int y = 0; y < images.Rows; y++)
+            {
+                for (int x = 0; x < images.Cols; x++)
+                {
+                    long at = first + (y * images.Cols) + x;
+                    colour.SetPixel(x, y, new SKColor(images.Images[at], images.Images[at + plane], images.Images[at + (2 * plane)]));
+                }
+            }
+
+            return colour;
+        }
+
         var bitmap = new SKBitmap(new SKImageInfo(images.Cols, images.Rows, SKColorType.Gray8, SKAlphaType.Opaque));
         byte[] pixels = new byte[images.PixelsPerImage];
         for (int i = 0; i < pixels.Length; i++)

@@ -16,7 +16,7 @@ internal sealed class DeviceData : IDisposable
         if (perExample != set.PixelsPerImage)
         {
             throw new ArgumentException(
-                $"Input shape [{string.Join(", ", inputShape)}] holds {perExample} values but the dataset's images have {set.PixelsPerImage} ({set.Rows}x{set.Cols}).",
+                $"Input shape [{string.Join(", ", inputShape)}] holds {perExample} values but the dataset's images have {set.PixelsPerImage} ({set.Rows}x{set.Cols}x{set.Channels}).",
                 nameof(inputShape));
         }
 

@@ -24,8 +24,7 @@ public static class ExperimentRunner
         Device device = TorchRuntime.ResolveDevice(options.Device);
         TrainingSettings settings = options.Overrides is { } overrides ? overrides(experiment.Settings) : experiment.Settings;
         TorchRuntime.SetTf32(settings.Tf32);
-        DatasetSpec spec = DatasetSpec.For(experiment.Info.Dataset);
-        ImageDataset dataset = ImageDataset.Load(spec, new DatasetProvisioner(options.Data), log);
+        ImageDataset dataset = Datasets.Load(experiment.Info, options.Data, log);
 
         DataPlan plan = DataPlan.Create(dataset.Train.Labels, dataset.Test.Labels, settings.Validation, settings.Seed, options.TrainLimit, options.TestLimit);
         ImageSet train = dataset.Train.Select(plan.Train);
@@ -53,7 +52,7 @@ public static class ExperimentRunner
         // What LibTorch this is, read from the loaded libraries once: the identity and the checkpoint key both name it.
         string libTorch = LoadedLibraries.Describe(TorchRuntime.LibTorchPackage, cuda: device.type == DeviceType.CUDA);
         bool settle = options.SettleBatchNorm && BatchNormStatistics.HasBatchNorm(model);
-        RunIdentity identity = Identity(experiment, settings, options, spec, epochs, train.Count, validation?.Count ?? 0, test.Count, device, libTorch, settle);
+        RunIdentity identity = Identity(experiment, settings, options, dataset, epochs, train.Count, validation?.Count ?? 0, test.Count, device, libTorch, settle);
         string resumeKey = identity.ResumeKey();
         var position = new EpochPosition(0, 0, 0);
         int firstEpoch = 0;
@@ -153,8 +152,8 @@ public static class ExperimentRunner
             trainEval.Evaluation,
             testEval.Evaluation,
             history,
-            ConfusionMatrix.From(spec.ClassNames, train.Labels, trainEval.Predictions),
-            ConfusionMatrix.From(spec.ClassNames, test.Labels, testEval.Predictions),
+            ConfusionMatrix.From(dataset.ClassNames, train.Labels, trainEval.Predictions),
+            ConfusionMatrix.From(dataset.ClassNames, test.Labels, testEval.Predictions),
             misclassified,
             divergence,
             TrainedWeights.Sha256(model))
@@ -277,13 +276,14 @@ public static class ExperimentRunner
     }
 
     private static RunIdentity Identity(
-        IExperiment experiment, TrainingSettings settings, RunOptions options, Data.DatasetSpec spec, int epochs, int trainCount, int validationCount, int testCount,
+        IExperiment experiment, TrainingSettings settings, RunOptions options, ImageDataset dataset, int epochs, int trainCount, int validationCount, int testCount,
         Device device, string libTorch, bool settle) => new(
         experiment.Info.Name,
         new RunDefinition
         {
             Fingerprint = experiment.Info.Fingerprint,
-            Dataset = spec.Key,
+            Dataset = dataset.Key,
+            DatasetSha256 = dataset.ContentSha256,
             Seed = settings.Seed,
             Profile = options.Profile,
             Settings = settings.ToString(),

@@ -45,14 +45,18 @@ public sealed record RunDefinition
 
     public required string Initialisers { get; init; }
 
+    /// <summary>The SHA-256 of a user dataset's decoded content (<see cref="Data.ImageDataset.ContentSha256"/>); null for the pinned built-in datasets.</summary>
+    public string? DatasetSha256 { get; init; }
+
     /// <summary>How BatchNormalization statistics were obtained for evaluation when not Keras' running averages; null otherwise.</summary>
     public string? BatchNorm { get; init; }
 
-    /// <summary>The fields in the order files write them; batch_norm only where it applies.</summary>
+    /// <summary>The fields in the order files write them; dataset_sha256 and batch_norm only where they apply.</summary>
     public IReadOnlyList<IdentityField> Fields() =>
     [
         new("fingerprint", Fingerprint),
         new("dataset", Dataset),
+        .. DatasetSha256 is { } content ? [new IdentityField("dataset_sha256", content, Optional: true)] : Array.Empty<IdentityField>(),
         new("seed", Seed),
         new("profile", Profile),
         new("settings", Settings),
@@ -68,7 +72,7 @@ public sealed record RunDefinition
     public static IReadOnlyList<string> Keys { get; } = Sample.Fields().Where(f => !f.Optional).Select(f => f.Key).ToList();
 
     /// <summary>The keys written only where they apply.</summary>
-    public static IReadOnlyList<string> OptionalKeys { get; } = (Sample with { BatchNorm = "" }).Fields().Where(f => f.Optional).Select(f => f.Key).ToList();
+    public static IReadOnlyList<string> OptionalKeys { get; } = (Sample with { BatchNorm = "", DatasetSha256 = "" }).Fields().Where(f => f.Optional).Select(f => f.Key).ToList();
 
     private static RunDefinition Sample => new()
     {
