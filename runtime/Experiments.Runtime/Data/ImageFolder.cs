@@ -164,12 +164,26 @@ public static class ImageFolder
         var work = classes.SelectMany(c => c.Files.Select(f => (File: f, Label: (byte)Array.IndexOf(names, c.Name)))).ToArray();
 
         // Decoding is independent per file and each writes its own slice, so the result does not depend on the order.
+        // A bad file is reported as itself (the first in file order, whichever thread met it), not as an aggregate.
+        var errors = new Exception?[work.Length];
         Parallel.For(0, work.Length, i =>
         {
-            byte[] pixels = ImageFiles.Read(work[i].File, source.Height, source.Width, source.Channels, source.Resize);
-            pixels.CopyTo(images, (long)i * size);
-            labels[i] = work[i].Label;
+            try
+            {
+                byte[] pixels = ImageFiles.Read(work[i].File, source.Height, source.Width, source.Channels, source.Resize);
+                pixels.CopyTo(images, (long)i * size);
+                labels[i] = work[i].Label;
+            }
+            catch (Exception e)
+            {
+                errors[i] = e;
+            }
         });
+        if (errors.FirstOrDefault(e => e is not null) is { } first)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        }
+
         return new ImageSet(images, labels, source.Height, source.Width, source.Channels);
     }
 
