@@ -219,6 +219,7 @@ public sealed partial class ExperimentGenerator
             }
 
             s.Line($"{i2}return x.MoveToOuterDisposeScope();").Line($"{i1}}}").Line($"{indent}}}");
+            Exports(s, e, indent);
         }
 
         private static string ModuleType(ModuleDecl module) => module switch

@@ -20,6 +20,15 @@ public interface IExperiment
     /// the loss (<see cref="Loss"/>), where it is the same mathematics and numerically stabler.
     /// </summary>
     nn.Module<Tensor, Tensor> CreateModel();
+
+    /// <summary>Why this model cannot be exported to PyTorch or ONNX, or null when it can.</summary>
+    string? ExportProblem => $"{Info.Name} is not an [Experiment] declaration: only the generator knows a model's graph, so only generated models are exported";
+
+    /// <summary>The model as a PyTorch module (class Model: the same modules, state-dict names and forward pass), from the generator's plan.</summary>
+    string PyTorchSource => "";
+
+    /// <summary>Adds the model's forward pass to <paramref name="graph"/> (from the generator's plan) and returns its output value.</summary>
+    string BuildOnnx(Export.OnnxGraph graph) => throw new Export.ExportException(ExportProblem ?? $"{Info.Name} has no ONNX graph.");
 }
 
 /// <summary>What identifies an experiment's declaration.</summary>

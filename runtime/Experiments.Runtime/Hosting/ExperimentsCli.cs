@@ -32,6 +32,7 @@ public static partial class ExperimentsCli
         root.Subcommands.Add(ReportCommand(registry));
         root.Subcommands.Add(DiffCommand(registry));
         root.Subcommands.Add(PredictCommand(registry));
+        root.Subcommands.Add(ExportCommand(registry));
         root.Subcommands.Add(AcceptCommand(registry));
         root.Subcommands.Add(ReviewCommand(registry));
         root.Subcommands.Add(DataCommand(registry));
@@ -114,7 +115,7 @@ public static partial class ExperimentsCli
         DatasetException => DataError,
         DeviceUnavailableException or NativeLoadException => DeviceError,
         UsageException or Configuration.ConfigException or CheckpointMismatchException or OutputLockedException
-            or FileNotFoundException or ArgumentException => UsageError,
+            or FileNotFoundException or ArgumentException or Export.ExportException => UsageError,
         TrainingDivergedException or RunFailedException or SnapshotFormatException or IOException => RunFailed,
         _ => null,
     };

@@ -27,6 +27,12 @@ public sealed class Predictor : IDisposable
 
     public IReadOnlyList<string> ClassNames { get; }
 
+    /// <summary>The model with the result's weights, in inference mode on the CPU (owned by this predictor).</summary>
+    public nn.Module<Tensor, Tensor> Model => _model;
+
+    /// <summary>The result folder it was opened from.</summary>
+    public string Folder { get; private init; } = "";
+
     /// <summary>The result in <paramref name="folder"/> (a result folder with snapshot.txt and the weights), for the experiment <paramref name="registry"/> declares under its name.</summary>
     public static Predictor Open(string folder, IReadOnlyList<IExperiment> registry)
     {
@@ -55,7 +61,7 @@ public sealed class Predictor : IDisposable
         nn.Module<Tensor, Tensor> model = experiment.CreateModel();
         TrainedWeights.Load(model, weights);
         model.eval();
-        return new Predictor(experiment, model, snapshot.TestConfusion.ClassNames);
+        return new Predictor(experiment, model, snapshot.TestConfusion.ClassNames) { Folder = folder };
     }
 
     /// <summary>The <paramref name="top"/> most probable classes of each image (softmax of the model's logits).</summary>
