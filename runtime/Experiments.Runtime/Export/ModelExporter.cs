@@ -76,27 +76,46 @@ public static class ModelExporter
     }
 
     /// <summary>
-    /// The first <paramref name="count"/> test images of the result's dataset as the model takes them, with the
+    /// The result's own test examples (the same seeded selection the run evaluated) as the model takes them, with the
     /// model's logits for them, as a PyTorch state dict (reference.pt: inputs, logits, labels): what another runtime's
-    /// copy of the model must reproduce.
+    /// copy of the model must reproduce. The model's logits give the result's test confusion matrix (checked here).
     /// </summary>
-    public static string WriteReference(Predictor result, string folder, int count)
+    public static string WriteReference(Predictor result, string folder)
     {
         ImageDataset data = Datasets.Load(result.Experiment.Info);
-        ImageSet test = data.Test.Select(Enumerable.Range(0, Math.Min(count, data.Test.Count)).ToArray());
+        long seed = long.Parse(result.Snapshot.Run["seed"], CultureInfo.InvariantCulture);
+        int examples = int.Parse(result.Snapshot.Run["test_examples"], CultureInfo.InvariantCulture);
+        ImageSet test = data.Test.Select(DataSplit.Subset(data.Test.Labels, examples, seed, stream: 1));
         using var scope = NewDisposeScope();
         Tensor inputs = torch.tensor(test.Images, torch.uint8).to(float32).mul_(result.Experiment.Settings.InputScale)
             .reshape([test.Count, .. result.Experiment.Settings.InputShape.Select(d => (long)d)]);
-        return WriteReference(result.Model, inputs, torch.tensor(test.Labels, torch.uint8).to(int64), folder);
+        string path = WriteReference(result.Model, inputs, torch.tensor(test.Labels, torch.uint8).to(int64), folder, out Tensor logits);
+        long[] predicted = logits.argmax(1).data<long>().ToArray();
+        int[][] confusion = Enumerable.Range(0, result.ClassNames.Count).Select(_ => new int[result.ClassNames.Count]).ToArray();
+        for (int i = 0; i < test.Count; i++)
+        {
+            confusion[test.Labels[i]][predicted[i]]++;
+        }
+
+        if (!confusion.Select(row => string.Join(",", row)).SequenceEqual(result.Snapshot.TestConfusion.Rows.Select(row => string.Join(",", row))))
+        {
+            File.Delete(path);
+            throw new ExportException($"{result.Folder}: the model's predictions for the run's {test.Count} test examples do not give the test confusion matrix the run recorded; the data or the weights changed since the run.");
+        }
+
+        return path;
     }
 
     /// <summary>reference.pt for <paramref name="inputs"/>: them, <paramref name="model"/>'s logits (in inference) and <paramref name="labels"/>.</summary>
-    public static string WriteReference(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor labels, string folder)
+    public static string WriteReference(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor labels, string folder) =>
+        WriteReference(model, inputs, labels, folder, out _);
+
+    private static string WriteReference(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor labels, string folder, out Tensor logits)
     {
-        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         model.eval();
-        var tensors = new Dictionary<string, Tensor> { ["inputs"] = inputs, ["logits"] = model.call(inputs), ["labels"] = labels };
+        logits = model.call(inputs);
+        var tensors = new Dictionary<string, Tensor> { ["inputs"] = inputs, ["logits"] = logits, ["labels"] = labels };
         string path = Path.Combine(folder, ReferenceFile);
         AtomicFile.WriteAllBytes(path, Bytes(stream => PyTorchPickler.PickleStateDict(stream, tensors)));
         return path;

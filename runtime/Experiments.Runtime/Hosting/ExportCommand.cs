@@ -14,10 +14,10 @@ public static partial class ExperimentsCli
             DefaultValueFactory = _ => "all",
         }.AcceptOnlyFromAmong("pytorch", "onnx", "all");
         var output = new Option<string?>("--out") { Description = "Where to write the files. Default: RESULT/export." };
-        var reference = new Option<int?>("--reference")
+        var reference = new Option<bool>("--reference")
         {
-            Description = "Also write reference.pt: the first N test images of the dataset as the model takes them and this model's logits for them, to check another runtime against.",
-        }.AtLeast(1);
+            Description = "Also write reference.pt: the result's test examples as the model takes them, with this model's logits for them, to check another runtime against.",
+        };
         var command = new Command("export", "Write a trained result's model for PyTorch and ONNX runtimes, from the declaration's plan.") { result, format, output, reference };
         command.SetAction(parse => Guard(() =>
         {
@@ -30,9 +30,9 @@ public static partial class ExperimentsCli
                 _ => ExportFormat.All,
             };
             var written = ModelExporter.Export(trained, chosen, folder).ToList();
-            if (parse.GetValue(reference) is { } count)
+            if (parse.GetValue(reference))
             {
-                written.Add(ModelExporter.WriteReference(trained, folder, count));
+                written.Add(ModelExporter.WriteReference(trained, folder));
             }
 
             written.ForEach(path => Console.WriteLine($"wrote {path}"));

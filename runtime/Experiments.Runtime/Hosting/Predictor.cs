@@ -33,6 +33,9 @@ public sealed class Predictor : IDisposable
     /// <summary>The result folder it was opened from.</summary>
     public string Folder { get; private init; } = "";
 
+    /// <summary>The result's snapshot: what was run (its seed and example counts) and what it measured.</summary>
+    public SnapshotDocument Snapshot { get; private init; } = null!;
+
     /// <summary>The result in <paramref name="folder"/> (a result folder with snapshot.txt and the weights), for the experiment <paramref name="registry"/> declares under its name.</summary>
     public static Predictor Open(string folder, IReadOnlyList<IExperiment> registry)
     {
@@ -61,7 +64,7 @@ public sealed class Predictor : IDisposable
         nn.Module<Tensor, Tensor> model = experiment.CreateModel();
         TrainedWeights.Load(model, weights);
         model.eval();
-        return new Predictor(experiment, model, snapshot.TestConfusion.ClassNames) { Folder = folder };
+        return new Predictor(experiment, model, snapshot.TestConfusion.ClassNames) { Folder = folder, Snapshot = snapshot };
     }
 
     /// <summary>The <paramref name="top"/> most probable classes of each image (softmax of the model's logits).</summary>
