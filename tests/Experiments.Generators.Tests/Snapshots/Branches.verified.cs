@@ -97,4 +97,7 @@ partial class Branches : global::Experiments.Runtime.IExperiment
             return x.MoveToOuterDisposeScope();
         }
     }
+
+    /// <summary>Why this model cannot be exported.</summary>
+    public string? ExportProblem => "branches has a Function layer (global::Snap.Branches.Normalise): C# code that neither PyTorch nor ONNX can run, so the model cannot be exported; write the function as layers (Dense, Conv2D, ActivationLayer, ...) to export it";
 }

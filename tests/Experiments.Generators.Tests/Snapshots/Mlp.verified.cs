@@ -79,4 +79,38 @@ partial class Mlp : global::Experiments.Runtime.IExperiment
             return x.MoveToOuterDisposeScope();
         }
     }
+
+    /// <summary>Generated models are exported from their plan.</summary>
+    public string? ExportProblem => null;
+
+    /// <summary>The model as a PyTorch module: the same modules, state-dict names and forward pass.</summary>
+    public const string PyTorchModule = """
+        class Model(nn.Module):
+            # mnist-mlp (fingerprint 46015a20fdd7dfcf): forward() gives class logits; softmax gives probabilities.
+            def __init__(self):
+                super().__init__()
+                self.dense = nn.Linear(784, 50)
+                self.dropout = nn.Dropout(0.2)
+                self.dense_1 = nn.Linear(50, 10)
+
+            def forward(self, x):
+                x = self.dense(x)
+                x = self.dropout(x)
+                x = self.dense_1(x)
+                # softmax: left to the caller (the model gives logits)
+                return x
+        """;
+
+    public string PyTorchSource => PyTorchModule;
+
+    /// <summary>The forward pass as ONNX nodes, in inference (dropout is the identity, normalisation uses its running statistics).</summary>
+    public string BuildOnnx(global::Experiments.Runtime.Export.OnnxGraph g)
+    {
+        string x = g.Input;
+        x = g.Linear(x, "dense");
+        // dropout: dropout is the identity in inference
+        x = g.Linear(x, "dense_1");
+        // softmax: the graph's probabilities output
+        return x;
+    }
 }

@@ -74,4 +74,35 @@ partial class Recurrent : global::Experiments.Runtime.IExperiment
             return x.MoveToOuterDisposeScope();
         }
     }
+
+    /// <summary>Generated models are exported from their plan.</summary>
+    public string? ExportProblem => null;
+
+    /// <summary>The model as a PyTorch module: the same modules, state-dict names and forward pass.</summary>
+    public const string PyTorchModule = """
+        class Model(nn.Module):
+            # fashion-rnns (fingerprint ad84a9b9fd019995): forward() gives class logits; softmax gives probabilities.
+            def __init__(self):
+                super().__init__()
+                self.gru = nn.GRU(28, 16, batch_first=True)
+                self.dense = nn.Linear(16, 10)
+
+            def forward(self, x):
+                x = self.gru(x)[0][:, -1]
+                x = self.dense(x)
+                # softmax: left to the caller (the model gives logits)
+                return x
+        """;
+
+    public string PyTorchSource => PyTorchModule;
+
+    /// <summary>The forward pass as ONNX nodes, in inference (dropout is the identity, normalisation uses its running statistics).</summary>
+    public string BuildOnnx(global::Experiments.Runtime.Export.OnnxGraph g)
+    {
+        string x = g.Input;
+        x = g.Recurrent(x, "gru", "GRU", 16, "LastStep", bidirectional: false, relu: false);
+        x = g.Linear(x, "dense");
+        // softmax: the graph's probabilities output
+        return x;
+    }
 }
