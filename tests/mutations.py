@@ -58,6 +58,30 @@ MUTATIONS = {
         "string repeatedText = repeat(received);\n        if (!string.Equals(",
         "string repeatedText = repeat(received);\n        if (false && !string.Equals(",
         RUNTIME_TESTS, "FullyQualifiedName~SnapshotTests.Approval_requires_an_identical_repeat"),
+    "folder-identity-pixels": (
+        "an image folder's identity is its decoded pixels: one changed pixel changes it",
+        "runtime/Experiments.Runtime/Data/ImageFolder.cs",
+        "            sha.AppendData(set.Images);\n",
+        "",
+        RUNTIME_TESTS, "FullyQualifiedName~ImageFolderTests.A_folder_of_png_digits_trains_and_its_identity_changes"),
+    "folder-class-order": (
+        "an image folder's classes are its subfolders in ordinal order",
+        "runtime/Experiments.Runtime/Data/ImageFolder.cs",
+        "foreach (string directory in Directory.GetDirectories(folder).Order(StringComparer.Ordinal))",
+        "foreach (string directory in Directory.GetDirectories(folder).OrderDescending(StringComparer.Ordinal))",
+        RUNTIME_TESTS, "FullyQualifiedName~ImageFolderTests.Classes_follow_the_ordinal_order"),
+    "onnx-lstm-gates": (
+        "the ONNX graph gives TorchSharp's logits (an LSTM's gates in ONNX's order)",
+        "runtime/Experiments.Runtime/Export/OnnxGraph.cs",
+        '"LSTM" => [0, 3, 1, 2],',
+        '"LSTM" => [0, 1, 2, 3],',
+        GENERATOR_TESTS, "FullyQualifiedName~ExportTests.Layer_families_export"),
+    "pytorch-pad": (
+        "the exported PyTorch module gives TorchSharp's logits (Keras' asymmetric padding on the right sides)",
+        "generators/Experiments.Generators/ExperimentGenerator.Emitter.Export.cs",
+        'PadStep p => $"{v} = F.pad({v}, ({p.Left}, {p.Right}, {p.Top}, {p.Bottom})',
+        'PadStep p => $"{v} = F.pad({v}, ({p.Right}, {p.Left}, {p.Bottom}, {p.Top})',
+        GENERATOR_TESTS, "FullyQualifiedName~ExportTests.Layer_families_export"),
     "predict-scale": (
         "predict scales pixels as training did (its probabilities give the run's test loss)",
         "runtime/Experiments.Runtime/Hosting/Predictor.cs",

@@ -143,6 +143,12 @@ public sealed partial class ExperimentGenerator
                     $"{Planner.Number(settings.TestFraction == 0 ? 0.2 : settings.TestFraction)}, {(settings.Resize ? "true" : "false")}, classes: {e.Classes}),");
             }
 
+            if (settings.IsTable)
+            {
+                initializers.Add($"Table = new {Runtime}.Data.TableSource({Literal(settings.DataPath)}, {settings.Features}, {Literal(settings.LabelColumn)}, {(settings.CsvHeader ? "true" : "false")}, " +
+                    $"{Planner.Number(settings.TestFraction == 0 ? 0.2 : settings.TestFraction)}, classes: {e.Classes}),");
+            }
+
             if (initializers.Count == 0)
             {
                 s.Line($"{i1}KerasTrainableParameters + KerasNonTrainableParameters);");
@@ -164,6 +170,11 @@ public sealed partial class ExperimentGenerator
             s.Line($"{i1}epochs: {settings.Epochs},");
             s.Line($"{i1}validation: {ValidationExpression(settings)},");
             bool initialized = !controls.IsEmpty || settings.LabelSmoothing > 0 || e.Augmentations.Count > 0 || e.Penalties.Count > 0;
+            if (settings.IsTable)
+            {
+                s.Line($"{i1}inputScale: 1f, // a table's numbers are used as they are");
+            }
+
             s.Line(settings.Tf32 ? $"{i1}seed: {settings.Seed}," : $"{i1}seed: {settings.Seed}){(initialized ? "" : ";")}");
             if (settings.Tf32)
             {

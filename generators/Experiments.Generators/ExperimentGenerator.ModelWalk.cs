@@ -67,8 +67,8 @@ public sealed partial class ExperimentGenerator
         private void CheckOutput(int[] output)
         {
             LayerSpec last = _layers[_layers.Count - 1];
-            // A folder's classes are known only when it is read: the runtime checks the units against them.
-            if (output.Length != 1 || (output[0] != 10 && !_settings.DeclaredSize))
+            // A folder's or a CSV file's classes are known only when it is read: the runtime checks the units against them.
+            if (output.Length != 1 || (output[0] != 10 && !_settings.DeclaredSize && !_settings.IsTable))
             {
                 Report(DiagnosticDescriptors.ClassCountMismatch, last.Location, _name, Shape(output), InputShapes.DatasetLabel(_settings.Dataset), "10");
             }

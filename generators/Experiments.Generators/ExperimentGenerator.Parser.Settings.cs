@@ -103,13 +103,23 @@ public sealed partial class ExperimentGenerator
 
                     updated = settings with { Resize = resize };
                     return null;
+                case "Features": return Integer(v => settings with { Features = (int)v }, narrow: true, out updated);
                 case "DataPath":
-                    if (raw is not string path)
+                case "LabelColumn":
+                    if (raw is not string text)
                     {
                         return $"{property} takes a string, not {Describe(value)}";
                     }
 
-                    updated = settings with { DataPath = path };
+                    updated = property == "DataPath" ? settings with { DataPath = text } : settings with { LabelColumn = text };
+                    return null;
+                case "CsvHeader":
+                    if (raw is not bool header)
+                    {
+                        return $"{property} takes true or false, not {Describe(value)}";
+                    }
+
+                    updated = settings with { CsvHeader = header };
                     return null;
                 case "Description":
                     if (raw is not string description)
@@ -125,31 +135,61 @@ public sealed partial class ExperimentGenerator
         }
 
         /// <summary>
-        /// What a folder dataset needs (its path and the images' size) and what only it takes, as errors at the
-        /// declaration: the model's shapes are inferred from the declared size, so it cannot be left to run time.
+        /// What the user's datasets need (a folder's path and image size, a CSV file's path and feature count) and the
+        /// settings a dataset does not take, as errors at the declaration: the model's shapes are inferred from the
+        /// declared sizes, so they cannot be left to run time.
         /// </summary>
         internal static void DataProblems(ExperimentSettings settings, string experiment, LocationInfo? location, List<DiagnosticInfo> diagnostics)
         {
             void Report(string problem, string fix) => diagnostics.Add(Diagnostic(DiagnosticDescriptors.BadDataDeclaration, location, experiment, problem, fix));
-            if (settings.Dataset != Dataset.ImageFolder)
+            (string Name, bool Set, Dataset[] TakenBy)[] owned =
             {
-                string[] folderOnly =
-                {
-                    settings.DataPath.Length > 0 ? "DataPath" : "", settings.ImageHeight != 0 ? "ImageHeight" : "", settings.ImageWidth != 0 ? "ImageWidth" : "",
-                    settings.Channels != 0 ? "Channels" : "", settings.TestFraction != 0 ? "TestFraction" : "", settings.Resize ? "Resize" : "",
-                };
-                string set = string.Join(", ", folderOnly.Where(s => s.Length > 0));
-                if (set.Length > 0)
-                {
-                    Report($"{set} {(set.Contains(",") ? "are" : "is")} set but Dataset.{settings.Dataset} is a built-in dataset of fixed size", "remove them, or use Dataset.ImageFolder for your own images");
-                }
+                ("DataPath", settings.DataPath.Length > 0, new[] { Dataset.ImageFolder, Dataset.Csv }),
+                ("ImageHeight", settings.ImageHeight != 0, new[] { Dataset.ImageFolder }),
+                ("ImageWidth", settings.ImageWidth != 0, new[] { Dataset.ImageFolder }),
+                ("Channels", settings.Channels != 0, new[] { Dataset.ImageFolder }),
+                ("Resize", settings.Resize, new[] { Dataset.ImageFolder }),
+                ("TestFraction", settings.TestFraction != 0, new[] { Dataset.ImageFolder, Dataset.Csv }),
+                ("Features", settings.Features != 0, new[] { Dataset.Csv }),
+                ("LabelColumn", settings.LabelColumn.Length > 0, new[] { Dataset.Csv }),
+                ("CsvHeader", !settings.CsvHeader, new[] { Dataset.Csv }),
+            };
+            string misplaced = string.Join(", ", owned.Where(o => o.Set && !o.TakenBy.Contains(settings.Dataset)).Select(o => o.Name));
+            if (misplaced.Length > 0)
+            {
+                Report(
+                    $"{misplaced} {(misplaced.Contains(",") ? "are" : "is")} set but Dataset.{settings.Dataset} does not take {(misplaced.Contains(",") ? "them" : "it")}",
+                    (misplaced.Contains(",") ? "remove them" : "remove it") + (settings.Dataset is Dataset.Mnist or Dataset.FashionMnist ? ", or use Dataset.ImageFolder or Dataset.Csv for your own data" : ""));
+            }
 
+            if (settings.Dataset is not (Dataset.ImageFolder or Dataset.Csv))
+            {
                 return;
             }
 
             if (settings.DataPath.Trim().Length == 0)
             {
-                Report("Dataset.ImageFolder needs DataPath", "set DataPath = \"data/my-digits\" (a folder with train/<class>/ image files)");
+                Report($"Dataset.{settings.Dataset} needs DataPath", settings.IsTable ? "set DataPath = \"data/my-table.csv\"" : "set DataPath = \"data/my-digits\" (a folder with train/<class>/ image files)");
+            }
+
+            if (!(settings.TestFraction >= 0 && settings.TestFraction < 1))
+            {
+                Report($"TestFraction {Value(settings.TestFraction)} is outside [0, 1)", "hold out a share such as TestFraction = 0.2 (0 means 0.2)");
+            }
+
+            if (settings.IsTable)
+            {
+                if (settings.Features <= 0)
+                {
+                    Report($"Dataset.Csv needs the number of feature columns (Features {settings.Features})", "set Features to the file's columns other than the label, e.g. Features = 4");
+                }
+
+                if (settings.Input != Input.Flat)
+                {
+                    Report($"Dataset.Csv gives a row of numbers, not Input.{settings.Input}", "use Input.Flat");
+                }
+
+                return;
             }
 
             if (settings.ImageHeight <= 0 || settings.ImageWidth <= 0)
@@ -164,11 +204,6 @@ public sealed partial class ExperimentGenerator
             if (settings.Channels is not (0 or 1 or 3))
             {
                 Report($"Channels {settings.Channels} is neither 1 (grayscale) nor 3 (RGB)", "set Channels = 1 or Channels = 3");
-            }
-
-            if (!(settings.TestFraction >= 0 && settings.TestFraction < 1))
-            {
-                Report($"TestFraction {Value(settings.TestFraction)} is outside [0, 1)", "hold out a share such as TestFraction = 0.2 (0 means 0.2)");
             }
         }
 

@@ -215,6 +215,12 @@ public sealed partial class ExperimentGenerator
                     Number(settings.TestFraction == 0 ? 0.2 : settings.TestFraction), settings.Resize));
             }
 
+            if (settings.IsTable)
+            {
+                // The file's path is where the data is, not what it is: the table's content hash identifies it.
+                canonical.Append("|csv:").Append(string.Join(",", settings.Features, settings.LabelColumn, settings.CsvHeader, Number(settings.TestFraction == 0 ? 0.2 : settings.TestFraction)));
+            }
+
             if (controls?.Schedule is { } s)
             {
                 canonical.Append("|schedule:").Append(string.Join(",", (int)s.Kind, Number(s.DecayRate), s.DecaySteps, s.Staircase, s.StepEpochs, Number(s.Gamma), s.WarmupEpochs, Number(s.Alpha),

@@ -26,6 +26,14 @@ public enum Dataset
     /// <see cref="ExperimentAttribute.ImageWidth"/>. Its identity is the SHA-256 of the decoded pixels, labels and class names.
     /// </summary>
     ImageFolder,
+
+    /// <summary>
+    /// The user's table: <see cref="ExperimentAttribute.DataPath"/> is a CSV file of numeric feature columns and one
+    /// label column (<see cref="ExperimentAttribute.LabelColumn"/>); needs <see cref="ExperimentAttribute.Features"/> and
+    /// Input.Flat. A stratified <see cref="ExperimentAttribute.TestFraction"/> is held out as the test set. Its identity
+    /// is the SHA-256 of the parsed numbers, labels and class names.
+    /// </summary>
+    Csv,
 }
 
 public enum Optimizer
@@ -180,6 +188,19 @@ public sealed class ExperimentAttribute : Attribute
 
     /// <summary>Resize images of another size to the declared one (bilinear, no mipmaps; recorded in the identity) instead of failing.</summary>
     public bool Resize { get; set; }
+
+    /// <summary><see cref="Dataset.Csv"/>: how many feature columns the file has (every column but the label's).</summary>
+    public int Features { get; set; }
+
+    /// <summary>
+    /// <see cref="Dataset.Csv"/>: the label column, by its header name or by its 0-based index ("4"); "" means the last
+    /// column. Labels that are all whole numbers 0, 1, ... are the classes as given; any other labels are class names,
+    /// in ordinal order.
+    /// </summary>
+    public string LabelColumn { get; set; } = "";
+
+    /// <summary><see cref="Dataset.Csv"/>: whether the first line names the columns (default true).</summary>
+    public bool CsvHeader { get; set; } = true;
 }
 
 /// <summary>

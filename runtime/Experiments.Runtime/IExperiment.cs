@@ -61,6 +61,9 @@ public sealed record ExperimentInfo(string Name, Dataset Dataset, string Fingerp
 
     /// <summary>Dataset.ImageFolder's folder, declared size and class count; null for the built-in datasets.</summary>
     public Data.ImageFolderSource? Folder { get; init; }
+
+    /// <summary>Dataset.Csv's file, feature count, label column and class count; null for other datasets.</summary>
+    public Data.TableSource? Table { get; init; }
 }
 
 /// <summary>One swept parameter of a sweep point, as the point's name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>

@@ -68,3 +68,28 @@ public sealed class ImageFolderDeclarationTests
         Assert.Equal(3, three.Info.Folder!.Classes);
     }
 }
+
+/// <summary>A declaration on the user's CSV file: a row of Features numbers, used as they are, with the classes left to the file.</summary>
+public sealed class TableDeclarationTests
+{
+    private const string Source = GeneratorHarness.Usings + """
+        namespace Tables;
+        [Experiment("flowers", Dataset.Csv, Input.Flat, DataPath = "data/flowers.csv", Features = 4, LabelColumn = "species", TestFraction = 0.3)]
+        public sealed partial class Flowers
+        {
+            private static readonly Layer[] Layers = [new Dense(8, Activation.Relu), new Dense(3, Activation.Softmax)];
+        }
+        """;
+
+    [Fact]
+    public void The_declared_features_shape_the_model_and_the_table_reaches_the_runtime_unscaled()
+    {
+        IExperiment experiment = GeneratorHarness.Registry(Source).Single();
+        Assert.Equal([4], experiment.Settings.InputShape);
+        Assert.Equal(1f, experiment.Settings.InputScale);
+        Assert.Equal((4 * 8) + 8 + (8 * 3) + 3, experiment.Info.Parameters);
+        Runtime.Data.TableSource table = Assert.IsType<Runtime.Data.TableSource>(experiment.Info.Table);
+        Assert.Equal(("data/flowers.csv", 4, "species", true, 0.3, 3), (table.Path, table.Features, table.LabelColumn, table.Header, table.TestFraction, table.Classes));
+        Assert.Null(experiment.Info.Folder);
+    }
+}

@@ -207,7 +207,7 @@ public sealed partial class ImageFolderTests
         Assert.Equal(Path.Combine(root, "data", "pets"), new ImageFolderSource("data/pets", 2, 2, 1, 0.2, false, 2).Resolve(deep));
 
         DatasetException missing = Assert.Throws<DatasetException>(() => new ImageFolderSource("data/cats", 2, 2, 1, 0.2, false, 2).Resolve(deep));
-        Assert.Contains($"'data/cats' was found neither in {deep} nor in a directory above it", missing.Message, StringComparison.Ordinal);
+        Assert.Contains($"The data folder 'data/cats' was found neither in {deep} nor in a directory above it", missing.Message, StringComparison.Ordinal);
     }
 
     private static void WriteImage(string path, int width, int height, SKColor colour)

@@ -5,7 +5,7 @@ namespace Experiments.Runtime.Tests;
 
 /// <summary>
 /// The runtime's folders form layers without cycles: each uses only the foundations (IO, Randomness, Native) and the
-/// folders before it in this order: Data, Training, Results, Snapshots, Reports, Configuration, Hosting.
+/// folders before it in this order: Data, Training, Results, Snapshots, Reports, Configuration, Export, Hosting.
 /// (The declarations users write live in Experiments.Abstractions, below them all.) Read from the real source files: every `using Experiments.Runtime.X` and every namespace-qualified `X.Type`.
 /// </summary>
 public sealed partial class LayeringTests
@@ -14,7 +14,7 @@ public sealed partial class LayeringTests
     {
         ["IO"] = 0, ["Randomness"] = 0, ["Native"] = 0,
         ["Data"] = 2, ["Training"] = 3, ["Results"] = 4,
-        ["Snapshots"] = 5, ["Reports"] = 6, ["Configuration"] = 7, ["Hosting"] = 8,
+        ["Snapshots"] = 5, ["Reports"] = 6, ["Configuration"] = 7, ["Export"] = 8, ["Hosting"] = 9,
     };
 
     [GeneratedRegex(@"Experiments\.Runtime\.(?<layer>[A-Z]\w*)|(?<![\w.])(?<layer>[A-Z]\w*)\.[A-Z]\w*")]
@@ -68,7 +68,7 @@ public sealed partial class LayeringTests
         "DiagnosticDescriptors.cs" => 0,
         string name when name.StartsWith("ExperimentGenerator.Parser", StringComparison.Ordinal) => 1,
         "ExperimentGenerator.Planner.cs" or "ExperimentGenerator.ModelWalk.cs" or "ExperimentGenerator.ModelWalk.Layers.cs" => 2,
-        "ExperimentGenerator.Emitter.cs" or "ExperimentGenerator.Emitter.Settings.cs" => 3,
+        "ExperimentGenerator.Emitter.cs" or "ExperimentGenerator.Emitter.Settings.cs" or "ExperimentGenerator.Emitter.Export.cs" => 3,
         "ExperimentGenerator.cs" or "ExperimentGenerator.Configuration.cs" => 4,
         string name => throw new Xunit.Sdk.XunitException($"{name}: a generator file of no known stage; add it to {nameof(GeneratorStage)}."),
     };

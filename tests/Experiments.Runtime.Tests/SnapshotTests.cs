@@ -266,7 +266,7 @@ public sealed class SnapshotTests
         var run = new RunDefinition
         {
             Fingerprint = "f", Dataset = "d", Seed = 11, Profile = "p", Settings = "s", Epochs = 12, TrainExamples = 13, ValidationExamples = 14, TestExamples = 15,
-            Initialisers = "i", BatchNorm = "b",
+            Initialisers = "i", BatchNorm = "b", DatasetSha256 = "h",
         };
         RunEnvironment where = TestIdentities.Environment("cpu model") with { Threads = 16 };
         foreach ((object record, IReadOnlyList<IdentityField> fields) in new (object, IReadOnlyList<IdentityField>)[] { (run, run.Fields()), (where, where.Fields()) })
@@ -281,8 +281,9 @@ public sealed class SnapshotTests
         Assert.Equal(["backend", "device", "device_name", "threads", "torchsharp", "libtorch", "os", "deterministic", "tf32"], SnapshotDocument.BitKeys);
         Assert.Equal(["dotnet"], SnapshotDocument.InformationKeys);
         Assert.Equal(["allocator"], SnapshotDocument.OptionalInformationKeys);
-        Assert.Equal(["batch_norm"], SnapshotDocument.OptionalRunKeys);
+        Assert.Equal(["dataset_sha256", "batch_norm"], SnapshotDocument.OptionalRunKeys);
         Assert.DoesNotContain("batch_norm", (run with { BatchNorm = null }).Fields().Select(f => f.Key));
+        Assert.DoesNotContain("dataset_sha256", (run with { DatasetSha256 = null }).Fields().Select(f => f.Key));
 
         // The checkpoint key names every field that decides the bits, and nothing recorded only for the reader.
         string key = new RunIdentity("tiny", run, where).ResumeKey();

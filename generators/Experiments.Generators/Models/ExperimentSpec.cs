@@ -103,8 +103,19 @@ public sealed record ExperimentSettings(
 
     public bool Resize { get; init; }
 
+    /// <summary>A CSV file's feature columns (Dataset.Csv only).</summary>
+    public int Features { get; init; }
+
+    /// <summary>A CSV file's label column: its header name or 0-based index; "" is the last column.</summary>
+    public string LabelColumn { get; init; } = "";
+
+    public bool CsvHeader { get; init; } = true;
+
     /// <summary>Whether the images' size is declared (a folder dataset) rather than the built-in datasets' 28 x 28 x 1.</summary>
     public bool DeclaredSize => Dataset == Dataset.ImageFolder;
+
+    /// <summary>A table of numbers (Dataset.Csv): Features values per example, used as they are (no pixel scaling).</summary>
+    public bool IsTable => Dataset == Dataset.Csv;
 }
 
 /// <summary>One swept parameter of a sweep point, as its name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>

@@ -45,6 +45,11 @@ public static class InputShapes
 {
     public static int[] Keras(ExperimentSettings settings)
     {
+        if (settings.IsTable)
+        {
+            return new[] { settings.Features };
+        }
+
         (int height, int width, int channels) = Size(settings);
         return settings.Input switch
         {
@@ -56,6 +61,11 @@ public static class InputShapes
 
     public static int[] Torch(ExperimentSettings settings)
     {
+        if (settings.IsTable)
+        {
+            return new[] { settings.Features };
+        }
+
         (int height, int width, int channels) = Size(settings);
         return settings.Input switch
         {
@@ -73,6 +83,7 @@ public static class InputShapes
     {
         Dataset.FashionMnist => "Fashion-MNIST",
         Dataset.ImageFolder => "the image folder",
+        Dataset.Csv => "the CSV file",
         _ => "MNIST",
     };
 }

@@ -8,22 +8,39 @@ public sealed record ImageSet(byte[] Images, byte[] Labels, int Rows, int Cols, 
 {
     public int Count => Labels.Length;
 
-    /// <summary>Bytes per image: every channel's plane.</summary>
+    /// <summary>Bytes per image: every channel's plane (a table's values per row).</summary>
     public int PixelsPerImage => Rows * Cols * Channels;
+
+    /// <summary>
+    /// A table's rows as numbers (Rows 1, Cols the features, Channels 1), used as they are; <see cref="Images"/> is
+    /// then empty. Null for images.
+    /// </summary>
+    public float[]? Values { get; init; }
+
+    public bool IsTable => Values is not null;
 
     /// <summary>The examples at <paramref name="indices"/>, in that order.</summary>
     public ImageSet Select(IReadOnlyList<int> indices)
     {
         int pixels = PixelsPerImage;
-        byte[] images = new byte[indices.Count * pixels];
+        byte[] images = new byte[IsTable ? 0 : indices.Count * pixels];
+        float[]? values = IsTable ? new float[indices.Count * pixels] : null;
         byte[] labels = new byte[indices.Count];
         for (int i = 0; i < indices.Count; i++)
         {
-            Array.Copy(Images, (long)indices[i] * pixels, images, (long)i * pixels, pixels);
+            if (values is not null)
+            {
+                Array.Copy(Values!, (long)indices[i] * pixels, values, (long)i * pixels, pixels);
+            }
+            else
+            {
+                Array.Copy(Images, (long)indices[i] * pixels, images, (long)i * pixels, pixels);
+            }
+
             labels[i] = Labels[indices[i]];
         }
 
-        return new ImageSet(images, labels, Rows, Cols, Channels);
+        return new ImageSet(images, labels, Rows, Cols, Channels) { Values = values };
     }
 }
 
@@ -37,6 +54,24 @@ public sealed record ImageDataset(string Key, IReadOnlyList<string> ClassNames, 
     }
 
     public int ClassCount => ClassNames.Count;
+
+    /// <summary>
+    /// A train set without a test set of its own split in two: a stratified <paramref name="fraction"/> of each class
+    /// becomes the test set, seeded by the content identity of <paramref name="train"/> (so every experiment and every
+    /// seed on the same data tests on the same examples, and other data draws another split).
+    /// </summary>
+    public static (ImageSet Train, ImageSet Test) HoldOut(IReadOnlyList<string> classNames, ImageSet train, double fraction, string where)
+    {
+        string trainHash = ImageFolder.Hash(classNames, train, null);
+        long seed = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(Convert.FromHexString(trainHash));
+        DataSplit split = DataSplit.Create(new SeededValidation(fraction, Stratified: true), train.Labels, seed);
+        if (split.Validation.Length == 0)
+        {
+            throw new DatasetException($"{where}: a test share of {fraction} leaves no test examples; add examples{(train.IsTable ? "" : " or a test folder")}, or hold out more.");
+        }
+
+        return (train.Select(split.Train), train.Select(split.Validation));
+    }
 
     /// <summary>
     /// The SHA-256 of the decoded data (sizes, class names, every image's pixels and label, train then test), for

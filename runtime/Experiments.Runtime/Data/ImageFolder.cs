@@ -23,25 +23,7 @@ public sealed record ImageFolderSource(string Path, int Height, int Width, int C
     /// The folder on this machine: an absolute path as it is; a relative one from <paramref name="start"/> (the current
     /// directory) and then from each directory above it, the first that exists.
     /// </summary>
-    public string Resolve(string? start = null)
-    {
-        if (System.IO.Path.IsPathRooted(Path))
-        {
-            return Directory.Exists(Path) ? Path : throw new DatasetException($"The image folder {Path} does not exist; create it with train/<class>/ image files, or fix DataPath.");
-        }
-
-        for (DirectoryInfo? directory = new(start ?? Directory.GetCurrentDirectory()); directory is not null; directory = directory.Parent)
-        {
-            string candidate = System.IO.Path.Combine(directory.FullName, Path);
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DatasetException(
-            $"The image folder '{Path}' was found neither in {start ?? Directory.GetCurrentDirectory()} nor in a directory above it; run from the folder that holds it, or give DataPath as an absolute path.");
-    }
+    public string Resolve(string? start = null) => Datasets.Resolve(Path, directory: true, "create it with train/<class>/ image files", start);
 }
 
 /// <summary>
@@ -118,14 +100,7 @@ public static class ImageFolder
         else
         {
             // The held-out split is drawn from the train folder's own content, so it is part of what the data is.
-            string trainHash = Hash(names, train, null);
-            var split = DataSplit.Create(new SeededValidation(source.TestFraction, Stratified: true), train.Labels, (long)BinaryPrimitives.ReadUInt64BigEndian(Convert.FromHexString(trainHash)));
-            test = train.Select(split.Validation);
-            train = train.Select(split.Train);
-            if (test.Count == 0)
-            {
-                throw new DatasetException($"{Path.Combine(root, "train")}: a test share of {source.TestFraction} leaves no test images; add images or a test folder.");
-            }
+            (train, test) = ImageDataset.HoldOut(names, train, source.TestFraction, Path.Combine(root, "train"));
         }
 
         return new ImageDataset($"image-folder:{source.Path} ({Describe(source)}{(testClasses is null ? $", test {source.TestFraction} held out" : "")})", names, train, test)
@@ -189,7 +164,7 @@ public static class ImageFolder
 
     /// <summary>
     /// SHA-256 over a versioned header, the sizes, the class names (UTF-8, each length-prefixed), then train's and
-    /// test's counts, pixels and labels. File names and formats do not enter: two folders that decode to the same
+    /// test's counts, pixels (a table's numbers) and labels. File names and formats do not enter: two folders that decode to the same
     /// tensors are the same dataset.
     /// </summary>
     public static string Hash(IReadOnlyList<string> classNames, ImageSet train, ImageSet? test)
@@ -218,6 +193,12 @@ public static class ImageFolder
         {
             Int(set.Count);
             sha.AppendData(set.Images);
+            if (set.Values is { } values)
+            {
+                // A table's numbers as float32, little-endian on every platform .NET runs on.
+                sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            }
+
             sha.AppendData(set.Labels);
         }
 

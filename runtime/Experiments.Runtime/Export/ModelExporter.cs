@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Experiments.Runtime.Data;
-using Experiments.Runtime.Hosting;
+using Experiments.Runtime.Snapshots;
 using Experiments.Runtime.IO;
 using Google.Protobuf;
 using TorchSharp;
@@ -31,10 +31,6 @@ public static class ModelExporter
     public const string StateDictFile = "model.pt";
     public const string OnnxFile = "model.onnx";
     public const string ReferenceFile = "reference.pt";
-
-    /// <summary>Writes <paramref name="format"/> into <paramref name="folder"/>; returns the paths written.</summary>
-    public static IReadOnlyList<string> Export(Predictor result, ExportFormat format, string folder) =>
-        Export(result.Experiment, result.Model, result.ClassNames, format, folder);
 
     /// <summary>Writes <paramref name="model"/> (a model of <paramref name="experiment"/>) as <paramref name="format"/> into <paramref name="folder"/>.</summary>
     public static IReadOnlyList<string> Export(IExperiment experiment, nn.Module<Tensor, Tensor> model, IReadOnlyList<string> classNames, ExportFormat format, string folder)
@@ -80,27 +76,27 @@ public static class ModelExporter
     /// model's logits for them, as a PyTorch state dict (reference.pt: inputs, logits, labels): what another runtime's
     /// copy of the model must reproduce. The model's logits give the result's test confusion matrix (checked here).
     /// </summary>
-    public static string WriteReference(Predictor result, string folder)
+    public static string WriteReference(IExperiment experiment, nn.Module<Tensor, Tensor> model, SnapshotDocument result, string resultFolder, string folder)
     {
-        ImageDataset data = Datasets.Load(result.Experiment.Info);
-        long seed = long.Parse(result.Snapshot.Run["seed"], CultureInfo.InvariantCulture);
-        int examples = int.Parse(result.Snapshot.Run["test_examples"], CultureInfo.InvariantCulture);
+        ImageDataset data = Datasets.Load(experiment.Info);
+        long seed = long.Parse(result.Run["seed"], CultureInfo.InvariantCulture);
+        int examples = int.Parse(result.Run["test_examples"], CultureInfo.InvariantCulture);
         ImageSet test = data.Test.Select(DataSplit.Subset(data.Test.Labels, examples, seed, stream: 1));
         using var scope = NewDisposeScope();
-        Tensor inputs = torch.tensor(test.Images, torch.uint8).to(float32).mul_(result.Experiment.Settings.InputScale)
-            .reshape([test.Count, .. result.Experiment.Settings.InputShape.Select(d => (long)d)]);
-        string path = WriteReference(result.Model, inputs, torch.tensor(test.Labels, torch.uint8).to(int64), folder, out Tensor logits);
+        using var device = new Training.DeviceData(test, experiment.Settings.InputShape, experiment.Settings.InputScale, CPU);
+        string path = WriteReference(model, device.Inputs, device.Targets, folder, out Tensor logits);
         long[] predicted = logits.argmax(1).data<long>().ToArray();
-        int[][] confusion = Enumerable.Range(0, result.ClassNames.Count).Select(_ => new int[result.ClassNames.Count]).ToArray();
+        int classes = result.TestConfusion.ClassNames.Count;
+        int[][] confusion = Enumerable.Range(0, classes).Select(_ => new int[classes]).ToArray();
         for (int i = 0; i < test.Count; i++)
         {
             confusion[test.Labels[i]][predicted[i]]++;
         }
 
-        if (!confusion.Select(row => string.Join(",", row)).SequenceEqual(result.Snapshot.TestConfusion.Rows.Select(row => string.Join(",", row))))
+        if (!confusion.Select(row => string.Join(",", row)).SequenceEqual(result.TestConfusion.Rows.Select(row => string.Join(",", row))))
         {
             File.Delete(path);
-            throw new ExportException($"{result.Folder}: the model's predictions for the run's {test.Count} test examples do not give the test confusion matrix the run recorded; the data or the weights changed since the run.");
+            throw new ExportException($"{resultFolder}: the model's predictions for the run's {test.Count} test examples do not give the test confusion matrix the run recorded; the data or the weights changed since the run.");
         }
 
         return path;

@@ -31,7 +31,7 @@ public static partial class ExperimentsCli
             {
                 var rows = shown.Select(e => new
                 {
-                    name = e.Info.Name, dataset = DatasetLabel(e.Info), parameters = e.Info.Parameters, fingerprint = e.Info.Fingerprint, description = e.Info.Description,
+                    name = e.Info.Name, dataset = Data.Datasets.Label(e.Info), parameters = e.Info.Parameters, fingerprint = e.Info.Fingerprint, description = e.Info.Description,
                     sweep = e.Info.Sweep.Length > 0 ? e.Info.Sweep : null,
                     sweep_parameters = e.Info.Sweep.Length > 0 ? e.Info.SweepParameters.ToDictionary(p => p.Name, p => p.Value) : null,
                 });
@@ -43,7 +43,7 @@ public static partial class ExperimentsCli
             string[] header = ["name", "dataset", "parameters", "fingerprint"];
             IEnumerable<string[]> table = shown.Select(e => new[]
             {
-                e.Info.Name, DatasetLabel(e.Info), e.Info.Parameters.ToString("N0", CultureInfo.InvariantCulture), e.Info.Fingerprint,
+                e.Info.Name, Data.Datasets.Label(e.Info), e.Info.Parameters.ToString("N0", CultureInfo.InvariantCulture), e.Info.Fingerprint,
             });
             Console.Write(TextTable.Render([header, .. table], leftAligned: 2));
 
@@ -135,14 +135,12 @@ public static partial class ExperimentsCli
         return command;
     }
 
-    private static string DatasetLabel(ExperimentInfo info) => info.Folder is { } folder ? $"image-folder:{folder.Path}" : DatasetSpec.For(info.Dataset).Key;
-
     private static Command DataCommand(IReadOnlyList<IExperiment> registry)
     {
         var dataset = new Argument<string[]>("datasets") { Description = "mnist, fashion-mnist (default: both).", Arity = ArgumentArity.ZeroOrMore };
         var verifyArguments = new Argument<string[]>("datasets")
         {
-            Description = "mnist, fashion-mnist, or experiments (names or globs) on image folders, whose content SHA-256 is printed (default: the built-in two).",
+            Description = "mnist, fashion-mnist, or experiments (names or globs) on image folders or CSV files, whose content SHA-256 is printed (default: the built-in two).",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var fetch = new Command("fetch", "Provision datasets into the user cache, verifying SHA-256.") { dataset };
@@ -170,13 +168,13 @@ public static partial class ExperimentsCli
             string[] experiments = keys.Except(builtIn).ToArray();
             foreach (IExperiment experiment in experiments.Length == 0 ? [] : ExperimentSelector.Select(registry, experiments))
             {
-                if (experiment.Info.Folder is null)
+                if (experiment.Info is { Folder: null, Table: null })
                 {
                     throw new UsageException($"{experiment.Info.Name} trains on {DatasetSpec.For(experiment.Info.Dataset).Key}, whose files `data verify {DatasetSpec.For(experiment.Info.Dataset).Key}` checks.");
                 }
 
                 ImageDataset data = Data.Datasets.Load(experiment.Info);
-                Console.WriteLine($"{experiment.Info.Name}: {data.Key}: sha256 {data.ContentSha256} ({data.Train.Count} train and {data.Test.Count} test images, {data.ClassCount} classes: {string.Join(", ", data.ClassNames)})");
+                Console.WriteLine($"{experiment.Info.Name}: {data.Key}: sha256 {data.ContentSha256} ({data.Train.Count} train and {data.Test.Count} test {(data.Train.IsTable ? "rows" : "images")}, {data.ClassCount} classes: {string.Join(", ", data.ClassNames)})");
             }
 
             foreach (DatasetSpec spec in builtIn.Length == 0 && experiments.Length > 0 ? [] : Datasets(builtIn))

@@ -29,10 +29,10 @@ public static partial class ExperimentsCli
                 "onnx" => ExportFormat.Onnx,
                 _ => ExportFormat.All,
             };
-            var written = ModelExporter.Export(trained, chosen, folder).ToList();
+            var written = ModelExporter.Export(trained.Experiment, trained.Model, trained.ClassNames, chosen, folder).ToList();
             if (parse.GetValue(reference))
             {
-                written.Add(ModelExporter.WriteReference(trained, folder));
+                written.Add(ModelExporter.WriteReference(trained.Experiment, trained.Model, trained.Snapshot, trained.Folder, folder));
             }
 
             written.ForEach(path => Console.WriteLine($"wrote {path}"));

@@ -70,11 +70,30 @@ public sealed class Predictor : IDisposable
     /// <summary>The <paramref name="top"/> most probable classes of each image (softmax of the model's logits).</summary>
     public IReadOnlyList<Prediction> Predict(IReadOnlyList<string> files, int top)
     {
+        if (Experiment.Info.Table is not null)
+        {
+            throw new UsageException($"{Experiment.Info.Name} is trained on a table: give its rows with --csv FILE, not image files.");
+        }
+
         (int rows, int cols, int channels, bool resize) = Experiment.Info.Folder is { } folder
             ? (folder.Height, folder.Width, folder.Channels, folder.Resize)
             : (DatasetSpec.For(Experiment.Info.Dataset).ImageRows, DatasetSpec.For(Experiment.Info.Dataset).ImageCols, 1, false);
         byte[] pixels = files.SelectMany(f => ImageFiles.Read(f, rows, cols, channels, resize)).ToArray();
-        var images = new ImageSet(pixels, new byte[files.Count], rows, cols, channels);
+        return Rank(files, new ImageSet(pixels, new byte[files.Count], rows, cols, channels), top);
+    }
+
+    /// <summary>The <paramref name="top"/> most probable classes of each row of a CSV file (named FILE:LINE), for a model trained on a table.</summary>
+    public IReadOnlyList<Prediction> PredictRows(string csv, int top)
+    {
+        TableSource table = Experiment.Info.Table
+            ?? throw new UsageException($"{Experiment.Info.Name} is trained on images: give image files, not --csv.");
+        (float[] values, int[] lines) = Table.ReadFeatures(table, csv);
+        var rows = new ImageSet([], new byte[lines.Length], 1, table.Features) { Values = values };
+        return Rank(lines.Select(line => $"{csv}:{line}").ToList(), rows, top);
+    }
+
+    private IReadOnlyList<Prediction> Rank(IReadOnlyList<string> files, ImageSet images, int top)
+    {
         using var data = new DeviceData(images, Experiment.Settings.InputShape, Experiment.Settings.InputScale, CPU);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();

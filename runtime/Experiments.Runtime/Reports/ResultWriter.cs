@@ -58,7 +58,7 @@ public static class ResultWriter
             Picture("accuracy.png", path => Plots.Curve(result, "accuracy", path));
             Picture("loss.png", path => Plots.Curve(result, "loss", path));
             Picture("confusion-test.png", path => Plots.Confusion(result.TestConfusion, $"{result.Identity.Experiment}: test set ({result.Test.Count} images)", path));
-            if (testImages is ImageSet images)
+            if (testImages is ImageSet { IsTable: false } images)
             {
                 Picture("misclassified.png", path => Gallery.Misclassified(result, images, path));
                 Picture("samples.png", path => Gallery.Samples(images, result.TestConfusion.ClassNames, $"{result.Identity.Run.Dataset}: first test images of each class", path));

@@ -21,7 +21,9 @@ internal sealed class DeviceData : IDisposable
         }
 
         using var scope = torch.NewDisposeScope();
-        Inputs = torch.tensor(set.Images, torch.uint8).to(device).to(torch.float32).mul_(scale).reshape(shape).MoveToOuterDisposeScope();
+        Inputs = set.Values is { } values
+            ? torch.tensor(values, torch.float32).to(device).mul_(scale).reshape(shape).MoveToOuterDisposeScope()
+            : torch.tensor(set.Images, torch.uint8).to(device).to(torch.float32).mul_(scale).reshape(shape).MoveToOuterDisposeScope();
         Targets = torch.tensor(set.Labels, torch.uint8).to(device).to(torch.int64).MoveToOuterDisposeScope();
     }
 
