@@ -70,6 +70,12 @@ MUTATIONS = {
         "foreach (string directory in Directory.GetDirectories(folder).Order(StringComparer.Ordinal))",
         "foreach (string directory in Directory.GetDirectories(folder).OrderDescending(StringComparer.Ordinal))",
         RUNTIME_TESTS, "FullyQualifiedName~ImageFolderTests.Classes_follow_the_ordinal_order"),
+    "table-class-order": (
+        "a CSV file's class names are its labels in ordinal order",
+        "runtime/Experiments.Runtime/Data/Table.cs",
+        "texts.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray()",
+        "texts.Distinct(StringComparer.Ordinal).ToArray()",
+        RUNTIME_TESTS, "FullyQualifiedName~TableTests.Names_are_classes_in_ordinal_order"),
     "onnx-lstm-gates": (
         "the ONNX graph gives TorchSharp's logits (an LSTM's gates in ONNX's order)",
         "runtime/Experiments.Runtime/Export/OnnxGraph.cs",
