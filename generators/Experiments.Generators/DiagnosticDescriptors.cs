@@ -20,7 +20,7 @@ internal static class DiagnosticDescriptors
         "EXP0002", "Argument is not a compile-time constant", "Experiment '{0}', layer {1} ({2}): argument '{3}' is not a compile-time constant; use a literal, a const or nameof(...)");
 
     public static readonly DiagnosticDescriptor UnknownDataset = Create(
-        "EXP0003", "Unknown dataset", "Experiment '{0}': dataset value {1} is not a known dataset; use Dataset.Mnist, Dataset.FashionMnist or Dataset.ImageFolder");
+        "EXP0003", "Unknown dataset", "Experiment '{0}': dataset value {1} is not a known dataset; use Dataset.Mnist, Dataset.FashionMnist, Dataset.Digits, Dataset.Iris, Dataset.ImageFolder or Dataset.Csv");
 
     public static readonly DiagnosticDescriptor DuplicateName = Create(
         "EXP0004", "Duplicate experiment name", "Experiment name '{0}' is used by both {1} and {2}; names identify results and snapshots, so give each experiment its own");

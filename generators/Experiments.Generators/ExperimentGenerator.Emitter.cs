@@ -143,7 +143,12 @@ public sealed partial class ExperimentGenerator
                     $"{Planner.Number(settings.TestFraction == 0 ? 0.2 : settings.TestFraction)}, {(settings.Resize ? "true" : "false")}, classes: {e.Classes}),");
             }
 
-            if (settings.IsTable)
+            if (settings.Dataset is Dataset.Digits or Dataset.Iris)
+            {
+                initializers.Add($"TestFraction = {Planner.Number(settings.TestFraction == 0 ? 0.2 : settings.TestFraction)},");
+            }
+
+            if (settings.Dataset == Dataset.Csv)
             {
                 initializers.Add($"Table = new {Runtime}.Data.TableSource({Literal(settings.DataPath)}, {settings.Features}, {Literal(settings.LabelColumn)}, {(settings.CsvHeader ? "true" : "false")}, " +
                     $"{Planner.Number(settings.TestFraction == 0 ? 0.2 : settings.TestFraction)}, classes: {e.Classes}),");
@@ -173,6 +178,10 @@ public sealed partial class ExperimentGenerator
             if (settings.IsTable)
             {
                 s.Line($"{i1}inputScale: 1f, // a table's numbers are used as they are");
+            }
+            else if (settings.Dataset == Dataset.Digits)
+            {
+                s.Line($"{i1}inputScale: 1f / 16f, // scikit-learn's digits have pixel values 0 to 16");
             }
 
             s.Line(settings.Tf32 ? $"{i1}seed: {settings.Seed}," : $"{i1}seed: {settings.Seed}){(initialized ? "" : ";")}");

@@ -68,9 +68,9 @@ public sealed partial class ExperimentGenerator
         {
             LayerSpec last = _layers[_layers.Count - 1];
             // A folder's or a CSV file's classes are known only when it is read: the runtime checks the units against them.
-            if (output.Length != 1 || (output[0] != 10 && !_settings.DeclaredSize && !_settings.IsTable))
+            if (output.Length != 1 || (_settings.KnownClasses is { } classes && output[0] != classes))
             {
-                Report(DiagnosticDescriptors.ClassCountMismatch, last.Location, _name, Shape(output), InputShapes.DatasetLabel(_settings.Dataset), "10");
+                Report(DiagnosticDescriptors.ClassCountMismatch, last.Location, _name, Shape(output), InputShapes.DatasetLabel(_settings.Dataset), (_settings.KnownClasses ?? 10).ToString(CultureInfo.InvariantCulture));
             }
             else if (!SoftmaxFolded)
             {

@@ -149,7 +149,7 @@ public sealed partial class ExperimentGenerator
                 ("ImageWidth", settings.ImageWidth != 0, new[] { Dataset.ImageFolder }),
                 ("Channels", settings.Channels != 0, new[] { Dataset.ImageFolder }),
                 ("Resize", settings.Resize, new[] { Dataset.ImageFolder }),
-                ("TestFraction", settings.TestFraction != 0, new[] { Dataset.ImageFolder, Dataset.Csv }),
+                ("TestFraction", settings.TestFraction != 0, new[] { Dataset.ImageFolder, Dataset.Csv, Dataset.Digits, Dataset.Iris }),
                 ("Features", settings.Features != 0, new[] { Dataset.Csv }),
                 ("LabelColumn", settings.LabelColumn.Length > 0, new[] { Dataset.Csv }),
                 ("CsvHeader", !settings.CsvHeader, new[] { Dataset.Csv }),
@@ -162,6 +162,16 @@ public sealed partial class ExperimentGenerator
                     (misplaced.Contains(",") ? "remove them" : "remove it") + (settings.Dataset is Dataset.Mnist or Dataset.FashionMnist ? ", or use Dataset.ImageFolder or Dataset.Csv for your own data" : ""));
             }
 
+            if (!(settings.TestFraction >= 0 && settings.TestFraction < 1))
+            {
+                Report($"TestFraction {Value(settings.TestFraction)} is outside [0, 1)", "hold out a share such as TestFraction = 0.2 (0 means 0.2)");
+            }
+
+            if (settings.Dataset == Dataset.Iris && settings.Input != Input.Flat)
+            {
+                Report($"Dataset.Iris gives a row of four numbers, not Input.{settings.Input}", "use Input.Flat");
+            }
+
             if (settings.Dataset is not (Dataset.ImageFolder or Dataset.Csv))
             {
                 return;
@@ -170,11 +180,6 @@ public sealed partial class ExperimentGenerator
             if (settings.DataPath.Trim().Length == 0)
             {
                 Report($"Dataset.{settings.Dataset} needs DataPath", settings.IsTable ? "set DataPath = \"data/my-table.csv\"" : "set DataPath = \"data/my-digits\" (a folder with train/<class>/ image files)");
-            }
-
-            if (!(settings.TestFraction >= 0 && settings.TestFraction < 1))
-            {
-                Report($"TestFraction {Value(settings.TestFraction)} is outside [0, 1)", "hold out a share such as TestFraction = 0.2 (0 means 0.2)");
             }
 
             if (settings.IsTable)

@@ -215,7 +215,12 @@ public sealed partial class ExperimentGenerator
                     Number(settings.TestFraction == 0 ? 0.2 : settings.TestFraction), settings.Resize));
             }
 
-            if (settings.IsTable)
+            if (settings.Dataset is Dataset.Digits or Dataset.Iris && settings.TestFraction != 0)
+            {
+                canonical.Append("|test_fraction:").Append(Number(settings.TestFraction));
+            }
+
+            if (settings.Dataset == Dataset.Csv)
             {
                 // The file's path is where the data is, not what it is: the table's content hash identifies it.
                 canonical.Append("|csv:").Append(string.Join(",", settings.Features, settings.LabelColumn, settings.CsvHeader, Number(settings.TestFraction == 0 ? 0.2 : settings.TestFraction)));

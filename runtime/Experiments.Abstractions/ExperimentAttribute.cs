@@ -34,6 +34,18 @@ public enum Dataset
     /// is the SHA-256 of the parsed numbers, labels and class names.
     /// </summary>
     Csv,
+
+    /// <summary>
+    /// scikit-learn's 8x8 digits (1,797 images, pixel values 0 to 16, scaled by 1/16), from Debian's python3-sklearn and
+    /// pinned by SHA-256; <see cref="ExperimentAttribute.TestFraction"/> (default 0.2) is held out as the test set.
+    /// </summary>
+    Digits,
+
+    /// <summary>
+    /// scikit-learn's iris (150 flowers, four measurements in cm, three species), from Debian's python3-sklearn and
+    /// pinned by SHA-256; Input.Flat; <see cref="ExperimentAttribute.TestFraction"/> (default 0.2) is held out.
+    /// </summary>
+    Iris,
 }
 
 public enum Optimizer
@@ -183,7 +195,7 @@ public sealed class ExperimentAttribute : Attribute
     /// <summary>1 (grayscale, ITU-R BT.601 luma) or 3 (RGB); 0 means 1.</summary>
     public int Channels { get; set; }
 
-    /// <summary>Without a test folder: the stratified share of each class held out as the test set (0 means 0.2).</summary>
+    /// <summary>Without a test set of its own (an image folder without test/, a CSV file, Digits, Iris): the stratified share of each class held out as the test set (0 means 0.2).</summary>
     public double TestFraction { get; set; }
 
     /// <summary>Resize images of another size to the declared one (bilinear, no mipmaps; recorded in the identity) instead of failing.</summary>

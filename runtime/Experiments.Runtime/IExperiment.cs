@@ -62,6 +62,9 @@ public sealed record ExperimentInfo(string Name, Dataset Dataset, string Fingerp
     /// <summary>Dataset.ImageFolder's folder, declared size and class count; null for the built-in datasets.</summary>
     public Data.ImageFolderSource? Folder { get; init; }
 
+    /// <summary>The share of each class held out as the test set of Dataset.Digits and Dataset.Iris (which have no test set of their own).</summary>
+    public double TestFraction { get; init; } = 0.2;
+
     /// <summary>Dataset.Csv's file, feature count, label column and class count; null for other datasets.</summary>
     public Data.TableSource? Table { get; init; }
 }

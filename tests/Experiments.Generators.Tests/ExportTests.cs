@@ -100,7 +100,7 @@ public sealed class ExportTests(ITestOutputHelper output)
         for (int step = 0; step < 3; step++)
         {
             optimizer.zero_grad();
-            Tensor loss = nn.functional.cross_entropy(model.call(torch.rand(shape)), torch.randint(0, 10, 16));
+            Tensor loss = nn.functional.cross_entropy(model.call(torch.rand(shape)), torch.randint(0, CatalogModelTests.Classes(experiment), 16));
             loss.backward();
             optimizer.step();
         }
@@ -114,12 +114,13 @@ public sealed class ExportTests(ITestOutputHelper output)
         }
 
         // Logits that depend on the input: a model whose output is constant would agree with anything.
-        float[] first = logits[..10], last = logits[^10..];
+        int classes = CatalogModelTests.Classes(experiment);
+        float[] first = logits[..classes], last = logits[^classes..];
         Assert.True(ExportChecks.LargestDifference(first, last) > 1e-4f, $"{experiment.Info.Name}: the logits do not depend on the input");
 
         string folder = Directory.CreateTempSubdirectory("experiments-export-").FullName;
-        string[] classes = Enumerable.Range(0, 10).Select(i => $"class {i}").ToArray();
-        IReadOnlyList<string> written = ModelExporter.Export(experiment, model, classes, ExportFormat.All, folder);
+        string[] names = Enumerable.Range(0, classes).Select(i => $"class {i}").ToArray();
+        IReadOnlyList<string> written = ModelExporter.Export(experiment, model, names, ExportFormat.All, folder);
         Assert.Equal([ModelExporter.PythonFile, ModelExporter.StateDictFile, ModelExporter.OnnxFile], written.Select(Path.GetFileName));
 
         float onnx = ExportChecks.LargestDifference(logits, ExportChecks.OnnxRuntimeLogits(Path.Combine(folder, ModelExporter.OnnxFile), inputs));

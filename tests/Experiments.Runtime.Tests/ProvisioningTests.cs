@@ -42,6 +42,51 @@ public sealed class ProvisioningTests
     }
 
     [Fact]
+    public void Digits_and_iris_come_from_debians_scikit_learn_package_verified_and_gunzipped()
+    {
+        // apt-get download + dpkg-deb -x into an empty cache (no root): digits.csv.gz is stored as the verified digits.csv.
+        string cache = TestEnvironment.TempDirectory("sklearn-cache");
+        var provisioner = new DatasetProvisioner(Isolated(cache) with { UseDebianDownload = true });
+        foreach (DatasetSpec spec in new[] { DatasetSpec.Digits, DatasetSpec.Iris })
+        {
+            string path = Assert.Single(provisioner.Provide(spec));
+            Assert.Equal(Path.Combine(cache, spec.Key, spec.Files[0].Name), path);
+            Assert.Equal(spec.Files[0].Sha256, DatasetProvisioner.Sha256Hex(File.ReadAllBytes(path)));
+        }
+
+        ImageDataset digits = Table.LoadBuiltIn(DatasetSpec.Digits, Path.Combine(cache, "digits", "digits.csv"), 0.2);
+        Assert.Equal((1797, 8, 8), (digits.Train.Count + digits.Test.Count, digits.Train.Rows, digits.Train.Cols));
+        Assert.Equal(16, digits.Train.Images.Max());
+        ImageDataset iris = Table.LoadBuiltIn(DatasetSpec.Iris, Path.Combine(cache, "iris", "iris.csv"), 0.2);
+        Assert.Equal((120, 30), (iris.Train.Count, iris.Test.Count));
+        Assert.Equal(["setosa", "versicolor", "virginica"], iris.ClassNames);
+        Assert.Equal([5.1f, 3.5f, 1.4f, 0.2f], FirstIrisRow(iris));
+
+        // A changed byte in the cache is found and the file provisioned again.
+        File.AppendAllText(Path.Combine(cache, "iris", "iris.csv"), "5.0,3.0,1.0,0.1,0\n");
+        Assert.Equal(DatasetSpec.Iris.Files[0].Sha256, DatasetProvisioner.Sha256Hex(File.ReadAllBytes(Assert.Single(provisioner.Provide(DatasetSpec.Iris)))));
+    }
+
+    /// <summary>The first row of iris.csv (5.1, 3.5, 1.4, 0.2, setosa), wherever the split put it.</summary>
+    private static float[] FirstIrisRow(ImageDataset iris)
+    {
+        foreach (ImageSet set in new[] { iris.Train, iris.Test })
+        {
+            for (int i = 0; i < set.Count; i++)
+            {
+                float[] row = set.Values!.AsSpan(i * 4, 4).ToArray();
+                if (row.SequenceEqual([5.1f, 3.5f, 1.4f, 0.2f]))
+                {
+                    Assert.Equal(0, set.Labels[i]);
+                    return row;
+                }
+            }
+        }
+
+        return [];
+    }
+
+    [Fact]
     public void Explicit_folder_with_a_checksum_mismatch_is_an_error_naming_the_file()
     {
         string dir = CopyOfRealMnist(gzip: false);

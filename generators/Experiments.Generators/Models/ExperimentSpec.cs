@@ -114,8 +114,19 @@ public sealed record ExperimentSettings(
     /// <summary>Whether the images' size is declared (a folder dataset) rather than the built-in datasets' 28 x 28 x 1.</summary>
     public bool DeclaredSize => Dataset == Dataset.ImageFolder;
 
-    /// <summary>A table of numbers (Dataset.Csv): Features values per example, used as they are (no pixel scaling).</summary>
-    public bool IsTable => Dataset == Dataset.Csv;
+    /// <summary>A table of numbers (Dataset.Csv, Dataset.Iris): Features values per example, used as they are (no pixel scaling).</summary>
+    public bool IsTable => Dataset is Dataset.Csv or Dataset.Iris;
+
+    /// <summary>A row's numbers: the declared Features, or Iris' four measurements.</summary>
+    public int TableWidth => Dataset == Dataset.Iris ? 4 : Features;
+
+    /// <summary>The classes known at compile time: 10 for the digits and clothes, 3 for iris; null where the data decides.</summary>
+    public int? KnownClasses => Dataset switch
+    {
+        Dataset.Iris => 3,
+        Dataset.ImageFolder or Dataset.Csv => null,
+        _ => 10,
+    };
 }
 
 /// <summary>One swept parameter of a sweep point, as its name shows it: <c>learning_rate</c>, <c>0.05</c>.</summary>

@@ -47,7 +47,7 @@ public static class InputShapes
     {
         if (settings.IsTable)
         {
-            return new[] { settings.Features };
+            return new[] { settings.TableWidth };
         }
 
         (int height, int width, int channels) = Size(settings);
@@ -63,7 +63,7 @@ public static class InputShapes
     {
         if (settings.IsTable)
         {
-            return new[] { settings.Features };
+            return new[] { settings.TableWidth };
         }
 
         (int height, int width, int channels) = Size(settings);
@@ -76,14 +76,20 @@ public static class InputShapes
     }
 
     /// <summary>The built-in datasets' 28 x 28 x 1, or the declared size of a folder's images.</summary>
-    public static (int Height, int Width, int Channels) Size(ExperimentSettings settings) =>
-        settings.DeclaredSize ? (settings.ImageHeight, settings.ImageWidth, settings.Channels == 0 ? 1 : settings.Channels) : (28, 28, 1);
+    public static (int Height, int Width, int Channels) Size(ExperimentSettings settings) => settings.Dataset switch
+    {
+        Dataset.ImageFolder => (settings.ImageHeight, settings.ImageWidth, settings.Channels == 0 ? 1 : settings.Channels),
+        Dataset.Digits => (8, 8, 1),
+        _ => (28, 28, 1),
+    };
 
     public static string DatasetLabel(Dataset dataset) => dataset switch
     {
         Dataset.FashionMnist => "Fashion-MNIST",
         Dataset.ImageFolder => "the image folder",
         Dataset.Csv => "the CSV file",
+        Dataset.Digits => "Digits",
+        Dataset.Iris => "Iris",
         _ => "MNIST",
     };
 }

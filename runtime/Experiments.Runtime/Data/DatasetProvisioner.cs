@@ -31,7 +31,7 @@ public sealed partial class DatasetProvisioner
             return spec.Files.Select(f => FindVerified(explicitDirectory, f)
                 ?? throw new DatasetException(
                     $"{Path.Combine(explicitDirectory, f.Name)}: missing (looked for {f.Name} and {f.Name}.gz) in the folder given by EXPERIMENTS_DATA / --data. " +
-                    $"Put the {spec.DisplayName} IDX files there, or unset it to let the framework provision them.")).ToList();
+                    $"Put the {spec.DisplayName} files there, or unset it to let the framework provision them.")).ToList();
         }
 
         string cache = Path.Combine(_options.CacheDirectory, spec.Key);
@@ -104,7 +104,7 @@ public sealed partial class DatasetProvisioner
         if (spec.DebianPackage is { } deb)
         {
             fixes.Add($"sudo apt-get install {deb}");
-            fixes.Add($"(cd /tmp && apt-get download {deb} && dpkg-deb -x {deb}_*.deb {deb}) && export EXPERIMENTS_DATA=/tmp/{deb}/usr/share/datasets/{spec.Key}");
+            fixes.Add($"(cd /tmp && apt-get download {deb} && dpkg-deb -x {deb}_*.deb {deb}) && export EXPERIMENTS_DATA=/tmp/{deb}/{spec.DebianDirectory}");
         }
 
         fixes.Add($"copy {string.Join(", ", spec.Files.Select(f => f.Name))} (raw or .gz) into a folder and export EXPERIMENTS_DATA=<that folder>");
@@ -275,7 +275,7 @@ public sealed partial class DatasetProvisioner
                 return null;
             }
 
-            return TryCopyFrom(spec, Path.Combine(unpacked, "usr", "share", "datasets", spec.Key), cache, $"Debian package {package}", tried);
+            return TryCopyFrom(spec, Path.Combine(unpacked, spec.DebianDirectory), cache, $"Debian package {package}", tried);
         }
         finally
         {

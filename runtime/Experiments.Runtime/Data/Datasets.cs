@@ -9,6 +9,8 @@ public static class Datasets
         {
             { Folder: { } folder } => ImageFolder.Load(folder),
             { Table: { } table } => Table.Load(table),
+            { Dataset: Dataset.Iris or Dataset.Digits } => Table.LoadBuiltIn(
+                DatasetSpec.For(info.Dataset), new DatasetProvisioner(data).Provide(DatasetSpec.For(info.Dataset), log)[0], info.TestFraction),
             _ => ImageDataset.Load(DatasetSpec.For(info.Dataset), new DatasetProvisioner(data), log),
         };
 

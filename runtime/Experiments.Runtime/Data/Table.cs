@@ -35,20 +35,58 @@ public static class Table
 
     private static ImageDataset Read(TableSource source, string path)
     {
-        (string[] header, List<(int Line, string[] Cells)> rows) = ReadCells(path, source.Header);
+        (float[] values, string[] labelTexts) = Parse(path, source.Header, source.Features, source.LabelColumn);
+        (string[] classNames, byte[] labels) = Classes(labelTexts, path);
+        if (source.Classes != classNames.Length)
+        {
+            throw new DatasetException($"The model gives {source.Classes} outputs but {path} has {classNames.Length} classes ({string.Join(", ", classNames.Take(12))}); end the model with Dense({classNames.Length}, Activation.Softmax).");
+        }
+
+        var all = new ImageSet([], labels, 1, source.Features) { Values = values };
+        (ImageSet train, ImageSet test) = ImageDataset.HoldOut(classNames, all, source.TestFraction, path);
+        return new ImageDataset($"csv:{source.Path} ({source.Features} features, test {source.TestFraction} held out)", classNames, train, test)
+        {
+            ContentSha256 = ImageFolder.Hash(classNames, train, test),
+        };
+    }
+
+    /// <summary>
+    /// scikit-learn's iris.csv (a first line of counts and names, then four measurements and the class number per row)
+    /// or digits.csv (64 pixels 0 to 16 and the digit per row, no header), verified by the provisioner; a stratified
+    /// <paramref name="testFraction"/> held out, seeded by the content. Digits become 8 x 8 images of those values.
+    /// </summary>
+    public static ImageDataset LoadBuiltIn(DatasetSpec spec, string path, double testFraction) =>
+        Loaded.GetOrAdd($"{spec.Key}|{path}|{testFraction.ToString("R", CultureInfo.InvariantCulture)}", _ =>
+        {
+            bool digits = spec.Id == Dataset.Digits;
+            int features = digits ? spec.ImageRows * spec.ImageCols : 4;
+            (float[] values, string[] labelTexts) = Parse(path, header: !digits, features, labelColumn: "");
+            byte[] labels = labelTexts.Select(t => byte.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out byte l) && l < spec.ClassNames.Count
+                ? l : throw new DatasetException($"{path}: label '{t}' is not one of the {spec.ClassNames.Count} classes of {spec.DisplayName}.")).ToArray();
+            ImageSet all = digits
+                ? new ImageSet(values.Select(v => (byte)v).ToArray(), labels, spec.ImageRows, spec.ImageCols)
+                : new ImageSet([], labels, 1, features) { Values = values };
+            (ImageSet train, ImageSet test) = ImageDataset.HoldOut(spec.ClassNames, all, testFraction, path);
+            return new ImageDataset($"{spec.Key} (test {testFraction.ToString("R", CultureInfo.InvariantCulture)} held out)", spec.ClassNames, train, test);
+        });
+
+    /// <summary>Every row's <paramref name="features"/> numbers and its label text.</summary>
+    private static (float[] Values, string[] Labels) Parse(string path, bool header, int features, string labelColumn)
+    {
+        (string[] names, List<(int Line, string[] Cells)> rows) = ReadCells(path, header);
         if (rows.Count == 0)
         {
-            throw new DatasetException($"{path} has no rows{(source.Header ? " after its header line" : "")}; add one row per example.");
+            throw new DatasetException($"{path} has no rows{(header ? " after its header line" : "")}; add one row per example.");
         }
 
         int columns = rows[0].Cells.Length;
-        int label = LabelIndex(source, header, columns, path);
-        if (columns - 1 != source.Features)
+        int label = LabelIndex(labelColumn, names, columns, path);
+        if (columns - 1 != features)
         {
-            throw new DatasetException($"{path} has {columns - 1} feature columns besides the label, but the declaration says Features = {source.Features}; declare Features = {columns - 1}.");
+            throw new DatasetException($"{path} has {columns - 1} feature columns besides the label, but the declaration says Features = {features}; declare Features = {columns - 1}.");
         }
 
-        var values = new float[rows.Count * source.Features];
+        var values = new float[rows.Count * features];
         var labelTexts = new string[rows.Count];
         for (int r = 0; r < rows.Count; r++)
         {
@@ -64,26 +102,15 @@ public static class Table
                 string cell = cells[c].Trim();
                 if (c == label)
                 {
-                    labelTexts[r] = cell.Length > 0 ? cell : throw new DatasetException($"{path}, line {line}, column {c + 1}{Name(header, c)}: the label is missing.");
+                    labelTexts[r] = cell.Length > 0 ? cell : throw new DatasetException($"{path}, line {line}, column {c + 1}{Name(names, c)}: the label is missing.");
                     continue;
                 }
 
-                values[(r * source.Features) + feature++] = Number(cell, path, line, c, header);
+                values[(r * features) + feature++] = Number(cell, path, line, c, names);
             }
         }
 
-        (string[] classNames, byte[] labels) = Classes(labelTexts, path);
-        if (source.Classes != classNames.Length)
-        {
-            throw new DatasetException($"The model gives {source.Classes} outputs but {path} has {classNames.Length} classes ({string.Join(", ", classNames.Take(12))}); end the model with Dense({classNames.Length}, Activation.Softmax).");
-        }
-
-        var all = new ImageSet([], labels, 1, source.Features) { Values = values };
-        (ImageSet train, ImageSet test) = ImageDataset.HoldOut(classNames, all, source.TestFraction, path);
-        return new ImageDataset($"csv:{source.Path} ({source.Features} features, test {source.TestFraction} held out)", classNames, train, test)
-        {
-            ContentSha256 = ImageFolder.Hash(classNames, train, test),
-        };
+        return (values, labelTexts);
     }
 
     /// <summary>
@@ -103,7 +130,7 @@ public static class Table
         for (int r = 0; r < rows.Count; r++)
         {
             (int line, string[] cells) = rows[r];
-            int skip = cells.Length == source.Features + 1 ? LabelIndex(source, header, cells.Length, path)
+            int skip = cells.Length == source.Features + 1 ? LabelIndex(source.LabelColumn, header, cells.Length, path)
                 : cells.Length == source.Features ? -1
                 : throw new DatasetException($"{path}, line {line}: {cells.Length} columns; the model takes {source.Features} features (or the features and the label column).");
             int feature = 0;
@@ -159,26 +186,26 @@ public static class Table
         return (names, rows);
     }
 
-    private static int LabelIndex(TableSource source, string[] header, int columns, string path)
+    private static int LabelIndex(string labelColumn, string[] header, int columns, string path)
     {
-        if (source.LabelColumn.Length == 0)
+        if (labelColumn.Length == 0)
         {
             return columns - 1;
         }
 
-        int byName = Array.IndexOf(header, source.LabelColumn);
+        int byName = Array.IndexOf(header, labelColumn);
         if (byName >= 0)
         {
             return byName;
         }
 
-        if (int.TryParse(source.LabelColumn, NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index < columns)
+        if (int.TryParse(labelColumn, NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index < columns)
         {
             return index;
         }
 
         throw new DatasetException(
-            $"{path} has no column '{source.LabelColumn}' ({(header.Length > 0 ? "its columns: " + string.Join(", ", header) : $"no header line; give a 0-based index below {columns}")}); fix LabelColumn.");
+            $"{path} has no column '{labelColumn}' ({(header.Length > 0 ? "its columns: " + string.Join(", ", header) : $"no header line; give a 0-based index below {columns}")}); fix LabelColumn.");
     }
 
     /// <summary>Whole numbers 0..k-1 as given; otherwise the distinct texts in ordinal order.</summary>

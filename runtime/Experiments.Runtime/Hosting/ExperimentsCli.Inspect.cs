@@ -137,10 +137,10 @@ public static partial class ExperimentsCli
 
     private static Command DataCommand(IReadOnlyList<IExperiment> registry)
     {
-        var dataset = new Argument<string[]>("datasets") { Description = "mnist, fashion-mnist (default: both).", Arity = ArgumentArity.ZeroOrMore };
+        var dataset = new Argument<string[]>("datasets") { Description = "mnist, fashion-mnist, digits, iris (default: mnist and fashion-mnist).", Arity = ArgumentArity.ZeroOrMore };
         var verifyArguments = new Argument<string[]>("datasets")
         {
-            Description = "mnist, fashion-mnist, or experiments (names or globs) on image folders or CSV files, whose content SHA-256 is printed (default: the built-in two).",
+            Description = "mnist, fashion-mnist, digits, iris, or experiments (names or globs) on image folders or CSV files, whose content SHA-256 is printed (default: mnist and fashion-mnist).",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var fetch = new Command("fetch", "Provision datasets into the user cache, verifying SHA-256.") { dataset };
@@ -164,7 +164,7 @@ public static partial class ExperimentsCli
         {
             bool allGood = true;
             string[] keys = parse.GetValue(verifyArguments)!;
-            string[] builtIn = keys.Where(k => k is "mnist" or "fashion-mnist").ToArray();
+            string[] builtIn = keys.Where(k => k is "mnist" or "fashion-mnist" or "digits" or "iris").ToArray();
             string[] experiments = keys.Except(builtIn).ToArray();
             foreach (IExperiment experiment in experiments.Length == 0 ? [] : ExperimentSelector.Select(registry, experiments))
             {
@@ -223,8 +223,8 @@ public static partial class ExperimentsCli
 
     private static IEnumerable<DatasetSpec> Datasets(string[] keys)
     {
-        DatasetSpec[] all = [DatasetSpec.Mnist, DatasetSpec.FashionMnist];
-        return keys.Length == 0 ? all : keys.Select(k => all.FirstOrDefault(s => s.Key == k)
+        DatasetSpec[] all = [DatasetSpec.Mnist, DatasetSpec.FashionMnist, DatasetSpec.Digits, DatasetSpec.Iris];
+        return keys.Length == 0 ? all[..2] : keys.Select(k => all.FirstOrDefault(s => s.Key == k)
             ?? throw new UsageException($"Unknown dataset '{k}'. Known: {string.Join(", ", all.Select(s => s.Key))}."));
     }
 }
