@@ -76,6 +76,12 @@ MUTATIONS = {
         "texts.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray()",
         "texts.Distinct(StringComparer.Ordinal).ToArray()",
         RUNTIME_TESTS, "FullyQualifiedName~TableTests.Names_are_classes_in_ordinal_order"),
+    "gallery-colour": (
+        "an RGB dataset's galleries are drawn in colour",
+        "runtime/Experiments.Runtime/Reports/Gallery.cs",
+        "if (images.Channels == 3)",
+        "if (images.Channels == -3)",
+        GENERATOR_TESTS, "FullyQualifiedName~RgbFolderTrainingTests"),
     "onnx-lstm-gates": (
         "the ONNX graph gives TorchSharp's logits (an LSTM's gates in ONNX's order)",
         "runtime/Experiments.Runtime/Export/OnnxGraph.cs",

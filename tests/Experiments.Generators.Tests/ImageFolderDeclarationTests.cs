@@ -93,3 +93,50 @@ public sealed class TableDeclarationTests
         Assert.Null(experiment.Info.Folder);
     }
 }
+
+/// <summary>Colour through the whole path: an RGB folder declared, trained, and its gallery drawn in colour.</summary>
+public sealed class RgbFolderTrainingTests
+{
+    [Fact]
+    public void An_rgb_folder_trains_a_three_channel_convolution_and_its_galleries_are_in_colour()
+    {
+        // Two classes told apart by colour only: reddish and bluish squares with a little per-image variation.
+        string root = Directory.CreateTempSubdirectory("experiments-rgb-").FullName;
+        for (int i = 0; i < 40; i++)
+        {
+            foreach ((string name, SkiaSharp.SKColor colour) in new[] { ("blue", new SkiaSharp.SKColor((byte)(20 + i), 40, (byte)(200 - i))), ("red", new SkiaSharp.SKColor((byte)(200 - i), 40, (byte)(20 + i))) })
+            {
+                string file = Path.Combine(root, "train", name, $"{i:D2}.png");
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(6, 6, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Opaque));
+                bitmap.Erase(colour);
+                using SkiaSharp.SKData png = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+                File.WriteAllBytes(file, png.ToArray());
+            }
+        }
+
+        string source = GeneratorHarness.Usings + $$"""
+            namespace Rgb;
+            [Experiment("colours", Dataset.ImageFolder, Input.Image, DataPath = "{{root}}", ImageHeight = 6, ImageWidth = 6, Channels = 3,
+                Optimizer = Optimizer.Adam, LearningRate = 0.01, BatchSize = 8, Epochs = 5, Validation = Validation.TestSet, Seed = 3)]
+            public sealed partial class Colours
+            {
+                private static readonly Layer[] Layers = [new Conv2D(4, 3, Activation: Activation.Relu), new Flatten(), new Dense(2, Activation.Softmax)];
+            }
+            """;
+        IExperiment experiment = GeneratorHarness.Registry(source).Single();
+        Runtime.Training.TrainedRun run = Runtime.Training.ExperimentRunner.Train(experiment, new Runtime.Training.RunOptions { Threads = 2 });
+        Assert.Equal(["blue", "red"], run.Result.TestConfusion.ClassNames);
+        Assert.Equal((64, 16), (run.Result.Identity.Run.TrainExamples, run.Result.Identity.Run.TestExamples));
+        Assert.True(run.Result.Test.Accuracy > 0.9, $"test accuracy {run.Result.Test.Accuracy}");
+
+        string folder = Runtime.Reports.ResultWriter.Write(run.Result, Path.Combine(root, "results"), experiment, testImages: run.TestImages);
+        using SkiaSharp.SKBitmap samples = SkiaSharp.SKBitmap.Decode(Path.Combine(folder, "samples.png"));
+        bool colourful = Enumerable.Range(0, samples.Width).Any(x => Enumerable.Range(0, samples.Height).Any(y =>
+        {
+            SkiaSharp.SKColor c = samples.GetPixel(x, y);
+            return Math.Abs(c.Red - c.Blue) > 100;
+        }));
+        Assert.True(colourful, "samples.png shows no coloured pixel");
+    }
+}
