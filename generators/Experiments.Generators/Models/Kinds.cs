@@ -43,7 +43,12 @@ public enum LayerKind
 /// <summary>The one table of input shapes: Keras' (channels-last, what shape inference walks) and TorchSharp's (what the model gets).</summary>
 public static class InputShapes
 {
-    public static int[] Keras(ExperimentSettings settings)
+    public static int[] Keras(ExperimentSettings settings) => Shape(settings, channelsLast: true);
+
+    public static int[] Torch(ExperimentSettings settings) => Shape(settings, channelsLast: false);
+
+    /// <summary>Only an image's channel axis differs: last for Keras, first for TorchSharp.</summary>
+    private static int[] Shape(ExperimentSettings settings, bool channelsLast)
     {
         if (settings.IsTable)
         {
@@ -55,27 +60,11 @@ public static class InputShapes
         {
             Input.Flat => new[] { height * width * channels },
             Input.Sequence => new[] { height, width * channels },
-            _ => new[] { height, width, channels },
+            _ => channelsLast ? new[] { height, width, channels } : new[] { channels, height, width },
         };
     }
 
-    public static int[] Torch(ExperimentSettings settings)
-    {
-        if (settings.IsTable)
-        {
-            return new[] { settings.TableWidth };
-        }
-
-        (int height, int width, int channels) = Size(settings);
-        return settings.Input switch
-        {
-            Input.Flat => new[] { height * width * channels },
-            Input.Sequence => new[] { height, width * channels },
-            _ => new[] { channels, height, width },
-        };
-    }
-
-    /// <summary>The built-in datasets' 28 x 28 x 1, or the declared size of a folder's images.</summary>
+    /// <summary>The built-in images' size (28 x 28 x 1, Digits 8 x 8 x 1), or the declared size of a folder's images.</summary>
     public static (int Height, int Width, int Channels) Size(ExperimentSettings settings) => settings.Dataset switch
     {
         Dataset.ImageFolder => (settings.ImageHeight, settings.ImageWidth, settings.Channels == 0 ? 1 : settings.Channels),
