@@ -19,6 +19,13 @@ public sealed record ImageSet(byte[] Images, byte[] Labels, int Rows, int Cols, 
 
     public bool IsTable => Values is not null;
 
+    /// <summary>The brightest pixel value: 255, or 16 for scikit-learn's digits. Pictures of the images scale by it.</summary>
+    public int Levels { get; init; } = 255;
+
+    /// <summary>One image's pixels on the 0-255 scale of picture files.</summary>
+    public byte[] Picture(int index) => Images.AsSpan(index * PixelsPerImage, PixelsPerImage).ToArray()
+        .Select(v => Levels == 255 ? v : (byte)Math.Round(v * 255.0 / Levels, MidpointRounding.ToEven)).ToArray();
+
     /// <summary>The examples at <paramref name="indices"/>, in that order.</summary>
     public ImageSet Select(IReadOnlyList<int> indices)
     {
@@ -40,7 +47,7 @@ public sealed record ImageSet(byte[] Images, byte[] Labels, int Rows, int Cols, 
             labels[i] = Labels[indices[i]];
         }
 
-        return new ImageSet(images, labels, Rows, Cols, Channels) { Values = values };
+        return new ImageSet(images, labels, Rows, Cols, Channels) { Values = values, Levels = Levels };
     }
 }
 

@@ -35,7 +35,7 @@ public sealed record ImageFolderSource(string Path, int Height, int Width, int C
 /// </summary>
 public static class ImageFolder
 {
-    /// <summary>The loaded folders of this process, keyed by their path and every file's size and time.</summary>
+    /// <summary>The loaded folders of this process, keyed by their path, the declaration's source and every file's size and time.</summary>
     private static readonly ConcurrentDictionary<string, ImageDataset> Loaded = new(StringComparer.Ordinal);
 
     public static ImageDataset Load(ImageFolderSource source, string? start = null)
@@ -50,7 +50,7 @@ public static class ImageFolder
 
         List<(string Name, string[] Files)> trainClasses = Classes(trainRoot);
         List<(string Name, string[] Files)>? testClasses = Directory.Exists(testRoot) ? Classes(testRoot) : null;
-        string key = string.Join("|", new[] { root, Describe(source) }.Concat(
+        string key = string.Join("|", new[] { root, source.ToString() }.Concat(
             trainClasses.Concat(testClasses ?? []).SelectMany(c => c.Files).Select(f =>
             {
                 var file = new FileInfo(f);

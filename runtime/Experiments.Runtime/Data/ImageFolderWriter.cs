@@ -52,7 +52,7 @@ public static class ImageFolderWriter
             {
                 ImageFiles.Write(
                     Path.Combine(classFolder, index.ToString("D5", CultureInfo.InvariantCulture) + ".png"),
-                    set.Images.AsSpan(index * set.PixelsPerImage, set.PixelsPerImage), set.Rows, set.Cols, set.Channels);
+                    set.Picture(index), set.Rows, set.Cols, set.Channels);
                 written++;
             }
         }

@@ -64,7 +64,7 @@ public static class Table
             byte[] labels = labelTexts.Select(t => byte.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out byte l) && l < spec.ClassNames.Count
                 ? l : throw new DatasetException($"{path}: label '{t}' is not one of the {spec.ClassNames.Count} classes of {spec.DisplayName}.")).ToArray();
             ImageSet all = digits
-                ? new ImageSet(values.Select(v => (byte)v).ToArray(), labels, spec.ImageRows, spec.ImageCols)
+                ? new ImageSet(values.Select(v => (byte)v).ToArray(), labels, spec.ImageRows, spec.ImageCols) { Levels = 16 }
                 : new ImageSet([], labels, 1, features) { Values = values };
             (ImageSet train, ImageSet test) = ImageDataset.HoldOut(spec.ClassNames, all, testFraction, path);
             return new ImageDataset($"{spec.Key} (test {testFraction.ToString("R", CultureInfo.InvariantCulture)} held out)", spec.ClassNames, train, test);

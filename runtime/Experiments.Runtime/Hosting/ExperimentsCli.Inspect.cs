@@ -207,6 +207,11 @@ public static partial class ExperimentsCli
         command.SetAction(parse => Guard(() =>
         {
             DatasetSpec spec = Datasets([parse.GetValue(dataset)!]).Single();
+            if (spec.Files.Count != 4)
+            {
+                throw new UsageException($"data images writes MNIST or Fashion-MNIST (image files with a test set of their own), not {spec.Key}.");
+            }
+
             int perClassTrain = parse.GetValue(train), perClassTest = parse.GetValue(test);
             if (perClassTrain < 1 || perClassTest < 0)
             {

@@ -79,6 +79,13 @@ public sealed class Predictor : IDisposable
             ? (folder.Height, folder.Width, folder.Channels, folder.Resize)
             : (DatasetSpec.For(Experiment.Info.Dataset).ImageRows, DatasetSpec.For(Experiment.Info.Dataset).ImageCols, 1, false);
         byte[] pixels = files.SelectMany(f => ImageFiles.Read(f, rows, cols, channels, resize)).ToArray();
+        if (Experiment.Info.Dataset == Dataset.Digits)
+        {
+            // scikit-learn's digits have 17 levels of ink (0 to 16): an image file's 0-255 on that scale, bright ink on a
+            // dark ground as for MNIST's files.
+            pixels = pixels.Select(p => (byte)Math.Round(p * 16 / 255.0, MidpointRounding.ToEven)).ToArray();
+        }
+
         return Rank(files, new ImageSet(pixels, new byte[files.Count], rows, cols, channels), top);
     }
 

@@ -107,11 +107,7 @@ public static class Gallery
         }
 
         var bitmap = new SKBitmap(new SKImageInfo(images.Cols, images.Rows, SKColorType.Gray8, SKAlphaType.Opaque));
-        byte[] pixels = new byte[images.PixelsPerImage];
-        for (int i = 0; i < pixels.Length; i++)
-        {
-            pixels[i] = (byte)(255 - images.Images[(long)index * images.PixelsPerImage + i]);
-        }
+        byte[] pixels = images.Picture(index).Select(v => (byte)(255 - v)).ToArray();
 
         nint start = bitmap.GetPixels();
         for (int row = 0; row < images.Rows; row++)
