@@ -7,23 +7,21 @@ using Xunit;
 namespace Experiments.Runtime.Tests;
 
 /// <summary>
-/// The user's own images: the catalog's my-digits (PNG files written from MNIST digits) trained from a copy of its
-/// folder, whose identity follows the decoded pixels; and small synthetic folders for the layout's rules and errors.
+/// The user's own images: the catalog's my-digits folder written by the test from MNIST digits as PNG files, trained,
+/// its identity following the decoded pixels; and small synthetic folders for the layout's rules and errors.
 /// </summary>
 public sealed partial class ImageFolderTests
 {
-    /// <summary>A copy of the repository's data/my-digits in a fresh folder, so that the test can change it.</summary>
-    private static string CopyOfMyDigits()
+    /// <summary>
+    /// A fresh folder with data/my-digits written by this test from the MNIST files (`data images`, the first 100
+    /// training and 20 test digits of each class as PNG files), so that the test can change it.
+    /// </summary>
+    private static string WrittenMyDigits()
     {
         string root = TestEnvironment.TempDirectory("image-folder");
-        string source = Path.Combine(TestEnvironment.RepositoryRoot, "data", "my-digits");
-        foreach (string file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
-        {
-            string target = Path.Combine(root, "data", "my-digits", Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-
+        var write = ProcessDeterminismTests.Cli("data", "images", "mnist", Path.Combine(root, "data", "my-digits"), "--train", "100", "--test", "20");
+        Assert.True(write.ExitCode == 0, write.Output);
+        Assert.Equal(1200, Directory.GetFiles(Path.Combine(root, "data", "my-digits"), "*.png", SearchOption.AllDirectories).Length);
         return root;
     }
 
@@ -46,9 +44,12 @@ public sealed partial class ImageFolderTests
     [Fact]
     public void A_folder_of_png_digits_trains_and_its_identity_changes_with_one_pixel_of_one_file()
     {
-        string folder = CopyOfMyDigits();
+        string folder = WrittenMyDigits();
         string before = Identity(folder);
         Assert.Matches("^[0-9a-f]{64}$", before);
+
+        // The repository's data/my-digits was written the same way: the same pixels, so the same identity.
+        Assert.Equal(Identity(TestEnvironment.RepositoryRoot), before);
 
         JsonElement first = Run(folder);
         JsonElement run = first.GetProperty("identity");
