@@ -60,7 +60,7 @@ MUTATIONS = {
         RUNTIME_TESTS, "FullyQualifiedName~SnapshotTests.Approval_requires_an_identical_repeat"),
     "folder-identity-pixels": (
         "an image folder's identity is its decoded pixels: one changed pixel changes it",
-        "runtime/Experiments.Runtime/Data/ImageFolder.cs",
+        "runtime/Experiments.Runtime/Data/ImageDataset.cs",
         "            sha.AppendData(set.Images);\n",
         "",
         RUNTIME_TESTS, "FullyQualifiedName~ImageFolderTests.A_folder_of_png_digits_trains_and_its_identity_changes"),

@@ -101,7 +101,7 @@ public sealed partial class ImageFolderTests
 
         // Channel planes one after another: twelve red values, twelve green, twelve blue.
         Assert.Equal(Enumerable.Repeat(red.Red, 12).Concat(Enumerable.Repeat(red.Green, 12)).Concat(Enumerable.Repeat(red.Blue, 12)), data.Train.Images.Take(36));
-        Assert.Equal(data.ContentSha256, ImageFolder.Hash(data.ClassNames, data.Train, data.Test));
+        Assert.Equal(data.ContentSha256, ImageDataset.ContentHash(data.ClassNames, data.Train, data.Test));
 
         // Grey: the BT.601 luma of each colour.
         ImageDataset grey = ImageFolder.Load(new ImageFolderSource(root, 3, 4, 1, 0.2, false, 2));

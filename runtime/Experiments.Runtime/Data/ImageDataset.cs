@@ -1,3 +1,7 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Experiments.Runtime.Data;
 
 /// <summary>
@@ -69,8 +73,8 @@ public sealed record ImageDataset(string Key, IReadOnlyList<string> ClassNames, 
     /// </summary>
     public static (ImageSet Train, ImageSet Test) HoldOut(IReadOnlyList<string> classNames, ImageSet train, double fraction, string where)
     {
-        string trainHash = ImageFolder.Hash(classNames, train, null);
-        long seed = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(Convert.FromHexString(trainHash));
+        string trainHash = ContentHash(classNames, train, null);
+        long seed = (long)BinaryPrimitives.ReadUInt64BigEndian(Convert.FromHexString(trainHash));
         DataSplit split = DataSplit.Create(new SeededValidation(fraction, Stratified: true), train.Labels, seed);
         if (split.Validation.Length == 0)
         {
@@ -125,5 +129,48 @@ public sealed record ImageDataset(string Key, IReadOnlyList<string> ClassNames, 
         }
 
         return new ImageSet(images.Values, labels.Values, images.Dimensions[1], images.Dimensions[2]);
+    }
+
+    /// <summary>
+    /// SHA-256 over a versioned header, the sizes, the class names (UTF-8, each length-prefixed), then train's and
+    /// test's counts, pixels (a table's numbers) and labels. File names and formats do not enter: two folders that decode to the same
+    /// tensors are the same dataset.
+    /// </summary>
+    public static string ContentHash(IReadOnlyList<string> classNames, ImageSet train, ImageSet? test)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Int(long value)
+        {
+            Span<byte> bytes = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(bytes, value);
+            sha.AppendData(bytes);
+        }
+
+        sha.AppendData("experiments image dataset v1\n"u8);
+        Int(train.Rows);
+        Int(train.Cols);
+        Int(train.Channels);
+        Int(classNames.Count);
+        foreach (string name in classNames)
+        {
+            byte[] utf8 = Encoding.UTF8.GetBytes(name);
+            Int(utf8.Length);
+            sha.AppendData(utf8);
+        }
+
+        foreach (ImageSet set in test is null ? [train] : new[] { train, test })
+        {
+            Int(set.Count);
+            sha.AppendData(set.Images);
+            if (set.Values is { } values)
+            {
+                // A table's numbers as float32, little-endian on every platform .NET runs on.
+                sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            }
+
+            sha.AppendData(set.Labels);
+        }
+
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }

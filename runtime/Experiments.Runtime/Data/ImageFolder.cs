@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using Experiments.Runtime.Randomness;
 
 namespace Experiments.Runtime.Data;
@@ -105,7 +102,7 @@ public static class ImageFolder
 
         return new ImageDataset($"image-folder:{source.Path} ({Describe(source)}{(testClasses is null ? $", test {source.TestFraction} held out" : "")})", names, train, test)
         {
-            ContentSha256 = Hash(names, train, test),
+            ContentSha256 = ImageDataset.ContentHash(names, train, test),
         };
     }
 
@@ -160,49 +157,6 @@ public static class ImageFolder
         }
 
         return new ImageSet(images, labels, source.Height, source.Width, source.Channels);
-    }
-
-    /// <summary>
-    /// SHA-256 over a versioned header, the sizes, the class names (UTF-8, each length-prefixed), then train's and
-    /// test's counts, pixels (a table's numbers) and labels. File names and formats do not enter: two folders that decode to the same
-    /// tensors are the same dataset.
-    /// </summary>
-    public static string Hash(IReadOnlyList<string> classNames, ImageSet train, ImageSet? test)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        void Int(long value)
-        {
-            Span<byte> bytes = stackalloc byte[8];
-            BinaryPrimitives.WriteInt64LittleEndian(bytes, value);
-            sha.AppendData(bytes);
-        }
-
-        sha.AppendData("experiments image dataset v1\n"u8);
-        Int(train.Rows);
-        Int(train.Cols);
-        Int(train.Channels);
-        Int(classNames.Count);
-        foreach (string name in classNames)
-        {
-            byte[] utf8 = Encoding.UTF8.GetBytes(name);
-            Int(utf8.Length);
-            sha.AppendData(utf8);
-        }
-
-        foreach (ImageSet set in test is null ? [train] : new[] { train, test })
-        {
-            Int(set.Count);
-            sha.AppendData(set.Images);
-            if (set.Values is { } values)
-            {
-                // A table's numbers as float32, little-endian on every platform .NET runs on.
-                sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-            }
-
-            sha.AppendData(set.Labels);
-        }
-
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     private static string Preview(IReadOnlyList<string> names) =>

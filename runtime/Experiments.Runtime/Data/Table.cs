@@ -46,7 +46,7 @@ public static class Table
         (ImageSet train, ImageSet test) = ImageDataset.HoldOut(classNames, all, source.TestFraction, path);
         return new ImageDataset($"csv:{source.Path} ({source.Features} features, test {source.TestFraction} held out)", classNames, train, test)
         {
-            ContentSha256 = ImageFolder.Hash(classNames, train, test),
+            ContentSha256 = ImageDataset.ContentHash(classNames, train, test),
         };
     }
 

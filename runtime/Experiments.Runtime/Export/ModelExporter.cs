@@ -85,15 +85,9 @@ public static class ModelExporter
         using var scope = NewDisposeScope();
         using var device = new Training.DeviceData(test, experiment.Settings.InputShape, experiment.Settings.InputScale, CPU);
         string path = WriteReference(model, device.Inputs, device.Targets, folder, out Tensor logits);
-        long[] predicted = logits.argmax(1).data<long>().ToArray();
-        int classes = result.TestConfusion.ClassNames.Count;
-        int[][] confusion = Enumerable.Range(0, classes).Select(_ => new int[classes]).ToArray();
-        for (int i = 0; i < test.Count; i++)
-        {
-            confusion[test.Labels[i]][predicted[i]]++;
-        }
-
-        if (!confusion.Select(row => string.Join(",", row)).SequenceEqual(result.TestConfusion.Rows.Select(row => string.Join(",", row))))
+        int[] predicted = logits.argmax(1).data<long>().Select(p => (int)p).ToArray();
+        var confusion = Training.ConfusionMatrix.From(result.TestConfusion.ClassNames, test.Labels, predicted);
+        if (!confusion.Rows.SelectMany(row => row).SequenceEqual(result.TestConfusion.Rows.SelectMany(row => row)))
         {
             File.Delete(path);
             throw new ExportException($"{resultFolder}: the model's predictions for the run's {test.Count} test examples do not give the test confusion matrix the run recorded; the data or the weights changed since the run.");
