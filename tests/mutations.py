@@ -64,6 +64,24 @@ MUTATIONS = {
         "            sha.AppendData(set.Images);\n",
         "",
         RUNTIME_TESTS, "FullyQualifiedName~ImageFolderTests.A_folder_of_png_digits_trains_and_its_identity_changes"),
+    "fill-open-before-backward": (
+        "the fill is on while a convolution's backward node runs",
+        "runtime/Experiments.Runtime/Native/AllocatorFill.cs",
+        """        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad_output)
+        {
+            Enter();
+            return [grad_output];""",
+        """        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad_output)
+        {
+            return [grad_output];""",
+        RUNTIME_TESTS, "FullyQualifiedName~AllocatorFillTests"),
+    "fill-close-after-backward": (
+        "the fill is off again once a convolution's backward node has run",
+        "runtime/Experiments.Runtime/Native/AllocatorFill.cs",
+        """            Exit();
+            return [grad_output];""",
+        """            return [grad_output];""",
+        RUNTIME_TESTS, "FullyQualifiedName~AllocatorFillTests"),
     "folder-class-order": (
         "an image folder's classes are its subfolders in ordinal order",
         "runtime/Experiments.Runtime/Data/ImageFolder.cs",

@@ -212,7 +212,7 @@ public sealed partial class ExperimentGenerator
             }
 
             s.Line();
-            s.Line($"{indent}public nn.Module<Tensor, Tensor> CreateModel() => new Model();").Line();
+            s.Line($"{indent}public nn.Module<Tensor, Tensor> CreateModel() => global::Experiments.Runtime.Native.AllocatorFill.Guard(new Model());").Line();
             s.Line($"{indent}/// <summary>The model; field names are the checkpoint keys, in forward order.</summary>");
             s.Line($"{indent}private sealed class Model : nn.Module<Tensor, Tensor>").Line($"{indent}{{");
             foreach (ModuleDecl module in e.Modules)

@@ -103,6 +103,7 @@ public static class ModelExporter
     private static string WriteReference(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor labels, string folder, out Tensor logits)
     {
         using var noGrad = no_grad();
+        using IDisposable fill = Native.AllocatorFill.For(model);
         model.eval();
         logits = model.call(inputs);
         var tensors = new Dictionary<string, Tensor> { ["inputs"] = inputs, ["logits"] = logits, ["labels"] = labels };

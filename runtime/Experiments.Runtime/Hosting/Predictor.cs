@@ -103,6 +103,7 @@ public sealed class Predictor : IDisposable
     {
         using var data = new DeviceData(images, Experiment.Settings.InputShape, Experiment.Settings.InputScale, CPU);
         using var noGrad = no_grad();
+        using IDisposable fill = Native.AllocatorFill.For(_model);
         using var scope = NewDisposeScope();
         Tensor probabilities = nn.functional.softmax(_model.call(data.Inputs), 1).to(float64);
         double[] values = probabilities.data<double>().ToArray();

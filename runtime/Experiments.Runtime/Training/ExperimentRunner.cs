@@ -41,6 +41,7 @@ public static class ExperimentRunner
         TorchRuntime.Seed(SeedStreams.TorchSeed(settings.Seed, SeedPurpose.WeightInit));
         using nn.Module<Tensor, Tensor> model = experiment.CreateModel();
         model.to(device);
+        using IDisposable fill = AllocatorFill.For(model);
         TorchRuntime.Seed(SeedStreams.TorchSeed(settings.Seed, SeedPurpose.Dropout));
         using KerasOptimizer optimizer = KerasOptimizer.Create(
             settings.Optimizer,
@@ -216,6 +217,7 @@ public static class ExperimentRunner
             optimizer.LearningRate = controls.RateAt(epoch, optimizer.Iterations);
             optimizer.ZeroGrad();
             loss.backward();
+            AllocatorFill.AfterBackward();
             optimizer.Step();
             trace?.Step(epoch, batch, loss, optimizer.Parameters);
             using (torch.no_grad())

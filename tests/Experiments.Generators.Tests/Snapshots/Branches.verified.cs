@@ -53,7 +53,7 @@ partial class Branches : global::Experiments.Runtime.IExperiment
         validation: global::Experiments.Runtime.Data.ValidationSpec.KerasTail(0.2),
         seed: 0);
 
-    public nn.Module<Tensor, Tensor> CreateModel() => new Model();
+    public nn.Module<Tensor, Tensor> CreateModel() => global::Experiments.Runtime.Native.AllocatorFill.Guard(new Model());
 
     /// <summary>The model; field names are the checkpoint keys, in forward order.</summary>
     private sealed class Model : nn.Module<Tensor, Tensor>

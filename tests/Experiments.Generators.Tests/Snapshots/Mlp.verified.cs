@@ -48,7 +48,7 @@ partial class Mlp : global::Experiments.Runtime.IExperiment
         validation: global::Experiments.Runtime.Data.ValidationSpec.None,
         seed: 7);
 
-    public nn.Module<Tensor, Tensor> CreateModel() => new Model();
+    public nn.Module<Tensor, Tensor> CreateModel() => global::Experiments.Runtime.Native.AllocatorFill.Guard(new Model());
 
     /// <summary>The model; field names are the checkpoint keys, in forward order.</summary>
     private sealed class Model : nn.Module<Tensor, Tensor>
