@@ -34,8 +34,9 @@ public sealed class MemoryPoisonTests
 
     /// <summary>
     /// One smoke experiment of each layer family, five separate processes with this CPU's own kernels (what `run` uses),
-    /// the last two with poisoned allocations: the five metrics.json files (final metrics, history, identity and the
-    /// weights' SHA-256) are identical byte for byte.
+    /// the third with every block zero-filled instead of the convolutions' only, the last two with poisoned allocations
+    /// (where nothing but the convolutions is filled): the five metrics.json files (final metrics, history, identity and
+    /// the weights' SHA-256) are identical byte for byte but for the fill they record.
     /// </summary>
     [Theory]
     [InlineData("mnist-mlp-512-rmsprop")] // dense
@@ -49,14 +50,21 @@ public sealed class MemoryPoisonTests
         for (int run = 1; run <= 5; run++)
         {
             string folder = TestEnvironment.TempDirectory($"repeat-{run}");
-            var (exitCode, output) = ProcessDeterminismTests.CliIn(null, run > 3 ? Poisoned() : null, [.. Small(experiment), "--out", folder]);
+            Dictionary<string, string>? environment = run switch
+            {
+                3 => new(StringComparer.Ordinal) { ["EXPERIMENTS_ALLOCATOR_FILL"] = "zero" },
+                > 3 => Poisoned(),
+                _ => null,
+            };
+            var (exitCode, output) = ProcessDeterminismTests.CliIn(null, environment, [.. Small(experiment), "--out", folder]);
             Assert.True(exitCode == 0, $"run {run}{(run > 3 ? " (poisoned)" : "")} of {experiment} exited with {exitCode}:\n{output}");
-            metrics.Add(File.ReadAllText(Path.Combine(folder, experiment, "metrics.json")));
+            metrics.Add(File.ReadAllText(Path.Combine(folder, experiment, "metrics.json"))
+                .Replace("\"allocator\": \"zero\"", "\"allocator\": \"convolutions\"", StringComparison.Ordinal));
         }
 
         for (int run = 2; run <= 5; run++)
         {
-            Assert.True(metrics[0] == metrics[run - 1], $"{experiment}: run {run}{(run > 3 ? " (poisoned)" : "")} wrote another metrics.json than run 1");
+            Assert.True(metrics[0] == metrics[run - 1], $"{experiment}: run {run}{(run == 3 ? " (every block filled)" : run > 3 ? " (poisoned)" : "")} wrote another metrics.json than run 1");
         }
     }
 
