@@ -105,13 +105,24 @@ public static class AllocatorFill
         {
             if (module is Convolution convolution)
             {
+                // The flag is c10's CPU allocator's: a convolution on another device allocates nothing it fills.
                 convolution.register_forward_pre_hook(static (_, input) =>
                 {
+                    if (input.device_type != DeviceType.CPU)
+                    {
+                        return input;
+                    }
+
                     Enter();
                     return IsRecording(input) ? CloseAfterBackward.apply(input) : input;
                 });
                 convolution.register_forward_hook(static (_, input, output) =>
                 {
+                    if (input.device_type != DeviceType.CPU)
+                    {
+                        return output;
+                    }
+
                     Exit();
                     return !IsRecording(output) ? output
                         : IsRecording(input) ? OpenBeforeBackward.apply(output) : OpenUntilAfterBackward.apply(output);

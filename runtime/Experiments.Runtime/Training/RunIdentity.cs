@@ -105,7 +105,7 @@ public sealed record RunEnvironment
     public required string DotNet { get; init; }
 
     /// <summary>
-    /// What LibTorch's CPU allocator fills new blocks with (zero, junk or none; see AllocatorFill), recorded for the reader
+    /// What LibTorch's CPU allocator fills new blocks with (convolutions, zero, junk or none; see AllocatorFill), recorded for the reader
     /// when known, not compared. A sound run never reads memory it did not write, so the fill cannot change its bits; a
     /// kernel that does read such memory gives the zero-filled run's bits with any finite garbage and NaN otherwise, and a
     /// NaN run fails every comparison anyway. Snapshots approved before it was recorded lack it.
