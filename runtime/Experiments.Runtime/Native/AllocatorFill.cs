@@ -125,7 +125,7 @@ public static class AllocatorFill
 
                     Exit();
                     return !IsRecording(output) ? output
-                        : IsRecording(input) ? OpenBeforeBackward.apply(output) : OpenUntilAfterBackward.apply(output);
+                        : OpenBeforeBackward.apply(output, IsRecording(input));
                 });
             }
         }
@@ -218,38 +218,30 @@ public static class AllocatorFill
         }
     }
 
-    /// <summary>Identity forward; its backward runs right before the convolution's backward node: opens the scope.</summary>
+    /// <summary>
+    /// Identity forward; its backward runs right before the convolution's backward node: opens the scope. Where the
+    /// convolution's input needs no gradient (second argument false), no node closes it in the graph, so
+    /// <see cref="AfterBackward"/> does.
+    /// </summary>
     private sealed class OpenBeforeBackward : torch.autograd.SingleTensorFunction<OpenBeforeBackward>
     {
         public override string Name => "AllocatorFillOpen";
 
-        public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars) => ((Tensor)vars[0]).alias();
-
-        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad_output)
+        public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
         {
-            Enter();
-            return [grad_output];
+            ctx.save_data("closed", vars[1]);
+            return ((Tensor)vars[0]).alias();
         }
-    }
-
-    /// <summary>
-    /// <see cref="OpenBeforeBackward"/> for a convolution whose input needs no gradient: no node closes its scope in the
-    /// graph, so <see cref="AfterBackward"/> does.
-    /// </summary>
-    private sealed class OpenUntilAfterBackward : torch.autograd.SingleTensorFunction<OpenUntilAfterBackward>
-    {
-        public override string Name => "AllocatorFillOpenToEnd";
-
-        public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars) => ((Tensor)vars[0]).alias();
 
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad_output)
         {
-            if (Enter())
+            if (Enter() && ctx.get_data("closed") is false)
             {
                 _unclosed++;
             }
 
-            return [grad_output];
+            // One gradient per argument: none for the flag.
+            return [grad_output, null!];
         }
     }
 
