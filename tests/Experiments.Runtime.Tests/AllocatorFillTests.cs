@@ -130,29 +130,23 @@ public sealed class AllocatorFillTests
     /// <summary>An identity node that records, when its backward runs, whether the fill is on.</summary>
     private sealed class Probe : torch.autograd.SingleTensorFunction<Probe>
     {
-        [ThreadStatic]
-        private static Dictionary<int, (List<(string, bool)> Seen, string Where)>? _labels;
-
         public override string Name => "AllocatorFillProbe";
 
-        public static Tensor Apply(Tensor tensor, List<(string, bool)> seen, string where)
-        {
-            Tensor output = apply(tensor);
-            (_labels ??= [])[_labels.Count] = (seen, where);
-            return output;
-        }
+        public static Tensor Apply(Tensor tensor, List<(string, bool)> seen, string where) => apply(tensor, seen, where);
 
         public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
         {
-            ctx.save_data("label", (_labels ??= []).Count);
+            ctx.save_data("seen", vars[1]);
+            ctx.save_data("where", vars[2]);
             return ((Tensor)vars[0]).alias();
         }
 
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad_output)
         {
-            (List<(string, bool)> seen, string where) = _labels![(int)ctx.get_data("label")];
-            seen.Add((where, AllocatorFill.FillingNow));
-            return [grad_output];
+            ((List<(string, bool)>)ctx.get_data("seen")).Add(((string)ctx.get_data("where"), AllocatorFill.FillingNow));
+
+            // One gradient per argument: none for the list and the label.
+            return [grad_output, null!, null!];
         }
     }
 }
