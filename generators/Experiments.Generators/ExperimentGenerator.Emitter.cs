@@ -214,7 +214,8 @@ public sealed partial class ExperimentGenerator
             s.Line();
             s.Line($"{indent}public nn.Module<Tensor, Tensor> CreateModel() => global::Experiments.Runtime.Native.AllocatorFill.Guard(new Model());").Line();
             s.Line($"{indent}/// <summary>The model; field names are the checkpoint keys, in forward order.</summary>");
-            s.Line($"{indent}private sealed class Model : nn.Module<Tensor, Tensor>").Line($"{indent}{{");
+            bool convolutions = e.Modules.Any(m => m is Conv2dDecl);
+            s.Line($"{indent}private sealed class Model : nn.Module<Tensor, Tensor>{(convolutions ? ", global::Experiments.Runtime.Native.IConvolutionLayoutModel" : "")}").Line($"{indent}{{");
             foreach (ModuleDecl module in e.Modules)
             {
                 s.Line($"{i1}private readonly global::TorchSharp.Modules.{ModuleType(module)} {module.Name};");
@@ -233,6 +234,13 @@ public sealed partial class ExperimentGenerator
             s.Line($"{i2}RegisterComponents();").Line($"{i1}}}").Line();
             s.Line($"{i1}public override Tensor forward(Tensor input)").Line($"{i1}{{");
             s.Line($"{i2}using var scope = NewDisposeScope();").Line($"{i2}Tensor x = input;");
+            if (convolutions)
+            {
+                // The layout the runtime chooses for convolutions (channels-last where oneDNN's fast kernels run; LibTorch
+                // keeps it through the network from here), which the run's identity records through the marker interface.
+                s.Line($"{i2}x = global::Experiments.Runtime.Native.ConvolutionLayout.Enter(x);");
+            }
+
             foreach (ForwardStep step in e.Forward)
             {
                 s.Line(i2 + Statement(step));

@@ -53,7 +53,7 @@ public static class ExperimentRunner
         // What LibTorch this is, read from the loaded libraries once: the identity and the checkpoint key both name it.
         string libTorch = LoadedLibraries.Describe(TorchRuntime.LibTorchPackage, cuda: device.type == DeviceType.CUDA);
         bool settle = options.SettleBatchNorm && BatchNormStatistics.HasBatchNorm(model);
-        RunIdentity identity = Identity(experiment, settings, options, dataset, epochs, train.Count, validation?.Count ?? 0, test.Count, device, libTorch, settle);
+        RunIdentity identity = Identity(experiment, settings, options, dataset, epochs, train.Count, validation?.Count ?? 0, test.Count, device, libTorch, settle, ConvolutionLayout.SuffixFor(model, device));
         string resumeKey = identity.ResumeKey();
         var position = new EpochPosition(0, 0, 0);
         int firstEpoch = 0;
@@ -279,7 +279,7 @@ public static class ExperimentRunner
 
     private static RunIdentity Identity(
         IExperiment experiment, TrainingSettings settings, RunOptions options, ImageDataset dataset, int epochs, int trainCount, int validationCount, int testCount,
-        Device device, string libTorch, bool settle) => new(
+        Device device, string libTorch, bool settle, string layout) => new(
         experiment.Info.Name,
         new RunDefinition
         {
@@ -300,7 +300,7 @@ public static class ExperimentRunner
         {
             Backend = TorchRuntime.Backend,
             Device = device.type == DeviceType.CPU ? "cpu" : $"cuda:{device.index}",
-            DeviceName = device.type == DeviceType.CPU ? MachineInfo.CpuIdentity() : LoadedLibraries.GpuModel(device.index) ?? $"CUDA device {device.index} (model unknown: no CUDA driver library answered)",
+            DeviceName = device.type == DeviceType.CPU ? MachineInfo.CpuIdentity() + layout : LoadedLibraries.GpuModel(device.index) ?? $"CUDA device {device.index} (model unknown: no CUDA driver library answered)",
             Threads = options.Threads,
             TorchSharp = TorchRuntime.TorchSharpVersion,
             LibTorch = libTorch,

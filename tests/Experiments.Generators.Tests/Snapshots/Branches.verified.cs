@@ -56,7 +56,7 @@ partial class Branches : global::Experiments.Runtime.IExperiment
     public nn.Module<Tensor, Tensor> CreateModel() => global::Experiments.Runtime.Native.AllocatorFill.Guard(new Model());
 
     /// <summary>The model; field names are the checkpoint keys, in forward order.</summary>
-    private sealed class Model : nn.Module<Tensor, Tensor>
+    private sealed class Model : nn.Module<Tensor, Tensor>, global::Experiments.Runtime.Native.IConvolutionLayoutModel
     {
         private readonly global::TorchSharp.Modules.Conv2d conv2d;
         private readonly global::TorchSharp.Modules.Conv2d conv2d_1;
@@ -80,6 +80,7 @@ partial class Branches : global::Experiments.Runtime.IExperiment
         {
             using var scope = NewDisposeScope();
             Tensor x = input;
+            x = global::Experiments.Runtime.Native.ConvolutionLayout.Enter(x);
             Tensor branch1 = x;
             branch1 = nn.functional.pad(branch1, new long[] { 7, 8, 1, 2 });
             branch1 = conv2d.call(branch1);
