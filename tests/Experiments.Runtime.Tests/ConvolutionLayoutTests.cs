@@ -24,7 +24,7 @@ public sealed class ConvolutionLayoutTests
     [Fact]
     public void Entering_restrides_a_one_channel_batch_without_copying_and_copies_others_channels_last()
     {
-        using var _ = Set(("EXPERIMENTS_CONV_LAYOUT", "channels-last"));
+        using var _ = TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "channels-last"));
         using var scope = NewDisposeScope();
         Tensor gray = rand(3, 1, 5, 7);
         Tensor entered = ConvolutionLayout.Enter(gray);
@@ -48,28 +48,28 @@ public sealed class ConvolutionLayoutTests
     {
         using var scope = NewDisposeScope();
         Tensor gray = rand(3, 1, 5, 7);
-        using (Set(("EXPERIMENTS_CONV_LAYOUT", "nchw")))
+        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "nchw")))
         {
             Assert.False(ConvolutionLayout.ChannelsLast);
             Assert.Equal([35L, 35, 7, 1], ConvolutionLayout.Enter(gray).stride());
         }
 
-        using (Set(("EXPERIMENTS_CONV_LAYOUT", null), ("DNNL_MAX_CPU_ISA", "SSE41")))
+        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", null), ("DNNL_MAX_CPU_ISA", "SSE41")))
         {
             Assert.False(ConvolutionLayout.ChannelsLast);
         }
 
-        using (Set(("EXPERIMENTS_CONV_LAYOUT", "auto"), ("EXPERIMENTS_ONEDNN", "off")))
+        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "auto"), ("EXPERIMENTS_ONEDNN", "off")))
         {
             Assert.False(ConvolutionLayout.ChannelsLast);
         }
 
-        using (Set(("EXPERIMENTS_CONV_LAYOUT", null), ("DNNL_MAX_CPU_ISA", null), ("EXPERIMENTS_ONEDNN", null)))
+        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", null), ("DNNL_MAX_CPU_ISA", null), ("EXPERIMENTS_ONEDNN", null)))
         {
             Assert.Equal(MachineInfo.CpuFlags()?.Contains("avx2") == true, ConvolutionLayout.ChannelsLast);
         }
 
-        using (Set(("EXPERIMENTS_CONV_LAYOUT", "nhwc")))
+        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "nhwc")))
         {
             ArgumentException error = Assert.Throws<ArgumentException>(() => ConvolutionLayout.ChannelsLast);
             Assert.Contains("EXPERIMENTS_CONV_LAYOUT=nhwc", error.Message, StringComparison.Ordinal);
@@ -80,7 +80,7 @@ public sealed class ConvolutionLayoutTests
     [Fact]
     public void A_generated_model_keeps_channels_last_through_its_convolutions_and_pooling()
     {
-        using var _ = Set(("EXPERIMENTS_CONV_LAYOUT", "channels-last"));
+        using var _ = TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "channels-last"));
         using var scope = NewDisposeScope();
         using nn.Module<Tensor, Tensor> model = new Experiments.Catalog.MnistBranches2().CreateModel();
         var strides = new List<long>();
@@ -105,12 +105,12 @@ public sealed class ConvolutionLayoutTests
     {
         var experiment = new Experiments.Catalog.MnistCnn1616();
         ExperimentResult last, first;
-        using (Set(("EXPERIMENTS_CONV_LAYOUT", "channels-last")))
+        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "channels-last")))
         {
             last = ExperimentRunner.Run(experiment, Small);
         }
 
-        using (Set(("EXPERIMENTS_CONV_LAYOUT", "nchw")))
+        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "nchw")))
         {
             first = ExperimentRunner.Run(experiment, Small);
         }
@@ -123,33 +123,10 @@ public sealed class ConvolutionLayoutTests
         Assert.Contains("convolutions channels-last", comparison.Describe(), StringComparison.Ordinal);
 
         // A model without convolutions is the same run in either setting.
-        using (Set(("EXPERIMENTS_CONV_LAYOUT", "channels-last")))
+        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "channels-last")))
         {
             ExperimentResult mlp = ExperimentRunner.Run(new Experiments.Catalog.MnistMlp50Sgd(), Small);
             Assert.Equal(MachineInfo.CpuIdentity(), mlp.Identity.Environment.DeviceName);
-        }
-    }
-
-    /// <summary>Sets environment variables (null removes one) until disposed, then restores them.</summary>
-    private static IDisposable Set(params (string Name, string? Value)[] variables)
-    {
-        (string Name, string? Value)[] before = variables.Select(v => (v.Name, Environment.GetEnvironmentVariable(v.Name))).ToArray();
-        foreach ((string name, string? value) in variables)
-        {
-            Environment.SetEnvironmentVariable(name, value);
-        }
-
-        return new Restore(before);
-    }
-
-    private sealed class Restore((string Name, string? Value)[] before) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach ((string name, string? value) in before)
-            {
-                Environment.SetEnvironmentVariable(name, value);
-            }
         }
     }
 }

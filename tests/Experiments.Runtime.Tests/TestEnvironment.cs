@@ -58,4 +58,30 @@ internal static class TestEnvironment
     }
 
     public static string TempDirectory(string prefix) => Directory.CreateTempSubdirectory("experiments-test-" + prefix + "-").FullName;
+
+    /// <summary>
+    /// Sets environment variables of this process (null removes one) until disposed, then restores them. Only for tests
+    /// in a collection that runs alone: every thread of the process sees them.
+    /// </summary>
+    public static IDisposable Variables(params (string Name, string? Value)[] variables)
+    {
+        (string Name, string? Value)[] before = variables.Select(v => (v.Name, Environment.GetEnvironmentVariable(v.Name))).ToArray();
+        foreach ((string name, string? value) in variables)
+        {
+            Environment.SetEnvironmentVariable(name, value);
+        }
+
+        return new RestoreVariables(before);
+    }
+
+    private sealed class RestoreVariables((string Name, string? Value)[] before) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach ((string name, string? value) in before)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+        }
+    }
 }
