@@ -70,6 +70,18 @@ MUTATIONS = {
         "if (Enter() && ctx.get_data(\"closed\") is false)",
         "if (false && ctx.get_data(\"closed\") is false)",
         RUNTIME_TESTS, "FullyQualifiedName~AllocatorFillTests"),
+    "layout-identity": (
+        "a run in channels-last says so in its identity, so NCHW snapshots never compare exactly with it",
+        "runtime/Experiments.Runtime/Training/ExperimentRunner.cs",
+        "MachineInfo.CpuIdentity() + layout :",
+        "MachineInfo.CpuIdentity() :",
+        RUNTIME_TESTS, "FullyQualifiedName~ConvolutionLayoutTests"),
+    "layout-enter": (
+        "generated convolution models run channels-last where the layout says so",
+        "runtime/Experiments.Runtime/Native/ConvolutionLayout.cs",
+        "if (input.dim() != 4 || input.device_type != DeviceType.CPU || !ChannelsLast)",
+        "if (true)",
+        RUNTIME_TESTS, "FullyQualifiedName~ConvolutionLayoutTests"),
     "fill-close-after-backward": (
         "the fill is off again once a convolution's backward node has run",
         "runtime/Experiments.Runtime/Native/AllocatorFill.cs",
