@@ -80,7 +80,7 @@ MUTATIONS = {
         "generated convolution models run channels-last where the layout says so",
         "runtime/Experiments.Runtime/Native/ConvolutionLayout.cs",
         "if (input.dim() != 4 || input.device_type != DeviceType.CPU || !ChannelsLast)",
-        "if (true)",
+        "if (input.dim() >= 0 || input.device_type != DeviceType.CPU || !ChannelsLast)",
         RUNTIME_TESTS, "FullyQualifiedName~ConvolutionLayoutTests"),
     "fill-close-after-backward": (
         "the fill is off again once a convolution's backward node has run",
