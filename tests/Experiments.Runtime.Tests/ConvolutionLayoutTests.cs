@@ -59,12 +59,20 @@ public sealed class ConvolutionLayoutTests
             Assert.False(ConvolutionLayout.ChannelsLast);
         }
 
-        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "auto"), ("EXPERIMENTS_ONEDNN", "off")))
+        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "auto")))
         {
-            Assert.False(ConvolutionLayout.ChannelsLast);
+            DeterministicAlgorithms.SetOneDnn(false); // what EXPERIMENTS_ONEDNN=off does when LibTorch loads
+            try
+            {
+                Assert.False(ConvolutionLayout.ChannelsLast);
+            }
+            finally
+            {
+                DeterministicAlgorithms.SetOneDnn(true);
+            }
         }
 
-        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", null), ("DNNL_MAX_CPU_ISA", null), ("EXPERIMENTS_ONEDNN", null)))
+        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", null), ("DNNL_MAX_CPU_ISA", null)))
         {
             Assert.Equal(MachineInfo.CpuFlags()?.Contains("avx2") == true, ConvolutionLayout.ChannelsLast);
         }

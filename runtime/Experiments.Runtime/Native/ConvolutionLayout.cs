@@ -66,7 +66,8 @@ public static class ConvolutionLayout
 
     private static bool AutoChannelsLast()
     {
-        if (string.Equals(Environment.GetEnvironmentVariable(KernelSet.OneDnnVariable), "off", StringComparison.OrdinalIgnoreCase))
+        // EXPERIMENTS_ONEDNN=off, as the runtime applied it when LibTorch loaded.
+        if (!DeterministicAlgorithms.OneDnnEnabled)
         {
             return false;
         }
