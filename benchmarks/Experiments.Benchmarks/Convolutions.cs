@@ -74,6 +74,83 @@ internal static class Convolutions
         return 0;
     }
 
+    /// <summary>
+    /// Weight gradients three ways, in milliseconds per call (best of five rounds): LibTorch's (the backward of a
+    /// convolution whose input takes no gradient, less its forward pass) in NCHW and channels-last; the batch as
+    /// channels (one forward convolution of the images as channels with the output gradient as kernels, copies
+    /// included: what the runtime's ImageWeightGradient does for one-channel inputs); and unfold plus a matrix product.
+    /// Seed 002's nine convolutions, then seed 001's and other shapes. The last column is the largest difference from
+    /// LibTorch's channels-last gradient. Usage: weightgrads [--threads 2] [--batch 100].
+    /// </summary>
+    public static int WeightGradients(string[] args)
+    {
+        int threads = Memory.Option(args, "--threads", 2);
+        int batch = Memory.Option(args, "--batch", 100);
+        Experiments.Runtime.Native.TorchRuntime.Initialize(threads);
+        Console.WriteLine(FormattableString.Invariant($"weight gradients, batch {batch}, {threads} threads; {Experiments.Runtime.Native.MachineInfo.CpuIdentity()}; ms per call"));
+        Console.WriteLine($"{"shape",-22} {"nchw",8} {"nhwc",8} {"batch nchw",10} {"batch nhwc",10} {"unfold",8} {"max diff",9}");
+        manual_seed(0);
+        var shapes = new List<(int Channels, int Size, int Filters, int Height, int Width)>();
+        foreach ((int channels, int size, int filters) in Stages)
+        {
+            shapes.AddRange(Kernels.Select(k => (channels, size, filters, k.Height, k.Width)));
+        }
+
+        shapes.AddRange([(1, 28, 8, 4, 16), (1, 28, 8, 8, 8), (1, 28, 4, 5, 5), (1, 28, 8, 5, 5), (1, 28, 16, 5, 5), (1, 28, 32, 5, 5), (8, 14, 8, 5, 5), (16, 14, 16, 5, 5), (16, 14, 36, 5, 5)]);
+        foreach ((int channels, int size, int filters, int kh, int kw) in shapes)
+        {
+            using var scope = NewDisposeScope();
+            int padH = kh - 1, padW = kw - 1;
+            Tensor padded = nn.functional.pad(randn(batch, channels, size, size), [padW / 2, padW - (padW / 2), padH / 2, padH - (padH / 2)]);
+            Tensor gradient = randn(batch, filters, size, size);
+            Tensor weight = randn(filters, channels, kh, kw);
+            var libTorch = new double[2];
+            Tensor reference = empty(0);
+            for (int layout = 0; layout < 2; layout++)
+            {
+                bool last = layout == 1;
+                Tensor input = padded.Layout(last), outputGradient = gradient.Layout(last), w = weight.Layout(last).detach().requires_grad_();
+                double forward = Time(() =>
+                {
+                    using var noGrad = no_grad();
+                    nn.functional.conv2d(input, w).Dispose();
+                });
+                Func<Tensor> backward = () =>
+                {
+                    using Tensor output = nn.functional.conv2d(input, w);
+                    output.backward([outputGradient]);
+                    Tensor result = w.grad!.clone();
+                    w.grad!.zero_();
+                    return result;
+                };
+                libTorch[layout] = Time(() => backward().Dispose()) - forward;
+                reference = backward();
+            }
+
+            Func<bool, Tensor> batchAsChannels = last =>
+            {
+                using Tensor images = padded.transpose(0, 1).Layout(last);
+                using Tensor kernels = gradient.transpose(0, 1).Layout(last);
+                using Tensor correlation = nn.functional.conv2d(images, kernels);
+                return correlation.transpose(0, 1).contiguous();
+            };
+            Func<Tensor> unfolded = () =>
+            {
+                using Tensor columns = padded.unfold(2, kh, 1).unfold(3, kw, 1).permute(0, 2, 3, 1, 4, 5).reshape(batch * size * size, channels * kh * kw);
+                using Tensor rows = gradient.permute(0, 2, 3, 1).reshape(batch * size * size, filters);
+                return rows.t().mm(columns).reshape(filters, channels, kh, kw);
+            };
+            double batchNchw = Time(() => batchAsChannels(false).Dispose());
+            double batchNhwc = Time(() => batchAsChannels(true).Dispose());
+            double unfold = Time(() => unfolded().Dispose());
+            double difference = Math.Max((batchAsChannels(true) - reference).abs().max().item<float>(), (unfolded() - reference).abs().max().item<float>());
+            string shape = FormattableString.Invariant($"{channels}->{filters} {kh}x{kw} on {size}");
+            Console.WriteLine(FormattableString.Invariant($"{shape,-22} {libTorch[0],8:F3} {libTorch[1],8:F3} {batchNchw,10:F3} {batchNhwc,10:F3} {unfold,8:F3} {difference,9:E1}"));
+        }
+
+        return 0;
+    }
+
     /// <summary>Channels-last as LibTorch defines it (NCHW shape, NHWC strides): TorchSharp 0.107 has no memory_format argument.</summary>
     private static Tensor Layout(this Tensor tensor, bool channelsLast) =>
         channelsLast ? tensor.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : tensor.contiguous();

@@ -10,6 +10,7 @@ using Experiments.Runtime.Training;
 // Benchmarks print figures; they are not tests. Usage:
 //   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- matmul [--threads 2] [--cold]
 //   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- convolutions [--threads 2] [--batch 100]
+//   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- weightgrads [--threads 2] [--batch 100]
 //   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- kernel-bits [--kernels portable] [--threads 2]
 //   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- memory [--epochs 50] [--train 6000] [--threads 2]
 //   dotnet run -c Release --project benchmarks/Experiments.Benchmarks -- speed [--experiments 'mnist-*'] [--train 12000] [--device cpu] [--threads 2] [--layout flat|per-parameter] [--plan-out DIR]
@@ -19,6 +20,7 @@ return args.FirstOrDefault() switch
     "speed" => Speed.Run(args[1..]),
     "matmul" => Matmul.Run(args[1..]),
     "convolutions" => Convolutions.Run(args[1..]),
+    "weightgrads" => Convolutions.WeightGradients(args[1..]),
     "kernel-bits" => KernelBits.Run(args[1..]),
     _ => Usage(),
 };
@@ -28,6 +30,7 @@ static int Usage()
     Console.Error.WriteLine("usage: memory [--epochs N] [--train N] [--threads N] [--experiment NAME]");
     Console.Error.WriteLine("       matmul [--threads N] [--cold]");
     Console.Error.WriteLine("       convolutions [--threads N] [--batch N]");
+    Console.Error.WriteLine("       weightgrads [--threads N] [--batch N]");
     Console.Error.WriteLine("       kernel-bits [--kernels portable|native|NAME] [--threads N]");
     Console.Error.WriteLine("       speed [--experiments GLOBS] [--train N] [--device cpu|cuda] [--threads N] [--layout flat|per-parameter] [--plan-out DIR] [--no-onednn]");
     return 2;

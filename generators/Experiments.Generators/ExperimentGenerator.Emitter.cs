@@ -241,9 +241,13 @@ public sealed partial class ExperimentGenerator
                 s.Line($"{i2}x = global::Experiments.Runtime.Native.ConvolutionLayout.Enter(x);");
             }
 
+            var convolutionModules = new HashSet<string>(e.Modules.OfType<Conv2dDecl>().Select(m => m.Name));
             foreach (ForwardStep step in e.Forward)
             {
-                s.Line(i2 + Statement(step));
+                // A 2-D convolution goes through the runtime, which picks its weight-gradient algorithm for the layout.
+                s.Line(i2 + (step is CallStep { Dimension: null } c && convolutionModules.Contains(c.Module)
+                    ? $"{c.Variable} = global::Experiments.Runtime.Native.ConvolutionLayout.Convolve({c.Module}, {c.Variable});"
+                    : Statement(step)));
             }
 
             s.Line($"{i2}return x.MoveToOuterDisposeScope();").Line($"{i1}}}").Line($"{indent}}}");

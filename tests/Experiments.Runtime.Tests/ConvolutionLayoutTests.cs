@@ -102,10 +102,74 @@ public sealed class ConvolutionLayoutTests
             });
         }
 
+        // Evaluation: every convolution through its module (training takes the first three's weight gradients apart).
+        using var noGrad = no_grad();
         Tensor logits = model.call(rand(4, 1, 28, 28));
         Assert.Equal([4L, 10], logits.shape);
         Assert.Equal(18, strides.Count);
         Assert.All(strides, stride => Assert.Equal(1L, stride));
+    }
+
+    [Fact]
+    public void A_first_convolution_with_few_filters_takes_its_weight_gradient_with_the_batch_as_channels()
+    {
+        using var _ = TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "channels-last"));
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        using var convolution = nn.Conv2d(1, 4, (4, 16), padding: (1, 3));
+        Tensor images = ConvolutionLayout.Enter(rand(16, 1, 20, 28));
+        Tensor outputGradient = randn(16, 4, 19, 19);
+        Assert.True(ConvolutionLayout.TakesImageWeightGradient(convolution, images));
+
+        (Tensor output, Tensor weight, Tensor bias) batched = Gradients(convolution, images, outputGradient, ConvolutionLayout.Convolve);
+        (Tensor output, Tensor weight, Tensor bias) again = Gradients(convolution, images, outputGradient, ConvolutionLayout.Convolve);
+        (Tensor output, Tensor weight, Tensor bias) libTorch = Gradients(convolution, images, outputGradient, (c, x) => c.call(x));
+
+        // LibTorch's forward pass; the same gradients up to summation order, and the same bits every time.
+        Assert.True(Same(batched.output, libTorch.output));
+        Assert.True(batched.weight.allclose(libTorch.weight, rtol: 1e-4, atol: 1e-4));
+        Assert.True(batched.bias.allclose(libTorch.bias, rtol: 1e-4, atol: 1e-4));
+        Assert.False(Same(batched.weight, libTorch.weight)); // another algorithm: its own bits
+        Assert.True(Same(batched.weight, again.weight) && Same(batched.bias, again.bias));
+
+        // Everything else goes through the module: an input that takes a gradient, two channels, 16 filters, stride 2,
+        // evaluation, and NCHW.
+        Assert.False(ConvolutionLayout.TakesImageWeightGradient(convolution, images.detach().requires_grad_()));
+        using (var colour = nn.Conv2d(2, 4, 3))
+        {
+            Assert.False(ConvolutionLayout.TakesImageWeightGradient(colour, ConvolutionLayout.Enter(rand(2, 2, 8, 8))));
+        }
+
+        using (var wide = nn.Conv2d(1, 16, 3))
+        using (var strided = nn.Conv2d(1, 4, 3, stride: 2))
+        {
+            Assert.False(ConvolutionLayout.TakesImageWeightGradient(wide, images));
+            Assert.False(ConvolutionLayout.TakesImageWeightGradient(strided, images));
+        }
+
+        using (no_grad())
+        {
+            Assert.False(ConvolutionLayout.TakesImageWeightGradient(convolution, images));
+        }
+
+        using (TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "nchw")))
+        {
+            Assert.False(ConvolutionLayout.TakesImageWeightGradient(convolution, images));
+            (Tensor output, Tensor weight, Tensor bias) nchw = Gradients(convolution, images, outputGradient, ConvolutionLayout.Convolve);
+            (Tensor output, Tensor weight, Tensor bias) module = Gradients(convolution, images, outputGradient, (c, x) => c.call(x));
+            Assert.True(Same(nchw.weight, module.weight) && Same(nchw.bias, module.bias));
+        }
+    }
+
+    private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && eq(a, b).all().item<bool>();
+
+    private static (Tensor Output, Tensor Weight, Tensor Bias) Gradients(
+        TorchSharp.Modules.Conv2d convolution, Tensor input, Tensor outputGradient, Func<TorchSharp.Modules.Conv2d, Tensor, Tensor> convolve)
+    {
+        convolution.zero_grad();
+        Tensor output = convolve(convolution, input);
+        output.backward([outputGradient]);
+        return (output.detach(), convolution.weight!.grad!.clone(), convolution.bias!.grad!.clone());
     }
 
     [Fact]

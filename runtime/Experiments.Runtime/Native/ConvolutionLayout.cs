@@ -64,6 +64,30 @@ public static class ConvolutionLayout
             : input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
     }
 
+    /// <summary>
+    /// A generated model's 2-D convolution: LibTorch's, except where <see cref="TakesImageWeightGradient"/> says the
+    /// weight and bias gradients come from <see cref="ImageWeightGradient"/> (the forward pass is LibTorch's either way).
+    /// </summary>
+    public static Tensor Convolve(TorchSharp.Modules.Conv2d convolution, Tensor input) =>
+        TakesImageWeightGradient(convolution, input)
+            ? ImageWeightGradient.apply(input, convolution.weight!, convolution.bias, convolution.padding![0], convolution.padding[1])
+            : convolution.call(input);
+
+    /// <summary>
+    /// Whether <see cref="Convolve"/> computes this call's weight gradient with the batch as channels: in channels-last on
+    /// the CPU, training, for a stride-1 convolution with at most <see cref="ImageWeightGradient.MaximumFilters"/> filters
+    /// over a one-channel input that takes no gradient (a model's first convolution on a grayscale image). oneDNN's
+    /// channels-last weight-gradient kernels vectorise over input and output channels, which such a convolution leaves
+    /// nearly empty: 5-10 ms per batch of 100 for each of seed 002's first convolutions against 1.5-3.5 ms this way
+    /// (benchmark `weightgrads`). Such a convolution's module hooks do not run while training.
+    /// </summary>
+    public static bool TakesImageWeightGradient(TorchSharp.Modules.Conv2d convolution, Tensor input) =>
+        input.dim() == 4 && input.shape[1] == 1 && !input.requires_grad && input.device_type == DeviceType.CPU
+        && convolution.out_channels <= ImageWeightGradient.MaximumFilters && convolution.weight is { requires_grad: true }
+        && convolution.groups == 1 && convolution.padding_mode == PaddingModes.Zeros && convolution.padding_type is null
+        && convolution.padding is { Length: 2 } && convolution.stride.All(s => s == 1) && convolution.dilation.All(d => d == 1)
+        && is_grad_enabled() && ChannelsLast;
+
     private static bool AutoChannelsLast()
     {
         // EXPERIMENTS_ONEDNN=off, as the runtime applied it when LibTorch loaded.

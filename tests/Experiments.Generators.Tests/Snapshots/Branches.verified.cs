@@ -83,10 +83,10 @@ partial class Branches : global::Experiments.Runtime.IExperiment
             x = global::Experiments.Runtime.Native.ConvolutionLayout.Enter(x);
             Tensor branch1 = x;
             branch1 = nn.functional.pad(branch1, new long[] { 7, 8, 1, 2 });
-            branch1 = conv2d.call(branch1);
+            branch1 = global::Experiments.Runtime.Native.ConvolutionLayout.Convolve(conv2d, branch1);
             branch1 = nn.functional.relu(branch1);
             Tensor branch2 = x;
-            branch2 = conv2d_1.call(branch2);
+            branch2 = global::Experiments.Runtime.Native.ConvolutionLayout.Convolve(conv2d_1, branch2);
             branch2 = torch.tanh(branch2);
             x = torch.cat(new[] { branch1, branch2 }, 1);
             x = nn.functional.max_pool2d(x, new long[] { 2, 2 }, new long[] { 2, 2 }, new long[] { 0, 0 });
