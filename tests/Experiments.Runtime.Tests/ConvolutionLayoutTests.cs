@@ -161,6 +161,23 @@ public sealed class ConvolutionLayoutTests
         }
     }
 
+    [Fact]
+    public void A_branch_model_trains_channels_last_to_finite_loss_and_the_same_bits_twice()
+    {
+        // Under the poisoned allocator (.ci/run) a convolution that read memory nobody wrote turns this loss to NaN.
+        using var _ = TestEnvironment.Variables(("EXPERIMENTS_CONV_LAYOUT", "channels-last"));
+        var experiment = new Experiments.Catalog.MnistBranches2();
+        ExperimentResult first = ExperimentRunner.Run(experiment, Small);
+        ExperimentResult second = ExperimentRunner.Run(experiment, Small);
+        Assert.Null(first.Diverged);
+        Assert.All(first.History, epoch => Assert.True(double.IsFinite(epoch.Loss), $"loss {epoch.Loss}"));
+        Assert.NotEmpty(first.WeightsSha256);
+        Assert.Equal(first.WeightsSha256, second.WeightsSha256);
+        SnapshotComparison comparison = SnapshotComparison.Compare(SnapshotDocument.From(first), SnapshotDocument.From(second), Tolerances.Default);
+        Assert.Equal(ComparisonMode.Exact, comparison.Mode);
+        Assert.True(comparison.Matches, comparison.Describe());
+    }
+
     private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && eq(a, b).all().item<bool>();
 
     private static (Tensor Output, Tensor Weight, Tensor Bias) Gradients(

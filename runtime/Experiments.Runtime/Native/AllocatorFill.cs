@@ -149,6 +149,12 @@ public static class AllocatorFill
         return new RunScope();
     }
 
+    /// <summary>
+    /// The fill for convolutions that run inside the runtime's own code, where no module hook sees them (a custom autograd
+    /// function's forward or backward): on until disposed, as for a guarded convolution's call.
+    /// </summary>
+    internal static IDisposable ForConvolution() => Enter() ? new RunScope() : NoScope.Instance;
+
     /// <summary>Closes the backward scopes of convolutions whose input needed no gradient; call after each backward pass.</summary>
     public static void AfterBackward()
     {

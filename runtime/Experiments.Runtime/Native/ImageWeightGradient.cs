@@ -9,7 +9,8 @@ namespace Experiments.Runtime.Native;
 /// seen as N-channel kernels (F x N x h x w). Its reduction runs over the batch, which fills the vectors oneDNN's
 /// channels-last kernels use, where LibTorch's own weight gradient reduces over one channel. The forward pass is
 /// LibTorch's convolution unchanged; the bias gradient is the sum of dY over images and positions. Deterministic: the
-/// same kernels, the same thread count, the same order. LibTorch has no option for this, hence the custom function.
+/// same kernels, the same thread count, the same order; both convolutions run with the allocator fill on, as a guarded
+/// module's do. LibTorch has no option for this, hence the custom function.
 /// </summary>
 internal sealed class ImageWeightGradient : autograd.SingleTensorFunction<ImageWeightGradient>
 {
@@ -32,7 +33,10 @@ internal sealed class ImageWeightGradient : autograd.SingleTensorFunction<ImageW
         ctx.save_for_backward([input]);
         ctx.save_data("bias", bias is not null);
         ctx.save_data("padding", new[] { padRows, padColumns });
-        return nn.functional.conv2d(input, weight, bias, padding: [padRows, padColumns]);
+        using (AllocatorFill.ForConvolution())
+        {
+            return nn.functional.conv2d(input, weight, bias, padding: [padRows, padColumns]);
+        }
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradient)
@@ -40,6 +44,9 @@ internal sealed class ImageWeightGradient : autograd.SingleTensorFunction<ImageW
         using Tensor input = ctx.get_saved_variables()[0];
         bool bias = (bool)ctx.get_data("bias");
         var padding = (long[])ctx.get_data("padding");
+
+        // The module's hooks do not see these convolutions, so the allocator fill is opened here (see AllocatorFill).
+        using IDisposable fill = AllocatorFill.ForConvolution();
 
         // Both operands channels-last for their new shapes: the images along the channel axis of one input, the output
         // gradient's images along the channel axis of its kernels (one copy each, small against the convolution).
