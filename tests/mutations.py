@@ -82,6 +82,18 @@ MUTATIONS = {
         "if (input.dim() != 4 || input.device_type != DeviceType.CPU || !ChannelsLast)",
         "if (input.dim() >= 0 || input.device_type != DeviceType.CPU || !ChannelsLast)",
         RUNTIME_TESTS, "FullyQualifiedName~ConvolutionLayoutTests"),
+    "image-weight-gradient-padding": (
+        "the batch-as-channels weight gradient pads as the convolution does",
+        "runtime/Experiments.Runtime/Native/ImageWeightGradient.cs",
+        "nn.functional.conv2d(images, kernels, padding: padding);",
+        "nn.functional.conv2d(images, kernels, padding: [padding[1], padding[0]]);",
+        RUNTIME_TESTS, "FullyQualifiedName~ConvolutionLayoutTests"),
+    "image-weight-gradient-taken": (
+        "a first convolution with few filters takes the batch-as-channels weight gradient in training",
+        "runtime/Experiments.Runtime/Native/ConvolutionLayout.cs",
+        "&& is_grad_enabled() && ChannelsLast;",
+        "&& is_grad_enabled() && ChannelsLast && false;",
+        RUNTIME_TESTS, "FullyQualifiedName~ConvolutionLayoutTests"),
     "fill-close-after-backward": (
         "the fill is off again once a convolution's backward node has run",
         "runtime/Experiments.Runtime/Native/AllocatorFill.cs",
