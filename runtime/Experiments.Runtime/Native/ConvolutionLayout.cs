@@ -61,8 +61,11 @@ public static class ConvolutionLayout
         // the same bytes with channels-last strides (the channel stride 1, the column stride C) count as channels-last.
         return input.shape[1] == 1 && input.is_contiguous()
             ? input.as_strided(input.shape, [input.shape[2] * input.shape[3], 1, input.shape[3], 1], input.storage_offset())
-            : input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            : ChannelsLastCopy(input);
     }
+
+    /// <summary>A copy of a 4-D tensor in channels-last (NCHW shape, NHWC strides): TorchSharp has no memory_format argument.</summary>
+    internal static Tensor ChannelsLastCopy(Tensor tensor) => tensor.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     /// <summary>
     /// A generated model's 2-D convolution: LibTorch's, except where <see cref="TakesImageWeightGradient"/> says the

@@ -41,7 +41,8 @@ internal sealed class ImageWeightGradient : autograd.SingleTensorFunction<ImageW
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradient)
     {
-        using Tensor input = ctx.get_saved_variables()[0];
+        using var scope = NewDisposeScope();
+        Tensor input = ctx.get_saved_variables()[0];
         bool bias = (bool)ctx.get_data("bias");
         var padding = (long[])ctx.get_data("padding");
 
@@ -50,13 +51,10 @@ internal sealed class ImageWeightGradient : autograd.SingleTensorFunction<ImageW
 
         // Both operands channels-last for their new shapes: the images along the channel axis of one input, the output
         // gradient's images along the channel axis of its kernels (one copy each, small against the convolution).
-        using Tensor images = ChannelsLastCopy(input.transpose(0, 1));
-        using Tensor kernels = ChannelsLastCopy(gradient.transpose(0, 1));
-        using Tensor correlation = nn.functional.conv2d(images, kernels, padding: padding);
-        Tensor weightGradient = correlation.transpose(0, 1).contiguous();
+        Tensor images = ConvolutionLayout.ChannelsLastCopy(input.transpose(0, 1));
+        Tensor kernels = ConvolutionLayout.ChannelsLastCopy(gradient.transpose(0, 1));
+        Tensor weightGradient = nn.functional.conv2d(images, kernels, padding: padding).transpose(0, 1).contiguous();
         Tensor? biasGradient = bias ? gradient.sum([0, 2, 3]) : null;
-        return [null!, weightGradient, biasGradient!, null!, null!];
+        return [null!, weightGradient.MoveToOuterDisposeScope(), biasGradient?.MoveToOuterDisposeScope()!, null!, null!];
     }
-
-    private static Tensor ChannelsLastCopy(Tensor tensor) => tensor.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 }
